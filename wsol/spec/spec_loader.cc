@@ -1,0 +1,338 @@
+#include "wsol/spec/spec_loader.h"
+
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "wsol/util/status_macros.h"
+
+namespace wsol::spec {
+namespace {
+
+using ::google::protobuf::Descriptor;
+using ::google::protobuf::FieldDescriptor;
+
+class CollectingErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit CollectingErrors(absl::string_view source) : source_(source) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    errors_.push_back(absl::StrFormat("%s:%d:%d: %s", source_, line + 1, column + 1, message));
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {
+    AddError(line, column, "warning: " + message);
+  }
+  std::string Joined() const { return absl::StrJoin(errors_, "\n"); }
+  bool empty() const { return errors_.empty(); }
+
+ private:
+  std::string source_;
+  std::vector<std::string> errors_;
+};
+
+// Accumulates validation failures so one run reports all of them.
+class Checker {
+ public:
+  void Range(bool ok, absl::string_view field, double value, absl::string_view expected) {
+    if (!ok) errors_.push_back(absl::StrFormat("%s = %g: expected %s", field, value, expected));
+  }
+  void Fail(std::string message) { errors_.push_back(std::move(message)); }
+  absl::Status Result() const {
+    if (errors_.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrJoin(errors_, "\n"));
+  }
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+bool InUnit(double v) { return std::isfinite(v) && v >= 0.0 && v <= 1.0; }
+bool Positive(double v) { return std::isfinite(v) && v > 0.0; }
+bool NonNegative(double v) { return std::isfinite(v) && v >= 0.0; }
+
+void ValidateDataset(const proto::Dataset& d, Checker& c) {
+  c.Range(d.num_classes() >= 2, "dataset.num_classes", d.num_classes(), ">= 2");
+  c.Range(d.resize_size() > 0, "dataset.resize_size", d.resize_size(), "> 0");
+  c.Range(d.crop_size() > 0 && d.crop_size() <= d.resize_size(), "dataset.crop_size",
+          d.crop_size(), absl::StrCat("in [1, dataset.resize_size = ", d.resize_size(), "]"));
+  c.Range(d.eval_size() > 0, "dataset.eval_size", d.eval_size(), "> 0");
+  if (d.name().empty()) c.Fail("dataset.name is empty: expected a data set name");
+  if (d.has_fmnist_loc()) {
+    const proto::FmnistLoc& f = d.fmnist_loc();
+    c.Range(f.canvas_size() >= 16, "dataset.fmnist_loc.canvas_size", f.canvas_size(), ">= 16");
+    c.Range(f.min_item_size() >= 8 && f.min_item_size() <= f.max_item_size(),
+            "dataset.fmnist_loc.min_item_size", f.min_item_size(),
+            "in [8, dataset.fmnist_loc.max_item_size]");
+    c.Range(f.max_item_size() <= f.canvas_size(), "dataset.fmnist_loc.max_item_size",
+            f.max_item_size(), "<= dataset.fmnist_loc.canvas_size");
+    c.Range(f.train_per_class() > 0, "dataset.fmnist_loc.train_per_class", f.train_per_class(),
+            "> 0");
+    c.Range(f.val_per_class() > 0, "dataset.fmnist_loc.val_per_class", f.val_per_class(), "> 0");
+    c.Range(f.test_per_class() > 0, "dataset.fmnist_loc.test_per_class", f.test_per_class(),
+            "> 0");
+    c.Range(InUnit(f.background_correlation()), "dataset.fmnist_loc.background_correlation",
+            f.background_correlation(), "in [0, 1]");
+    c.Range(f.distractors() >= 0, "dataset.fmnist_loc.distractors", f.distractors(), ">= 0");
+  }
+}
+
+void ValidateMethod(const proto::Method& m, Checker& c) {
+  switch (m.method_case()) {
+    case proto::Method::kHas:
+      c.Range(m.has().grid_size() > 0, "method.has.grid_size", m.has().grid_size(), "> 0");
+      c.Range(InUnit(m.has().drop_rate()), "method.has.drop_rate", m.has().drop_rate(),
+              "in [0, 1]");
+      break;
+    case proto::Method::kCutmix:
+      c.Range(Positive(m.cutmix().beta()), "method.cutmix.beta", m.cutmix().beta(), "> 0");
+      c.Range(InUnit(m.cutmix().prob()), "method.cutmix.prob", m.cutmix().prob(), "in [0, 1]");
+      break;
+    case proto::Method::kAdl:
+      c.Range(InUnit(m.adl().drop_rate()), "method.adl.drop_rate", m.adl().drop_rate(),
+              "in [0, 1]");
+      c.Range(InUnit(m.adl().gamma()), "method.adl.gamma", m.adl().gamma(), "in [0, 1]");
+      break;
+    case proto::Method::kRdap:
+      c.Range(m.rdap().mask_size() > 0 && m.rdap().mask_size() <= 1, "method.rdap.mask_size",
+              m.rdap().mask_size(), "in (0, 1]");
+      c.Range(InUnit(m.rdap().drop_rate()), "method.rdap.drop_rate", m.rdap().drop_rate(),
+              "in [0, 1]");
+      break;
+    case proto::Method::kAcol:
+      c.Range(InUnit(m.acol().erasing_threshold()), "method.acol.erasing_threshold",
+              m.acol().erasing_threshold(), "in [0, 1]");
+      break;
+    case proto::Method::kSpg: {
+      const proto::Spg& s = m.spg();
+      const double pairs[3][2] = {{s.threshold_1h(), s.threshold_1l()},
+                                  {s.threshold_2h(), s.threshold_2l()},
+                                  {s.threshold_3h(), s.threshold_3l()}};
+      for (int i = 0; i < 3; ++i) {
+        const std::string h = absl::StrCat("method.spg.threshold_", i + 1, "h");
+        const std::string l = absl::StrCat("method.spg.threshold_", i + 1, "l");
+        c.Range(InUnit(pairs[i][0]), h, pairs[i][0], "in [0, 1]");
+        c.Range(InUnit(pairs[i][1]) && pairs[i][1] < pairs[i][0], l, pairs[i][1],
+                absl::StrCat("in [0, ", h, ")"));
+      }
+      break;
+    }
+    case proto::Method::kCam:
+    case proto::Method::METHOD_NOT_SET:
+      break;
+  }
+}
+
+void ValidateRegularizer(const proto::Regularizer& r, Checker& c) {
+  switch (r.regularizer_case()) {
+    case proto::Regularizer::kEntropyKlUniform:
+      c.Range(NonNegative(r.entropy_kl_uniform().lambda()), "regularizer.entropy_kl_uniform.lambda",
+              r.entropy_kl_uniform().lambda(), ">= 0");
+      break;
+    case proto::Regularizer::kLabelSmoothing:
+      c.Range(InUnit(r.label_smoothing().gamma()), "regularizer.label_smoothing.gamma",
+              r.label_smoothing().gamma(), "in [0, 1]");
+      break;
+    case proto::Regularizer::kConfidencePenalty:
+      c.Range(NonNegative(r.confidence_penalty().beta()), "regularizer.confidence_penalty.beta",
+              r.confidence_penalty().beta(), ">= 0");
+      break;
+    case proto::Regularizer::kKlPU:
+      c.Range(NonNegative(r.kl_p_u().lambda()), "regularizer.kl_p_u.lambda", r.kl_p_u().lambda(),
+              ">= 0");
+      break;
+    case proto::Regularizer::kSymmetricKl:
+      c.Range(NonNegative(r.symmetric_kl().lambda()), "regularizer.symmetric_kl.lambda",
+              r.symmetric_kl().lambda(), ">= 0");
+      break;
+    case proto::Regularizer::kJsd:
+      c.Range(NonNegative(r.jsd().lambda()), "regularizer.jsd.lambda", r.jsd().lambda(), ">= 0");
+      break;
+    case proto::Regularizer::kNone:
+    case proto::Regularizer::REGULARIZER_NOT_SET:
+      break;
+  }
+}
+
+void ValidateOptimizer(const proto::Optimizer& o, Checker& c) {
+  c.Range(Positive(o.lr()), "optimizer.lr", o.lr(), "> 0");
+  c.Range(std::isfinite(o.momentum()) && o.momentum() >= 0 && o.momentum() < 1,
+          "optimizer.momentum", o.momentum(), "in [0, 1)");
+  c.Range(NonNegative(o.weight_decay()), "optimizer.weight_decay", o.weight_decay(), ">= 0");
+  c.Range(Positive(o.classifier_lr_multiplier()), "optimizer.classifier_lr_multiplier",
+          o.classifier_lr_multiplier(), "> 0");
+  c.Range(o.decay_every_epochs() > 0, "optimizer.decay_every_epochs", o.decay_every_epochs(),
+          "> 0");
+  c.Range(o.decay_factor() > 0 && o.decay_factor() <= 1, "optimizer.decay_factor",
+          o.decay_factor(), "in (0, 1]");
+  c.Range(o.epochs() > 0, "optimizer.epochs", o.epochs(), "> 0");
+  c.Range(o.batch_size() > 0, "optimizer.batch_size", o.batch_size(), "> 0");
+}
+
+void ValidateEvaluation(const proto::Evaluation& e, Checker& c) {
+  c.Range(e.cam_curve_interval() > 0 && e.cam_curve_interval() < 1,
+          "evaluation.cam_curve_interval", e.cam_curve_interval(), "in (0, 1)");
+  for (int i = 0; i < e.iou_thresholds_size(); ++i) {
+    c.Range(e.iou_thresholds(i) >= 1 && e.iou_thresholds(i) <= 100,
+            absl::StrCat("evaluation.iou_thresholds[", i, "]"), e.iou_thresholds(i),
+            "in [1, 100] (percent)");
+  }
+  c.Range(InUnit(e.box_threshold()), "evaluation.box_threshold", e.box_threshold(), "in [0, 1]");
+  if (e.selection_split() != "val" && e.selection_split() != "test") {
+    c.Fail(absl::StrCat("evaluation.selection_split = \"", e.selection_split(),
+                        "\": expected \"val\" or \"test\""));
+  }
+}
+
+void ValidateRuntime(const proto::Runtime& r, Checker& c) {
+  if (r.device() != "auto" && r.device() != "cpu" && r.device() != "cuda") {
+    c.Fail(absl::StrCat("runtime.device = \"", r.device(),
+                        "\": expected \"auto\", \"cpu\" or \"cuda\""));
+  }
+  if (r.profile() != "embedded" && r.profile() != "paper") {
+    c.Fail(absl::StrCat("runtime.profile = \"", r.profile(),
+                        "\": expected \"embedded\" or \"paper\""));
+  }
+  c.Range(r.threads() >= 0, "runtime.threads", r.threads(), ">= 0 (0 = all cores)");
+  c.Range(r.loader_workers() >= 0, "runtime.loader_workers", r.loader_workers(), ">= 0");
+}
+
+// Quotes `value` for text format when the target is a string and it is not quoted yet.
+std::string TextValue(const FieldDescriptor* field, absl::string_view value) {
+  if (field->type() == FieldDescriptor::TYPE_STRING && !value.empty() && value.front() != '"' &&
+      value.front() != '\'') {
+    return absl::StrCat("\"", absl::CEscape(value), "\"");
+  }
+  return std::string(value);
+}
+
+}  // namespace
+
+absl::StatusOr<proto::Experiment> ParseExperiment(absl::string_view text,
+                                                  absl::string_view source_name) {
+  proto::Experiment experiment;
+  CollectingErrors errors(source_name);
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  const bool ok = parser.ParseFromString(std::string(text), &experiment);
+  if (!ok || !errors.empty()) return absl::InvalidArgumentError(errors.Joined());
+  return experiment;
+}
+
+absl::Status ApplyOverride(absl::string_view assignment, proto::Experiment* experiment) {
+  const size_t eq = assignment.find('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "override \"", assignment, "\": expected path.to.field=value, e.g. optimizer.lr=0.01"));
+  }
+  const std::string path(absl::StripAsciiWhitespace(assignment.substr(0, eq)));
+  const absl::string_view value = absl::StripAsciiWhitespace(assignment.substr(eq + 1));
+  const std::vector<std::string> parts = absl::StrSplit(path, '.');
+
+  // Walk the descriptors so an unknown field is reported with the valid names.
+  const Descriptor* descriptor = proto::Experiment::descriptor();
+  const FieldDescriptor* field = nullptr;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    field = descriptor->FindFieldByName(parts[i]);
+    if (field == nullptr) {
+      std::vector<std::string> names;
+      for (int f = 0; f < descriptor->field_count(); ++f) names.push_back(descriptor->field(f)->name());
+      return absl::InvalidArgumentError(absl::StrCat(
+          "override \"", assignment, "\": ", descriptor->full_name(), " has no field \"", parts[i],
+          "\"; fields are: ", absl::StrJoin(names, ", ")));
+    }
+    if (i + 1 < parts.size()) {
+      if (field->type() != FieldDescriptor::TYPE_MESSAGE) {
+        return absl::InvalidArgumentError(absl::StrCat("override \"", assignment, "\": \"",
+                                                       parts[i], "\" is not a message"));
+      }
+      descriptor = field->message_type();
+    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "override \"", assignment, "\": \"", parts[i], "\" is a message; set one of its fields"));
+    }
+  }
+
+  // Build "a { b { c: value } }" and merge it; clear a repeated target first.
+  std::string text = absl::StrCat(parts.back(), ": ", TextValue(field, value));
+  for (int i = static_cast<int>(parts.size()) - 2; i >= 0; --i) {
+    text = absl::StrCat(parts[i], " { ", text, " }");
+  }
+  if (field->is_repeated()) {
+    google::protobuf::Message* message = experiment;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      const FieldDescriptor* f = message->GetDescriptor()->FindFieldByName(parts[i]);
+      message = message->GetReflection()->MutableMessage(message, f);
+    }
+    message->GetReflection()->ClearField(message, field);
+  }
+  CollectingErrors errors(absl::StrCat("override \"", assignment, "\""));
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.AllowPartialMessage(true);
+  if (!parser.MergeFromString(text, experiment) || !errors.empty()) {
+    return absl::InvalidArgumentError(errors.Joined());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateExperiment(const proto::Experiment& experiment) {
+  Checker checker;
+  ValidateDataset(experiment.dataset(), checker);
+  if (experiment.backbone().architecture().empty()) {
+    checker.Fail("backbone.architecture is empty: expected a backbone name");
+  }
+  checker.Range(Positive(experiment.backbone().width_multiplier()), "backbone.width_multiplier",
+                experiment.backbone().width_multiplier(), "> 0");
+  ValidateMethod(experiment.method(), checker);
+  ValidateRegularizer(experiment.regularizer(), checker);
+  ValidateOptimizer(experiment.optimizer(), checker);
+  ValidateEvaluation(experiment.evaluation(), checker);
+  ValidateRuntime(experiment.runtime(), checker);
+  return checker.Result();
+}
+
+absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
+                                                     const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open spec file"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  WSOL_ASSIGN_OR_RETURN(proto::Experiment experiment, ParseExperiment(buffer.str(), path));
+  for (const std::string& assignment : overrides) {
+    WSOL_RETURN_IF_ERROR(ApplyOverride(assignment, &experiment));
+  }
+  absl::Status valid = ValidateExperiment(experiment);
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": invalid spec:\n", valid.message()));
+  }
+  return experiment;
+}
+
+std::string SpecFingerprint(const proto::Experiment& experiment) {
+  std::string text;
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  printer.PrintToString(experiment, &text);
+  // 64-bit FNV-1a: stable across platforms and library versions.
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char ch : text) {
+    hash ^= ch;
+    hash *= 1099511628211ULL;
+  }
+  return absl::StrFormat("%016x", hash);
+}
+
+}  // namespace wsol::spec

@@ -1,0 +1,47 @@
+// spec_loader.h
+//
+// Loads an experiment spec (text-format wsol.proto.Experiment) and validates it.
+// Parse errors name the file, line and column; validation errors name the field path
+// and the allowed range.
+//
+//   absl::StatusOr<wsol::proto::Experiment> spec =
+//       wsol::spec::LoadExperimentFile("baselines/cam.pbtxt", {"optimizer.lr=0.01"});
+//   if (!spec.ok()) { std::cerr << spec.status() << "\n"; return 1; }
+#ifndef WSOL_SPEC_SPEC_LOADER_H_
+#define WSOL_SPEC_SPEC_LOADER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "wsol/proto/experiment.pb.h"
+
+namespace wsol::spec {
+
+// ParseExperiment parses `text` as a text-format Experiment. `source_name` (a file name)
+// prefixes error messages: "<source_name>:<line>:<column>: <what>".
+absl::StatusOr<proto::Experiment> ParseExperiment(absl::string_view text,
+                                                  absl::string_view source_name);
+
+// ApplyOverride sets one field from "path.to.field=value", e.g. "optimizer.lr=0.01",
+// "regularizer.entropy_kl_uniform.lambda=1e-3" or "evaluation.iou_thresholds=[30,50]".
+// A repeated field is replaced, not appended to.
+absl::Status ApplyOverride(absl::string_view assignment, proto::Experiment* experiment);
+
+// ValidateExperiment checks value ranges and cross-field consistency. The message
+// names the field path, the value and what was expected.
+absl::Status ValidateExperiment(const proto::Experiment& experiment);
+
+// LoadExperimentFile reads `path`, parses it, applies `overrides` in order and validates.
+absl::StatusOr<proto::Experiment> LoadExperimentFile(
+    const std::string& path, const std::vector<std::string>& overrides = {});
+
+// SpecFingerprint is a stable hex digest of the spec's canonical text form, used to name
+// cache folders: equal messages give equal fingerprints, and any set field changes it.
+std::string SpecFingerprint(const proto::Experiment& experiment);
+
+}  // namespace wsol::spec
+
+#endif  // WSOL_SPEC_SPEC_LOADER_H_

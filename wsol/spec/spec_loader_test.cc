@@ -1,0 +1,139 @@
+#include "wsol/spec/spec_loader.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "wsol/util/status_matchers.h"
+
+namespace wsol::spec {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::wsol::testing::IsOk;
+using ::wsol::testing::StatusIs;
+
+constexpr char kGoodSpec[] = "wsol/spec/testdata/good.pbtxt";
+
+TEST(SpecLoaderTest, LoadsGoodSpec) {
+  absl::StatusOr<proto::Experiment> spec = LoadExperimentFile(kGoodSpec);
+  ASSERT_THAT(spec, IsOk());
+  EXPECT_EQ(spec->name(), "cam_er_fmnist");
+  EXPECT_FLOAT_EQ(spec->regularizer().entropy_kl_uniform().lambda(), 1e-4f);
+  EXPECT_EQ(spec->dataset().fmnist_loc().seed(), 3u);
+  EXPECT_EQ(spec->evaluation().iou_thresholds_size(), 3);
+  EXPECT_TRUE(spec->method().has_cam());
+  // Unset fields read their schema defaults.
+  EXPECT_FLOAT_EQ(spec->optimizer().momentum(), 0.9f);
+}
+
+TEST(SpecLoaderTest, MissingFileIsNotFound) {
+  EXPECT_THAT(LoadExperimentFile("no/such/spec.pbtxt"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no/such/spec.pbtxt")));
+}
+
+TEST(SpecLoaderTest, UnknownFieldNamesFileLineAndColumn) {
+  const char* text = "name: \"x\"\noptimizer {\n  learning_rate: 0.1\n}\n";
+  EXPECT_THAT(ParseExperiment(text, "bad.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("bad.pbtxt:3:"), HasSubstr("learning_rate"))));
+}
+
+TEST(SpecLoaderTest, BadEnumValueNamesTheValue) {
+  const char* text = "dataset {\n  annotation: POLYGONS\n}\n";
+  EXPECT_THAT(ParseExperiment(text, "enum.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("enum.pbtxt:"), HasSubstr("\"POLYGONS\""),
+                             HasSubstr("\"annotation\""))));
+}
+
+TEST(SpecLoaderTest, AmbiguousMethodIsRejected) {
+  // A singular message given twice, or two members of one oneof, would silently drop a
+  // setting: both are errors with a position.
+  const char* twice = "method { cam {} }\nmethod { adl {} }\n";
+  const char* both = "method { cam {} adl {} }\n";
+  EXPECT_THAT(ParseExperiment(twice, "a.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("a.pbtxt:2:"), HasSubstr("\"method\""))));
+  EXPECT_THAT(ParseExperiment(both, "b.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("b.pbtxt:1:")));
+}
+
+TEST(SpecLoaderTest, OutOfRangeValuesNameFieldPathAndRange) {
+  proto::Experiment spec;
+  spec.mutable_regularizer()->mutable_entropy_kl_uniform()->set_lambda(-1.0f);
+  spec.mutable_optimizer()->set_lr(0.0f);
+  spec.mutable_optimizer()->set_batch_size(0);
+  spec.mutable_evaluation()->set_cam_curve_interval(1.5);
+  absl::Status status = ValidateExperiment(spec);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                               AllOf(HasSubstr("regularizer.entropy_kl_uniform.lambda = -1: "
+                                               "expected >= 0"),
+                                     HasSubstr("optimizer.lr = 0: expected > 0"),
+                                     HasSubstr("optimizer.batch_size = 0: expected > 0"),
+                                     HasSubstr("evaluation.cam_curve_interval = 1.5: expected "
+                                               "in (0, 1)"))));
+}
+
+TEST(SpecLoaderTest, CrossFieldChecks) {
+  proto::Experiment spec;
+  spec.mutable_dataset()->set_resize_size(64);
+  spec.mutable_dataset()->set_crop_size(96);
+  spec.mutable_method()->mutable_spg()->set_threshold_2l(0.9f);
+  spec.mutable_runtime()->set_device("tpu");
+  EXPECT_THAT(ValidateExperiment(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("dataset.crop_size = 96"),
+                             HasSubstr("method.spg.threshold_2l = 0.9: expected in [0, "
+                                       "method.spg.threshold_2h)"),
+                             HasSubstr("runtime.device = \"tpu\""))));
+}
+
+TEST(SpecLoaderTest, DefaultSpecIsValid) {
+  EXPECT_THAT(ValidateExperiment(proto::Experiment()), IsOk());
+}
+
+TEST(SpecLoaderTest, OverridesSetScalarsStringsAndRepeatedFields) {
+  absl::StatusOr<proto::Experiment> spec = LoadExperimentFile(
+      kGoodSpec, {"optimizer.lr=0.5", "backbone.architecture=vgg16",
+                  "evaluation.iou_thresholds=[50]", "regularizer.label_smoothing.gamma=0.2"});
+  ASSERT_THAT(spec, IsOk());
+  EXPECT_FLOAT_EQ(spec->optimizer().lr(), 0.5f);
+  EXPECT_EQ(spec->optimizer().epochs(), 2);  // Untouched siblings survive.
+  EXPECT_EQ(spec->backbone().architecture(), "vgg16");
+  ASSERT_EQ(spec->evaluation().iou_thresholds_size(), 1);
+  EXPECT_EQ(spec->evaluation().iou_thresholds(0), 50);
+  // Setting another oneof member replaces the regularizer.
+  EXPECT_TRUE(spec->regularizer().has_label_smoothing());
+  EXPECT_FALSE(spec->regularizer().has_entropy_kl_uniform());
+}
+
+TEST(SpecLoaderTest, BadOverridesAreExplained) {
+  proto::Experiment spec;
+  EXPECT_THAT(ApplyOverride("optimizer.lr", &spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("path.to.field=value")));
+  EXPECT_THAT(ApplyOverride("optimizer.learning_rate=1", &spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("no field \"learning_rate\""), HasSubstr("lr"))));
+  EXPECT_THAT(ApplyOverride("optimizer=1", &spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is a message")));
+  EXPECT_THAT(ApplyOverride("optimizer.epochs=many", &spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("many")));
+  EXPECT_THAT(LoadExperimentFile(kGoodSpec, {"optimizer.lr=-2"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("good.pbtxt: invalid spec"),
+                             HasSubstr("optimizer.lr = -2"))));
+}
+
+TEST(SpecLoaderTest, FingerprintChangesWithAnyField) {
+  proto::Experiment a;
+  proto::Experiment b;
+  EXPECT_EQ(SpecFingerprint(a), SpecFingerprint(b));
+  b.mutable_optimizer()->set_lr(0.02f);
+  EXPECT_NE(SpecFingerprint(a), SpecFingerprint(b));
+  EXPECT_EQ(SpecFingerprint(a).size(), 16u);
+}
+
+}  // namespace
+}  // namespace wsol::spec
