@@ -1,0 +1,30 @@
+// confidence_penalty.h
+//
+// Confidence penalty (Pereyra et al., ICLR 2017): L = H(y, p) - beta H(p)
+// (= H(y, p) + beta KL(p || u) + const).
+#ifndef WSOL_REGULARIZERS_CONFIDENCE_PENALTY_H_
+#define WSOL_REGULARIZERS_CONFIDENCE_PENALTY_H_
+
+#include <string>
+
+#include "wsol/regularizers/regularizer.h"
+
+namespace wsol::regularizers {
+
+struct ConfidencePenaltyOptions {
+  double beta = 0.1;
+};
+
+class ConfidencePenalty : public Regularizer {
+ public:
+  explicit ConfidencePenalty(const ConfidencePenaltyOptions& options) : options_(options) {}
+  std::string Name() const override { return "confidence_penalty"; }
+  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ private:
+  ConfidencePenaltyOptions options_;
+};
+
+}  // namespace wsol::regularizers
+
+#endif  // WSOL_REGULARIZERS_CONFIDENCE_PENALTY_H_

@@ -1,0 +1,30 @@
+// label_smoothing.h
+//
+// Label smoothing (Szegedy et al., CVPR 2016): the target (1-gamma) y + gamma u,
+// i.e. L = (1 - gamma) H(y, p) + gamma H(u, p) (= gamma KL(u || p) + const).
+#ifndef WSOL_REGULARIZERS_LABEL_SMOOTHING_H_
+#define WSOL_REGULARIZERS_LABEL_SMOOTHING_H_
+
+#include <string>
+
+#include "wsol/regularizers/regularizer.h"
+
+namespace wsol::regularizers {
+
+struct LabelSmoothingOptions {
+  double gamma = 0.1;
+};
+
+class LabelSmoothing : public Regularizer {
+ public:
+  explicit LabelSmoothing(const LabelSmoothingOptions& options) : options_(options) {}
+  std::string Name() const override { return "label_smoothing"; }
+  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ private:
+  LabelSmoothingOptions options_;
+};
+
+}  // namespace wsol::regularizers
+
+#endif  // WSOL_REGULARIZERS_LABEL_SMOOTHING_H_
