@@ -1,0 +1,92 @@
+#include "wsol/train/training_state.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include <torch/torch.h>
+
+namespace wsol::train {
+
+WsolModel::WsolModel(std::shared_ptr<backbones::Backbone> backbone,
+                     std::shared_ptr<baselines::Method> method, int64_t num_classes)
+    : backbone_(register_module("backbone", std::move(backbone))),
+      method_(register_module("method", std::move(method))) {
+  method_->Attach(*backbone_, num_classes);
+}
+
+std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& settings) {
+  std::vector<torch::Tensor> fresh = model.backbone().NewLayerParameters();
+  for (const torch::Tensor& p : model.method().ExtraParameters()) fresh.push_back(p);
+  auto options = [&](double lr) {
+    return std::make_unique<torch::optim::SGDOptions>(
+        torch::optim::SGDOptions(lr)
+            .momentum(settings.momentum)
+            .nesterov(settings.nesterov)
+            .weight_decay(settings.weight_decay));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(model.backbone().FeatureParameters(), options(settings.lr));
+  groups.emplace_back(fresh, options(settings.lr * settings.classifier_lr_multiplier));
+  return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(settings.lr));
+}
+
+double LearningRateForEpoch(const SgdSettings& settings, int epoch) {
+  return settings.lr * std::pow(settings.decay_factor, epoch / settings.decay_every_epochs);
+}
+
+void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, int epoch) {
+  const double lr = LearningRateForEpoch(settings, epoch);
+  auto& groups = sgd.param_groups();
+  static_cast<torch::optim::SGDOptions&>(groups[0].options()).lr(lr);
+  static_cast<torch::optim::SGDOptions&>(groups[1].options()).lr(lr * settings.classifier_lr_multiplier);
+}
+
+void SaveCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD* sgd,
+                    const CheckpointMeta& meta) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive;
+  model.save(model_archive);
+  archive.write("model", model_archive);
+  if (sgd != nullptr) {
+    torch::serialize::OutputArchive sgd_archive;
+    sgd->save(sgd_archive);
+    archive.write("sgd", sgd_archive);
+  }
+  archive.write("next_epoch", c10::IValue(meta.next_epoch));
+  archive.write("best_score", c10::IValue(meta.best_score));
+  archive.write("best_epoch", c10::IValue(meta.best_epoch));
+  archive.write("spec_fingerprint", c10::IValue(meta.spec_fingerprint));
+  archive.write("history_csv", c10::IValue(meta.history_csv));
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  TORCH_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename ", tmp, " to ", path);
+}
+
+CheckpointMeta LoadCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD* sgd) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  torch::serialize::InputArchive model_archive;
+  archive.read("model", model_archive);
+  model.load(model_archive);
+  if (sgd != nullptr) {
+    torch::serialize::InputArchive sgd_archive;
+    archive.read("sgd", sgd_archive);
+    sgd->load(sgd_archive);
+  }
+  CheckpointMeta meta;
+  c10::IValue value;
+  archive.read("next_epoch", value);
+  meta.next_epoch = value.toInt();
+  archive.read("best_score", value);
+  meta.best_score = value.toDouble();
+  archive.read("best_epoch", value);
+  meta.best_epoch = value.toInt();
+  archive.read("spec_fingerprint", value);
+  meta.spec_fingerprint = value.toStringRef();
+  archive.read("history_csv", value);
+  meta.history_csv = value.toStringRef();
+  return meta;
+}
+
+}  // namespace wsol::train

@@ -1,0 +1,72 @@
+// training_state.h
+//
+// What a run trains and saves: the model (backbone + method, one module so train/eval
+// mode and checkpoints cover both), SGD with wsolevaluation's two learning-rate groups
+// and step decay, and atomic checkpoints that let a killed run resume exactly.
+// Modelling core: LibTorch and the standard library only (errors are c10::Error).
+#ifndef WSOL_TRAIN_TRAINING_STATE_H_
+#define WSOL_TRAIN_TRAINING_STATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <torch/nn/module.h>
+
+#include "baselines/method.h"
+#include "wsol/backbones/backbone.h"
+
+namespace torch::optim {
+class SGD;
+}  // namespace torch::optim
+
+namespace wsol::train {
+
+struct SgdSettings {
+  double lr = 0.01;
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 1e-4;
+  double classifier_lr_multiplier = 10.0;
+  int decay_every_epochs = 15;
+  double decay_factor = 0.1;
+};
+
+class WsolModel : public torch::nn::Module {
+ public:
+  WsolModel(std::shared_ptr<backbones::Backbone> backbone,
+            std::shared_ptr<baselines::Method> method, int64_t num_classes);
+  backbones::Backbone& backbone() { return *backbone_; }
+  baselines::Method& method() { return *method_; }
+
+ private:
+  std::shared_ptr<backbones::Backbone> backbone_;
+  std::shared_ptr<baselines::Method> method_;
+};
+
+// SGD over two groups: the backbone's feature parameters at lr, and its new layers plus
+// the method's branches at lr * classifier_lr_multiplier.
+std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& settings);
+
+// Base learning rate in `epoch` (0-based): lr * decay_factor^(epoch / decay_every_epochs).
+double LearningRateForEpoch(const SgdSettings& settings, int epoch);
+void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, int epoch);
+
+struct CheckpointMeta {
+  int64_t next_epoch = 0;          // First epoch still to run.
+  double best_score = -1.0;        // Best validation localization score so far.
+  int64_t best_epoch = -1;
+  std::string spec_fingerprint;    // A resume with another spec is refused.
+  std::string history_csv;         // Per-epoch history written so far.
+};
+
+// Writes model, optimizer and meta to `path` atomically (temporary file, then rename).
+void SaveCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD* sgd,
+                    const CheckpointMeta& meta);
+
+// Restores what SaveCheckpoint wrote (sgd may be null: weights only).
+CheckpointMeta LoadCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD* sgd);
+
+}  // namespace wsol::train
+
+#endif  // WSOL_TRAIN_TRAINING_STATE_H_
