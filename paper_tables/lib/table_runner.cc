@@ -1,0 +1,362 @@
+#include "paper_tables/lib/table_runner.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "wsol/spec/spec_loader.h"
+#include "wsol/util/status_macros.h"
+
+namespace wsol::tables {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CollectingErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit CollectingErrors(std::string source) : source_(std::move(source)) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    errors_.push_back(absl::StrFormat("%s:%d:%d: %s", source_, line + 1, column + 1, message));
+  }
+  std::string Joined() const { return absl::StrJoin(errors_, "\n"); }
+
+ private:
+  std::string source_;
+  std::vector<std::string> errors_;
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out.good()) return absl::InternalError(absl::StrCat(tmp, ": write failed"));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+struct Stats {
+  int n = 0;
+  double mean = std::numeric_limits<double>::quiet_NaN();
+  double std = 0;
+};
+
+Stats Summarize(const std::vector<double>& values) {
+  Stats s;
+  std::vector<double> finite;
+  for (double v : values) {
+    if (std::isfinite(v)) finite.push_back(v);
+  }
+  s.n = static_cast<int>(finite.size());
+  if (s.n == 0) return s;
+  double sum = 0;
+  for (double v : finite) sum += v;
+  s.mean = sum / s.n;
+  if (s.n > 1) {
+    double sq = 0;
+    for (double v : finite) sq += (v - s.mean) * (v - s.mean);
+    s.std = std::sqrt(sq / (s.n - 1));  // Sample standard deviation over seeds.
+  }
+  return s;
+}
+
+std::string FormatStats(const Stats& s) {
+  if (s.n == 0) return "-";
+  if (s.n == 1) return absl::StrFormat("%.2f", s.mean);
+  return absl::StrFormat("%.2f ± %.2f", s.mean, s.std);
+}
+
+}  // namespace
+
+absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path) {
+  WSOL_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  proto::TableSpec table;
+  CollectingErrors errors(path);
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &table)) return absl::InvalidArgumentError(errors.Joined());
+  if (table.name().empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": name is empty"));
+  if (table.runs_size() == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no runs"));
+  for (const std::string& column : table.columns()) {
+    if (ColumnTitle(column).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": unknown column \"", column, "\" (a SplitMetrics field)"));
+    }
+  }
+  return table;
+}
+
+absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
+                                                 const TableOptions& options) {
+  std::vector<PlannedRun> runs;
+  std::vector<uint64_t> seeds(table.seeds().begin(), table.seeds().end());
+  if (seeds.empty()) seeds.push_back(0);
+  for (int row = 0; row < table.runs_size(); ++row) {
+    const proto::TableRun& run = table.runs(row);
+    std::vector<std::string> overrides(table.set().begin(), table.set().end());
+    overrides.insert(overrides.end(), run.set().begin(), run.set().end());
+    overrides.insert(overrides.end(), options.extra_set.begin(), options.extra_set.end());
+    overrides.push_back(absl::StrCat("runtime.profile=", options.profile));
+    for (uint64_t seed : seeds) {
+      std::vector<std::string> with_seed = overrides;
+      with_seed.push_back(absl::StrCat("runtime.seed=", seed));
+      const std::string spec_path = (fs::path(options.workspace_root) / run.spec()).string();
+      absl::StatusOr<proto::Experiment> experiment = spec::LoadExperimentFile(spec_path, with_seed);
+      if (!experiment.ok()) {
+        return absl::Status(experiment.status().code(),
+                            absl::StrCat("table ", table.name(), ", run \"", run.label(),
+                                         "\": ", experiment.status().message()));
+      }
+      if (!options.data_root.empty()) {
+        proto::Dataset* dataset = experiment->mutable_dataset();
+        const std::string root = dataset->root().empty() ? dataset->name() : dataset->root();
+        if (fs::path(root).is_relative()) {
+          dataset->set_root((fs::path(options.data_root) / root).string());
+        }
+      }
+      if (experiment->name().empty()) experiment->set_name(run.label());
+      PlannedRun planned;
+      planned.row = row;
+      planned.seed = seed;
+      // Runtime settings that do not change results stay out of the fingerprint.
+      proto::Experiment keyed = *experiment;
+      keyed.mutable_runtime()->clear_device();
+      keyed.mutable_runtime()->clear_threads();
+      keyed.mutable_runtime()->clear_loader_workers();
+      keyed.mutable_runtime()->clear_output_dir();
+      keyed.clear_name();
+      planned.fingerprint = spec::SpecFingerprint(keyed);
+      planned.run_dir = (fs::path(options.cache_dir) / "runs" / planned.fingerprint).string();
+      experiment->mutable_runtime()->set_output_dir(planned.run_dir);
+      if (options.device != "auto") experiment->mutable_runtime()->set_device(options.device);
+      if (options.threads > 0) experiment->mutable_runtime()->set_threads(options.threads);
+      planned.experiment = *std::move(experiment);
+      runs.push_back(std::move(planned));
+    }
+  }
+  return runs;
+}
+
+absl::StatusOr<proto::RunResults> ReadResults(const std::string& run_dir) {
+  const std::string path = (fs::path(run_dir) / "results.json").string();
+  WSOL_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  proto::RunResults results;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &results);
+  if (!status.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": ", std::string(status.message())));
+  }
+  return results;
+}
+
+absl::Status WriteResults(const proto::RunResults& results, const std::string& run_dir) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = true;
+  auto status = google::protobuf::util::MessageToJsonString(results, &json, print);
+  if (!status.ok()) return absl::InternalError(std::string(status.message()));
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  return WriteFileAtomically((fs::path(run_dir) / "results.json").string(), json);
+}
+
+double MetricValue(const proto::SplitMetrics& metrics, const std::string& column) {
+  const google::protobuf::FieldDescriptor* field =
+      proto::SplitMetrics::descriptor()->FindFieldByName(column);
+  if (field == nullptr || field->is_repeated() ||
+      field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const auto* reflection = metrics.GetReflection();
+  if (!reflection->HasField(metrics, field)) return std::numeric_limits<double>::quiet_NaN();
+  return reflection->GetDouble(metrics, field);
+}
+
+std::string ColumnTitle(const std::string& column) {
+  static const auto* titles = new std::map<std::string, std::string>{
+      {"top1_cls", "Top-1 Cls"},
+      {"top1_loc", "Top-1 Loc"},
+      {"gt_known_loc", "GT-known Loc"},
+      {"top1_loc_best", "Top-1 Loc (best τ)"},
+      {"gt_known_loc_best", "GT-known Loc (best τ)"},
+      {"max_box_acc", "MaxBoxAcc"},
+      {"max_box_acc_v2", "MaxBoxAccV2"},
+      {"pxap", "PxAP"},
+      {"mpxap", "mPxAP"},
+      {"mean_entropy", "Entropy (nats)"},
+      {"best_threshold", "Best τ"},
+  };
+  auto it = titles->find(column);
+  return it == titles->end() ? "" : it->second;
+}
+
+RenderedTable RenderTable(const proto::TableSpec& table,
+                          const std::vector<std::vector<proto::RunResults>>& results_per_row) {
+  bool has_setting = false;
+  for (const proto::TableRun& run : table.runs()) has_setting |= !run.setting().empty();
+  std::vector<std::string> header = {"Method"};
+  if (has_setting) header.push_back("Setting");
+  for (const std::string& c : table.columns()) header.push_back(ColumnTitle(c));
+  header.push_back("Seeds");
+
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> csv_lines = {absl::StrJoin(header, ",")};
+  // Mean of each column per row, for the ER - baseline differences.
+  std::vector<std::vector<double>> means(table.runs_size());
+  for (int r = 0; r < table.runs_size(); ++r) {
+    const proto::TableRun& run = table.runs(r);
+    std::vector<std::string> cells = {run.label()};
+    std::vector<std::string> csv = {run.label()};
+    if (has_setting) {
+      cells.push_back(run.setting());
+      csv.push_back(run.setting());
+    }
+    for (const std::string& column : table.columns()) {
+      std::vector<double> values;
+      for (const proto::RunResults& res : results_per_row[r]) {
+        values.push_back(MetricValue(res.test(), column));
+      }
+      Stats s = Summarize(values);
+      means[r].push_back(s.mean);
+      cells.push_back(results_per_row[r].empty() ? "pending" : FormatStats(s));
+      csv.push_back(s.n == 0 ? "" : absl::StrFormat("%.4f", s.mean));
+    }
+    cells.push_back(absl::StrCat(results_per_row[r].size()));
+    csv.push_back(absl::StrCat(results_per_row[r].size()));
+    rows.push_back(cells);
+    csv_lines.push_back(absl::StrJoin(csv, ","));
+    // After the ER variant of a group, add the difference to its baseline.
+    if (run.variant() == "er" && !run.group().empty()) {
+      for (int b = 0; b < table.runs_size(); ++b) {
+        const proto::TableRun& base = table.runs(b);
+        if (base.group() != run.group() || base.variant() != "baseline") continue;
+        std::vector<std::string> diff = {absl::StrCat("Δ (", run.label(), " − ", base.label(), ")")};
+        if (has_setting) diff.push_back("");
+        for (size_t c = 0; c < table.columns().size(); ++c) {
+          const double d = means[r][c] - (b < r ? means[b][c] : std::nan(""));
+          diff.push_back(std::isfinite(d) ? absl::StrFormat("%+.2f", d) : "-");
+        }
+        diff.push_back("");
+        rows.push_back(diff);
+      }
+    }
+  }
+  RenderedTable out;
+  std::string& md = out.markdown;
+  if (!table.title().empty()) md += absl::StrCat("**", table.title(), "**\n\n");
+  md += "| " + absl::StrJoin(header, " | ") + " |\n";
+  md += "|" + std::string() ;
+  for (size_t i = 0; i < header.size(); ++i) md += i == 0 ? "---|" : "---:|";
+  md += "\n";
+  for (const auto& cells : rows) md += "| " + absl::StrJoin(cells, " | ") + " |\n";
+  out.csv = absl::StrJoin(csv_lines, "\n") + "\n";
+  return out;
+}
+
+absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,
+                                     const RunFunction& run) {
+  WSOL_ASSIGN_OR_RETURN(std::vector<PlannedRun> runs, PlanRuns(table, options));
+  if (options.shard_count < 1 || options.shard_index < 0 ||
+      options.shard_index >= options.shard_count) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--shard=%d/%d: expected i/n with 0 <= i < n", options.shard_index, options.shard_count));
+  }
+  if (options.dry_run) {
+    std::cout << absl::StrFormat("%s: %d runs (%d rows x %d seeds)\n", table.name(), runs.size(),
+                                 table.runs_size(), std::max(1, table.seeds_size()));
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const PlannedRun& p = runs[i];
+      const proto::Experiment& e = p.experiment;
+      const bool cached = ReadResults(p.run_dir).ok();
+      std::cout << absl::StrFormat(
+          "  [%s] %-28s seed %d  %s %s x%.3g, %d epochs x batch %d, %s%s\n",
+          static_cast<int>(i) % options.shard_count == options.shard_index ? "this shard" : "other shard",
+          table.runs(p.row).label(), p.seed, e.dataset().name(), e.backbone().architecture(),
+          e.backbone().width_multiplier(), e.optimizer().epochs(), e.optimizer().batch_size(),
+          p.run_dir, cached ? " (cached)" : "");
+    }
+    return std::string();
+  }
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (static_cast<int>(i) % options.shard_count != options.shard_index) continue;
+    const PlannedRun& p = runs[i];
+    if (!options.rerun && ReadResults(p.run_dir).ok()) {
+      std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): cached in %s\n", i + 1, runs.size(),
+                                   table.runs(p.row).label(), p.seed, p.run_dir);
+      continue;
+    }
+    std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): training into %s\n", i + 1, runs.size(),
+                                 table.runs(p.row).label(), p.seed, p.run_dir);
+    if (options.rerun) {
+      std::error_code ec;
+      fs::remove_all(p.run_dir, ec);
+    }
+    absl::StatusOr<proto::RunResults> results = run(p.experiment, p.run_dir);
+    if (!results.ok()) {
+      return absl::Status(results.status().code(),
+                          absl::StrCat("run \"", table.runs(p.row).label(), "\" (", p.run_dir,
+                                       "): ", results.status().message()));
+    }
+  }
+  std::vector<std::vector<proto::RunResults>> per_row(table.runs_size());
+  for (const PlannedRun& p : runs) {
+    absl::StatusOr<proto::RunResults> results = ReadResults(p.run_dir);
+    if (results.ok()) per_row[p.row].push_back(*std::move(results));
+  }
+  RenderedTable rendered = RenderTable(table, per_row);
+  const std::string out_dir = options.out_dir.empty()
+                                  ? (fs::path(options.cache_dir) / "tables" / table.name()).string()
+                                  : options.out_dir;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat(out_dir, ": ", ec.message()));
+  WSOL_RETURN_IF_ERROR(WriteFileAtomically((fs::path(out_dir) / (table.name() + ".md")).string(),
+                                           rendered.markdown));
+  WSOL_RETURN_IF_ERROR(WriteFileAtomically((fs::path(out_dir) / (table.name() + ".csv")).string(),
+                                           rendered.csv));
+  // JSON: every run's full results, keyed by row label.
+  std::string json = "{\n";
+  for (int r = 0; r < table.runs_size(); ++r) {
+    json += absl::StrFormat("  \"%s\": [", absl::CHexEscape(table.runs(r).label()));
+    for (size_t s = 0; s < per_row[r].size(); ++s) {
+      std::string one;
+      google::protobuf::util::JsonPrintOptions print;
+      print.preserve_proto_field_names = true;
+      (void)google::protobuf::util::MessageToJsonString(per_row[r][s], &one, print);
+      json += (s ? ", " : "") + one;
+    }
+    json += r + 1 < table.runs_size() ? "],\n" : "]\n";
+  }
+  json += "}\n";
+  WSOL_RETURN_IF_ERROR(
+      WriteFileAtomically((fs::path(out_dir) / (table.name() + ".json")).string(), json));
+  std::cout << rendered.markdown << std::flush;
+  return out_dir;
+}
+
+}  // namespace wsol::tables

@@ -1,0 +1,84 @@
+// table_runner.h
+//
+// Expands a table spec into runs, runs or reuses them, and renders the table.
+// A run's results are cached under <cache_dir>/runs/<fingerprint>/ where the fingerprint
+// hashes the run's full experiment spec (after overrides and seed), so re-running a table
+// is instant and a new row trains only that row. --shard=i/n splits the runs across
+// machines sharing the cache folder; rendering reads whatever results exist.
+#ifndef PAPER_TABLES_LIB_TABLE_RUNNER_H_
+#define PAPER_TABLES_LIB_TABLE_RUNNER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wsol/proto/experiment.pb.h"
+#include "wsol/proto/results.pb.h"
+#include "wsol/proto/table.pb.h"
+
+namespace wsol::tables {
+
+struct TableOptions {
+  std::string workspace_root = ".";  // Spec paths in the table are relative to it.
+  std::string cache_dir = "wsol_cache";
+  std::string out_dir;               // Default: <cache_dir>/tables/<table name>.
+  std::string profile = "embedded";  // "embedded" or "paper".
+  std::string data_root;             // Real data sets (paper profile).
+  std::string device = "auto";
+  int threads = 0;
+  bool rerun = false;
+  bool dry_run = false;
+  int shard_index = 0;
+  int shard_count = 1;
+  std::vector<std::string> extra_set;  // Overrides for every run (--set).
+};
+
+struct PlannedRun {
+  int row = 0;          // Index into TableSpec.runs.
+  uint64_t seed = 0;
+  proto::Experiment experiment;
+  std::string fingerprint;
+  std::string run_dir;
+};
+
+// Loads a TableSpec text file (errors name file:line:column).
+absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path);
+
+// Expands rows x seeds into runs with their final specs and cache folders.
+absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
+                                                 const TableOptions& options);
+
+// Trains and evaluates one run into run_dir (writing results.json there).
+using RunFunction = std::function<absl::StatusOr<proto::RunResults>(
+    const proto::Experiment& experiment, const std::string& run_dir)>;
+
+// Reads <run_dir>/results.json if present.
+absl::StatusOr<proto::RunResults> ReadResults(const std::string& run_dir);
+absl::Status WriteResults(const proto::RunResults& results, const std::string& run_dir);
+
+// Runs (or reuses) this shard's runs, then renders the table from every run with
+// results: Markdown on stdout, <out_dir>/<name>.{md,csv,json}. Returns the out_dir.
+absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,
+                                     const RunFunction& run);
+
+// A metric of SplitMetrics by field name; NaN when absent.
+double MetricValue(const proto::SplitMetrics& metrics, const std::string& column);
+// The paper's name for a column ("gt_known_loc" -> "GT-known Loc").
+std::string ColumnTitle(const std::string& column);
+
+struct RenderedTable {
+  std::string markdown;
+  std::string csv;
+};
+// Renders rows (one per TableRun, results of all its seeds); rows missing results show
+// "pending". Adds an "ER - baseline" row per group with both variants.
+RenderedTable RenderTable(const proto::TableSpec& table,
+                          const std::vector<std::vector<proto::RunResults>>& results_per_row);
+
+}  // namespace wsol::tables
+
+#endif  // PAPER_TABLES_LIB_TABLE_RUNNER_H_
