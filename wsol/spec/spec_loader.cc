@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -259,14 +260,18 @@ absl::Status ApplyOverride(absl::string_view assignment, proto::Experiment* expe
                                                        parts[i], "\" is not a message"));
       }
       descriptor = field->message_type();
-    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE && !absl::StartsWith(value, "{")) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "override \"", assignment, "\": \"", parts[i], "\" is a message; set one of its fields"));
+          "override \"", assignment, "\": \"", parts[i],
+          "\" is a message; set one of its fields or give a message body, e.g. ", parts[i],
+          "={}"));
     }
   }
 
   // Build "a { b { c: value } }" and merge it; clear a repeated target first.
-  std::string text = absl::StrCat(parts.back(), ": ", TextValue(field, value));
+  std::string text = field->type() == FieldDescriptor::TYPE_MESSAGE
+                         ? absl::StrCat(parts.back(), " ", value)
+                         : absl::StrCat(parts.back(), ": ", TextValue(field, value));
   for (int i = static_cast<int>(parts.size()) - 2; i >= 0; --i) {
     text = absl::StrCat(parts[i], " { ", text, " }");
   }

@@ -26,7 +26,8 @@ absl::StatusOr<proto::Experiment> ParseExperiment(absl::string_view text,
                                                   absl::string_view source_name);
 
 // ApplyOverride sets one field from "path.to.field=value", e.g. "optimizer.lr=0.01",
-// "regularizer.entropy_kl_uniform.lambda=1e-3" or "evaluation.iou_thresholds=[30,50]".
+// "regularizer.entropy_kl_uniform.lambda=1e-3", "evaluation.iou_thresholds=[30,50]" or,
+// for a message (e.g. to pick a oneof member), a text-format body: "regularizer.none={}".
 // A repeated field is replaced, not appended to.
 absl::Status ApplyOverride(absl::string_view assignment, proto::Experiment* experiment);
 

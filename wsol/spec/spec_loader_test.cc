@@ -107,6 +107,11 @@ TEST(SpecLoaderTest, OverridesSetScalarsStringsAndRepeatedFields) {
   // Setting another oneof member replaces the regularizer.
   EXPECT_TRUE(spec->regularizer().has_label_smoothing());
   EXPECT_FALSE(spec->regularizer().has_entropy_kl_uniform());
+  // A message body selects a oneof member with its defaults.
+  ASSERT_THAT(ApplyOverride("method.adl={ gamma: 0.8 }", &*spec), IsOk());
+  EXPECT_TRUE(spec->method().has_adl());
+  EXPECT_FLOAT_EQ(spec->method().adl().gamma(), 0.8f);
+  EXPECT_FALSE(spec->method().has_cam());
 }
 
 TEST(SpecLoaderTest, BadOverridesAreExplained) {

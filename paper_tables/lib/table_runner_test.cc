@@ -1,0 +1,123 @@
+#include "paper_tables/lib/table_runner.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "wsol/util/status_matchers.h"
+
+namespace wsol::tables {
+namespace {
+
+using ::testing::HasSubstr;
+using ::wsol::testing::IsOk;
+using ::wsol::testing::StatusIs;
+
+proto::TableSpec TwoRowTable() {
+  proto::TableSpec table;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "t"
+    title: "Test table"
+    columns: ["top1_cls", "max_box_acc_v2"]
+    seeds: [1, 2]
+    runs { label: "CAM" spec: "wsol/spec/testdata/good.pbtxt" set: "regularizer.none={}"
+           group: "cam" variant: "baseline" }
+    runs { label: "CAM + ER" spec: "wsol/spec/testdata/good.pbtxt" group: "cam" variant: "er" }
+  )pb", &table));
+  return table;
+}
+
+// A fake trainer: scores depend on the seed and on whether ER is on, so the table's
+// mean, std and difference can be checked by hand.
+struct FakeTrainer {
+  int calls = 0;
+  absl::StatusOr<proto::RunResults> operator()(const proto::Experiment& e, const std::string& dir) {
+    ++calls;
+    proto::RunResults r;
+    const double er = e.regularizer().has_entropy_kl_uniform() ? 10.0 : 0.0;
+    r.mutable_test()->set_top1_cls(50.0 + er + e.runtime().seed());
+    r.mutable_test()->set_max_box_acc_v2(40.0 + er);
+    if (absl::Status s = WriteResults(r, dir); !s.ok()) return s;
+    return r;
+  }
+};
+
+TEST(TableRunnerTest, PlansRowsTimesSeedsWithDistinctFingerprints) {
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/plan";
+  absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(TwoRowTable(), options);
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_EQ(runs->size(), 4u);
+  std::set<std::string> fingerprints;
+  for (const PlannedRun& r : *runs) fingerprints.insert(r.fingerprint);
+  EXPECT_EQ(fingerprints.size(), 4u);
+  EXPECT_TRUE((*runs)[0].experiment.regularizer().has_none());
+  EXPECT_EQ((*runs)[1].experiment.runtime().seed(), 2u);
+  // Device and thread count do not change results, so they do not change the cache key.
+  options.device = "cpu";
+  options.threads = 1;
+  EXPECT_EQ(PlanRuns(TwoRowTable(), options)->at(0).fingerprint, (*runs)[0].fingerprint);
+}
+
+TEST(TableRunnerTest, RendersMeanStdAndDifferenceThenReusesTheCache) {
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/cache";
+  FakeTrainer trainer;
+  auto run = [&](const proto::Experiment& e, const std::string& d) { return trainer(e, d); };
+  absl::StatusOr<std::string> out = RunTable(TwoRowTable(), options, run);
+  ASSERT_THAT(out, IsOk());
+  EXPECT_EQ(trainer.calls, 4);
+  std::ifstream md(*out + "/t.md");
+  std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  // CAM: top1 = 51, 52 -> 51.50 ± 0.71 (sample std of {51, 52} = 0.7071).
+  EXPECT_THAT(text, HasSubstr("| CAM | 51.50 ± 0.71 | 40.00 ± 0.00 | 2 |"));
+  EXPECT_THAT(text, HasSubstr("| CAM + ER | 61.50 ± 0.71 | 50.00 ± 0.00 | 2 |"));
+  EXPECT_THAT(text, HasSubstr("| Δ (CAM + ER − CAM) | +10.00 | +10.00 |"));
+  EXPECT_THAT(text, HasSubstr("| Method | Top-1 Cls | MaxBoxAccV2 | Seeds |"));
+  EXPECT_TRUE(std::filesystem::exists(*out + "/t.csv"));
+  EXPECT_TRUE(std::filesystem::exists(*out + "/t.json"));
+  // Second time: everything cached, nothing trains.
+  ASSERT_THAT(RunTable(TwoRowTable(), options, run), IsOk());
+  EXPECT_EQ(trainer.calls, 4);
+  // --rerun trains again.
+  options.rerun = true;
+  ASSERT_THAT(RunTable(TwoRowTable(), options, run), IsOk());
+  EXPECT_EQ(trainer.calls, 8);
+}
+
+TEST(TableRunnerTest, ShardsSplitRunsAndPendingRowsAreMarked) {
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/shards";
+  options.shard_count = 2;
+  FakeTrainer trainer;
+  auto run = [&](const proto::Experiment& e, const std::string& d) { return trainer(e, d); };
+  options.shard_index = 0;
+  ASSERT_THAT(RunTable(TwoRowTable(), options, run), IsOk());
+  EXPECT_EQ(trainer.calls, 2);
+  options.shard_index = 1;
+  ASSERT_THAT(RunTable(TwoRowTable(), options, run), IsOk());
+  EXPECT_EQ(trainer.calls, 4);
+  options.shard_index = 2;
+  EXPECT_THAT(RunTable(TwoRowTable(), options, run),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--shard=2/2")));
+
+  std::vector<std::vector<proto::RunResults>> none(2);
+  EXPECT_THAT(RenderTable(TwoRowTable(), none).markdown, HasSubstr("| CAM | pending | pending |"));
+}
+
+TEST(TableRunnerTest, BadRowSpecNamesTheRow) {
+  proto::TableSpec table = TwoRowTable();
+  table.mutable_runs(1)->add_set("optimizer.lr=-1");
+  TableOptions options;
+  EXPECT_THAT(PlanRuns(table, options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("run \"CAM + ER\""), HasSubstr("optimizer.lr"))));
+}
+
+}  // namespace
+}  // namespace wsol::tables
