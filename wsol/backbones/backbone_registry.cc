@@ -2,6 +2,7 @@
 
 #include <c10/util/Exception.h>
 
+#include "wsol/backbones/inception_v3.h"
 #include "wsol/backbones/resnet.h"
 #include "wsol/backbones/vgg16.h"
 
@@ -13,6 +14,7 @@ const std::vector<BackboneEntry>& BackboneTable() {
       {"vgg16", &MakeVgg16},
       {"preresnet18", &MakePreResNet18},
       {"se_resnet50", &MakeSeResNet50},
+      {"inception_v3", &MakeInceptionV3},
   };
   return *table;
 }

@@ -28,10 +28,17 @@ TEST(BackboneParameterCountTest, MatchesReferenceArchitecturesAtWidthOne) {
   // PreResNet-18 (no stem BN, BN-ReLU before each conv, bias-free 1x1 projections, final
   // BN): stem 9,408 + layer1 147,968 + layer2 525,184 + layer3 2,098,944
   // + layer4 8,392,192 + final BN 1,024 + fc 513,000 = 11,687,720.
+  // InceptionV3-CAM: torchvision's layers up to Mixed_6e, 8,965,856 (stem 172,672
+  // + Mixed_5b..5d 818,528 + Mixed_6a 1,153,280 + Mixed_6b..6e 6,821,376), + SPG_A3_1b
+  // 768*1024*9+1024 = 7,078,912 + SPG_A3_2b 1024*1024*9+1024 = 9,438,208 + SPG_A4
+  // 1024*1000+1000 = 1,025,000 = 26,507,976: the parameter count of wsolevaluation's
+  // InceptionCam(num_classes=1000), counted with Python torch 1.13 (the per-block numbers
+  // are that model's too).
   const std::map<std::string, int64_t> expected = {{"resnet50", 25557032},
                                                    {"se_resnet50", 28088024},
                                                    {"vgg16", 20459304},
-                                                   {"preresnet18", 11687720}};
+                                                   {"preresnet18", 11687720},
+                                                   {"inception_v3", 26507976}};
   for (const auto& [name, count] : expected) {
     auto net = CreateBackbone(name, {.num_classes = 1000});
     EXPECT_EQ(CountParameters(*net), count) << name;

@@ -1,0 +1,79 @@
+// import_weights: copies a torchvision-format checkpoint (Python's
+// torch.save(model.state_dict(), path), zip or legacy format) into one of our backbones,
+// prints what matched, and writes the backbone's weights for the trainer
+// (wsol::backbones::LoadBackboneWeights; Python's torch.load reads them too).
+//
+//   bazel run //tools:import_weights -- --backbone=resnet50 --num_classes=200
+//       --checkpoint=resnet50-0676ba61.pth --out=resnet50_cub200.pt   (one command line)
+//
+// The classifier is left at its initialization when the class count differs. Exits 1
+// without writing when a tensor is mis-shaped or, with --strict, missing.
+#include <cstdint>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "wsol/backbones/backbone_registry.h"
+#include "wsol/backbones/weight_import.h"
+
+ABSL_FLAG(std::string, backbone, "resnet50", "Backbone name, as in the spec's architecture.");
+ABSL_FLAG(int64_t, num_classes, 1000, "Classes of the target task.");
+ABSL_FLAG(double, width_multiplier, 1.0, "Channel width multiplier of the backbone.");
+ABSL_FLAG(bool, large_feature_map, false, "wsolevaluation's large_feature_map variant.");
+ABSL_FLAG(std::string, checkpoint, "", "State dict saved by Python's torch.save (.pth).");
+ABSL_FLAG(std::string, out, "", "Where to write the backbone's weights.");
+ABSL_FLAG(bool, strict, false, "Fail when a tensor of the backbone is missing.");
+ABSL_FLAG(bool, skip_mismatched_classifier, true,
+          "Leave the classifier at its initialization when its shape differs.");
+
+namespace {
+
+absl::Status Run() {
+  const std::string checkpoint = absl::GetFlag(FLAGS_checkpoint);
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (checkpoint.empty() || out.empty()) {
+    return absl::InvalidArgumentError("--checkpoint and --out are required");
+  }
+  wsol::backbones::BackboneOptions options;
+  options.num_classes = absl::GetFlag(FLAGS_num_classes);
+  options.width_multiplier = absl::GetFlag(FLAGS_width_multiplier);
+  options.large_feature_map = absl::GetFlag(FLAGS_large_feature_map);
+  wsol::backbones::ImportOptions import_options;
+  import_options.strict = absl::GetFlag(FLAGS_strict);
+  import_options.skip_mismatched_classifier = absl::GetFlag(FLAGS_skip_mismatched_classifier);
+  try {
+    auto backbone = wsol::backbones::CreateBackbone(absl::GetFlag(FLAGS_backbone), options);
+    const wsol::backbones::ImportReport report =
+        wsol::backbones::ImportCheckpoint(checkpoint, *backbone, import_options);
+    std::cout << report.Summary();
+    if (!report.ok) {
+      return absl::FailedPreconditionError(
+          checkpoint + ": does not fit --backbone=" + absl::GetFlag(FLAGS_backbone) +
+          (report.mis_shaped.empty() ? " (missing tensors in --strict mode)" : " (mis-shaped tensors)") +
+          "; nothing written");
+    }
+    wsol::backbones::SaveBackboneWeights(*backbone, out);
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(e.what_without_backtrace());
+  }
+  std::cout << "wrote " << out << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Imports a torchvision-format checkpoint into a WSOL backbone.\n"
+      "  import_weights --backbone=resnet50 --num_classes=200 --checkpoint=in.pth --out=out.pt");
+  absl::ParseCommandLine(argc, argv);
+  const absl::Status status = Run();
+  if (!status.ok()) {
+    std::cerr << "import_weights: " << status << "\n";
+    return 1;
+  }
+  return 0;
+}
