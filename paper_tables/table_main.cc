@@ -1,0 +1,97 @@
+// Regenerates one table or figure of the paper:
+//   bazel run //paper_tables:table1                        # embedded profile, CPU
+//   bazel run //paper_tables:table1 -- --profile=paper --data_root=/data --device=cuda
+//   bazel run //paper_tables:table2 -- --dry_run           # list runs and cost, train nothing
+//   bazel run //paper_tables:table1 -- --shard=0/2         # half the runs (share --cache_dir)
+// Each target passes --table=<name>; the spec is paper_tables/specs[/paper]/<name>.pbtxt.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "paper_tables/lib/figures.h"
+#include "paper_tables/lib/table_runner.h"
+#include "wsol/train/trainer.h"
+
+ABSL_FLAG(std::string, table, "table1", "Which table or figure (a spec name under paper_tables/specs).");
+ABSL_FLAG(std::string, profile, "embedded", "embedded (FMNIST-Loc, CPU) or paper (real data).");
+ABSL_FLAG(std::string, data_root, "", "Folder of prepared real data sets (paper profile).");
+ABSL_FLAG(std::string, cache_dir, "", "Run cache (default: wsol_cache in the workspace).");
+ABSL_FLAG(std::string, out_dir, "", "Output folder (default: <cache_dir>/tables/<name>).");
+ABSL_FLAG(bool, rerun, false, "Retrain runs even when cached results exist.");
+ABSL_FLAG(bool, dry_run, false, "List the runs, their specs and cost without training.");
+ABSL_FLAG(std::string, shard, "0/1", "Run only shard i of n (i/n); results merge in the cache.");
+ABSL_FLAG(std::vector<std::string>, set, {}, "Overrides for every run, e.g. optimizer.epochs=2.");
+ABSL_FLAG(std::string, device, "auto", "auto, cpu or cuda.");
+ABSL_FLAG(int, threads, 0, "Intra-op threads per run (0 = all cores).");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Regenerates a table or figure of 'Entropy Regularization for WSOL': expands its spec "
+      "into runs, trains or reuses them (cached by spec hash), prints the Markdown table and "
+      "writes CSV, JSON and PNG files.");
+  absl::ParseCommandLine(argc, argv);
+  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  auto in_workspace = [&](const std::string& path) {
+    if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
+    return absl::StrCat(workspace, "/", path);
+  };
+  wsol::tables::TableOptions options;
+  options.profile = absl::GetFlag(FLAGS_profile);
+  if (options.profile != "embedded" && options.profile != "paper") {
+    std::cerr << "--profile=" << options.profile << ": expected embedded or paper\n";
+    return 2;
+  }
+  options.data_root = in_workspace(absl::GetFlag(FLAGS_data_root));
+  if (options.profile == "paper" && options.data_root.empty()) {
+    std::cerr << "--profile=paper needs --data_root (datasets prepared by //datasets:prepare)\n";
+    return 2;
+  }
+  options.cache_dir = in_workspace(absl::GetFlag(FLAGS_cache_dir).empty()
+                                       ? std::string("wsol_cache")
+                                       : absl::GetFlag(FLAGS_cache_dir));
+  options.out_dir = in_workspace(absl::GetFlag(FLAGS_out_dir));
+  options.rerun = absl::GetFlag(FLAGS_rerun);
+  options.dry_run = absl::GetFlag(FLAGS_dry_run);
+  options.extra_set = absl::GetFlag(FLAGS_set);
+  options.device = absl::GetFlag(FLAGS_device);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  std::vector<std::string> shard = absl::StrSplit(absl::GetFlag(FLAGS_shard), '/');
+  if (shard.size() != 2 || !absl::SimpleAtoi(shard[0], &options.shard_index) ||
+      !absl::SimpleAtoi(shard[1], &options.shard_count)) {
+    std::cerr << "--shard=" << absl::GetFlag(FLAGS_shard) << ": expected i/n, e.g. 0/2\n";
+    return 2;
+  }
+  const std::string name = absl::GetFlag(FLAGS_table);
+  const std::string spec_path = absl::StrCat("paper_tables/specs/",
+                                             options.profile == "paper" ? "paper/" : "", name,
+                                             ".pbtxt");
+  absl::StatusOr<wsol::proto::TableSpec> table = wsol::tables::LoadTableSpec(spec_path);
+  if (!table.ok()) {
+    std::cerr << table.status().message() << "\n";
+    return 1;
+  }
+  wsol::train::TrainerOptions trainer;
+  trainer.cache_dir = options.cache_dir;
+  auto run = [&](const wsol::proto::Experiment& experiment, const std::string&) {
+    return wsol::train::RunExperiment(experiment, trainer);
+  };
+  absl::StatusOr<std::string> out = wsol::tables::RunTable(*table, options, run);
+  if (!out.ok()) {
+    std::cerr << "error: " << out.status().message() << "\n";
+    return 1;
+  }
+  if (options.dry_run) return 0;
+  absl::Status figures = wsol::tables::RenderFigures(*table, options, *out);
+  if (!figures.ok()) {
+    std::cerr << "error: " << figures.message() << "\n";
+    return 1;
+  }
+  std::cout << "\noutputs: " << *out << "\n";
+  return 0;
+}
