@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "zlib.h"
 
 namespace wsol::datasets::testing {
 
@@ -66,6 +67,26 @@ inline void WriteGrayPng(const std::string& path, int width, int height,
 
 // ReadGray reads an 8-bit grayscale image (empty Mat when unreadable).
 inline cv::Mat ReadGray(const std::string& path) { return cv::imread(path, cv::IMREAD_GRAYSCALE); }
+
+// IdxBytes is an unsigned-byte IDX file (MNIST's format) holding `data` with shape `dims`.
+inline std::string IdxBytes(const std::vector<int>& dims, const std::vector<uint8_t>& data) {
+  std::string bytes = {0, 0, 8, static_cast<char>(dims.size())};
+  for (int d : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(d >> shift));
+  }
+  bytes.append(data.begin(), data.end());
+  return bytes;
+}
+
+// WriteGzipFile writes `content` gzip-compressed to `path`, creating its folder.
+inline void WriteGzipFile(const std::string& path, const std::string& content) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  gzFile file = gzopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr) << path;
+  ASSERT_EQ(gzwrite(file, content.data(), static_cast<unsigned>(content.size())),
+            static_cast<int>(content.size()));
+  gzclose(file);
+}
 
 }  // namespace wsol::datasets::testing
 
