@@ -1,5 +1,6 @@
 #include "datasets/prepare_ilsvrc.h"
 
+#include <filesystem>
 #include <string>
 
 #include "datasets/metadata.h"
@@ -122,6 +123,26 @@ TEST(PrepareIlsvrcTest, BadAnnotationsAreErrors) {
   absl::StatusOr<PrepareResult> result = PrepareIlsvrc(options);
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->split_sizes.at("test"), 2);
+}
+
+TEST(PrepareIlsvrcTest, ImportsImageNetV2ValidationFromWsolevaluation) {
+  PrepareOptions options;
+  options.source = WriteIlsvrcFixture("ilsvrc_wsol");
+  options.out = FreshTestDir("ilsvrc_wsol_out");
+  options.wsol_metadata = FreshTestDir("ilsvrc_wsol_metadata");
+  // Their metadata/ILSVRC/val lists ImageNetV2 images as val2/<class>/<n>.jpeg.
+  WriteTestImage(options.source + "/val2/1/0.jpeg", 40, 30);
+  WriteTestFile(options.wsol_metadata + "/val/image_ids.txt", "val2/1/0.jpeg\n");
+  WriteTestFile(options.wsol_metadata + "/val/class_labels.txt", "val2/1/0.jpeg,1\n");
+  WriteTestFile(options.wsol_metadata + "/val/image_sizes.txt", "val2/1/0.jpeg,40,30\n");
+  WriteTestFile(options.wsol_metadata + "/val/localization.txt", "val2/1/0.jpeg,3,4,30,29\n");
+  absl::StatusOr<PrepareResult> result = PrepareIlsvrc(options);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->split_sizes.at("val"), 1);
+  absl::StatusOr<SplitMetadata> val = ReadSplitMetadata(options.out + "/metadata/val");
+  ASSERT_THAT(val, IsOk());
+  EXPECT_THAT(val->images[0].boxes, ElementsAre(metrics::Box{3, 4, 30, 29}));
+  EXPECT_FALSE(std::filesystem::exists(options.out + "/.import"));
 }
 
 TEST(PrepareIlsvrcTest, ParsesAnnotationXml) {

@@ -2,8 +2,10 @@
 //
 // Turns a dataset in its official layout into wsolevaluation-format metadata (and masks),
 // then prints the `dataset { ... }` block to paste into an experiment spec.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>

@@ -7,13 +7,17 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "datasets/image_size.h"
 #include "datasets/parallel_for.h"
 #include "opencv2/core.hpp"
@@ -141,29 +145,87 @@ absl::StatusOr<SplitMetadata> ImportWsolSplit(const std::string& split,
                                               const std::string& mask_root, int num_classes,
                                               const PrepareOptions& options,
                                               std::vector<std::string>* notes) {
-  const std::string folder = JoinPath(options.wsol_metadata, split);
-  ReadOptions read_options;
-  read_options.num_classes = num_classes;
-  read_options.require_localization = split != "train";
-  WSOL_ASSIGN_OR_RETURN(SplitMetadata metadata, ReadSplitMetadata(folder, read_options));
-  std::vector<ImageRecord> listed = metadata.images;
-  WSOL_RETURN_IF_ERROR(FillImageSizes(image_root, options, &metadata.images, notes));
-  // FillImageSizes keeps order; match the listed sizes against the headers.
-  size_t j = 0;
-  std::vector<ImageRecord> kept;
-  for (const ImageRecord& from_file : listed) {
-    if (j >= metadata.images.size() || metadata.images[j].image_id != from_file.image_id) {
-      continue;  // Skipped as unreadable (noted by FillImageSizes).
+  const fs::path folder = fs::path(options.wsol_metadata) / split;
+  WSOL_ASSIGN_OR_RETURN(std::vector<NumberedLine> id_lines,
+                        ReadTextLines((folder / "image_ids.txt").string()));
+  // The sizes their image_sizes.txt lists, if any (OpenImages' file is empty).
+  std::map<std::string, std::pair<int, int>> listed;
+  if (fs::exists(folder / "image_sizes.txt")) {
+    WSOL_ASSIGN_OR_RETURN(std::vector<NumberedLine> lines,
+                          ReadTextLines((folder / "image_sizes.txt").string()));
+    for (const NumberedLine& line : lines) {
+      std::vector<std::string> f = absl::StrSplit(line.text, ',');
+      int w = 0, h = 0;
+      if (f.size() != 3 || !absl::SimpleAtoi(f[1], &w) || !absl::SimpleAtoi(f[2], &h)) {
+        return LineError((folder / "image_sizes.txt").string(), line.number,
+                         "expected id,width,height");
+      }
+      listed[f[0]] = {w, h};
     }
-    ImageRecord& r = metadata.images[j++];
-    if (from_file.width > 0 && (from_file.width != r.width || from_file.height != r.height)) {
-      absl::Status error = absl::InvalidArgumentError(
-          absl::StrCat(folder, "/image_sizes.txt: ", r.image_id, " is listed as ", from_file.width,
-                       "x", from_file.height, " but the image is ", r.width, "x", r.height));
+  }
+  std::vector<ImageRecord> images;
+  for (const NumberedLine& line : id_lines) {
+    ImageRecord r;
+    r.image_id = line.text;
+    images.push_back(std::move(r));
+  }
+  WSOL_RETURN_IF_ERROR(FillImageSizes(image_root, options, &images, notes));
+  std::set<std::string> kept;
+  std::string ids_text, sizes_text;
+  for (const ImageRecord& r : images) {
+    auto it = listed.find(r.image_id);
+    if (it != listed.end() && it->second != std::make_pair(r.width, r.height)) {
+      absl::Status error = absl::InvalidArgumentError(absl::StrCat(
+          (folder / "image_sizes.txt").string(), ": ", r.image_id, " is listed as ",
+          it->second.first, "x", it->second.second, " but the image is ", r.width, "x", r.height));
       if (!options.skip_bad_images) return error;
       notes->push_back(absl::StrCat("skipped ", error.message()));
       continue;
     }
+    kept.insert(r.image_id);
+    absl::StrAppend(&ids_text, r.image_id, "\n");
+    absl::StrAppend(&sizes_text, r.image_id, ",", r.width, ",", r.height, "\n");
+  }
+  // A complete copy (sizes read from the images, skipped images left out) goes through
+  // the metadata reader, which checks it like any other split.
+  const fs::path copy = fs::path(options.out) / ".import" / split;
+  std::error_code ec;
+  fs::remove_all(copy, ec);
+  fs::create_directories(copy, ec);
+  auto write = [&copy](const char* name, const std::string& text) {
+    std::ofstream out(copy / name, std::ios::trunc);
+    out << text;
+    return out ? absl::OkStatus()
+               : absl::PermissionDeniedError(absl::StrCat("cannot write ", (copy / name).string()));
+  };
+  WSOL_RETURN_IF_ERROR(write("image_ids.txt", ids_text));
+  WSOL_RETURN_IF_ERROR(write("image_sizes.txt", sizes_text));
+  for (const char* name : {"class_labels.txt", "localization.txt"}) {
+    if (!fs::exists(folder / name)) continue;
+    WSOL_ASSIGN_OR_RETURN(std::vector<NumberedLine> lines, ReadTextLines((folder / name).string()));
+    std::string text;
+    for (const NumberedLine& line : lines) {
+      if (kept.count(line.text.substr(0, line.text.find(','))) > 0) {
+        absl::StrAppend(&text, line.text, "\n");
+      }
+    }
+    WSOL_RETURN_IF_ERROR(write(name, text));
+  }
+  ReadOptions read_options;
+  read_options.num_classes = num_classes;
+  read_options.require_localization = split != "train";
+  absl::StatusOr<SplitMetadata> metadata = ReadSplitMetadata(copy.string(), read_options);
+  fs::remove_all(fs::path(options.out) / ".import", ec);
+  if (!metadata.ok()) {
+    return absl::Status(metadata.status().code(),
+                        absl::StrCat("wsolevaluation metadata ", folder.string(),
+                                     " (sizes filled "
+                                     "in from the images): ",
+                                     metadata.status().message()));
+  }
+  metadata->folder = folder.string();
+  std::vector<ImageRecord> with_masks;
+  for (ImageRecord& r : metadata->images) {
     bool masks_ok = true;
     for (const std::string& mask : r.mask_paths) {
       if (!fs::exists(JoinPath(mask_root, mask))) {
@@ -175,9 +237,9 @@ absl::StatusOr<SplitMetadata> ImportWsolSplit(const std::string& split,
         break;
       }
     }
-    if (masks_ok) kept.push_back(std::move(r));
+    if (masks_ok) with_masks.push_back(std::move(r));
   }
-  metadata.images = std::move(kept);
+  metadata->images = std::move(with_masks);
   return metadata;
 }
 
