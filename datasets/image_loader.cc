@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -120,7 +121,12 @@ void ImageLoader::WorkerLoop() {
       batch = next_to_build_++;
     }
     std::vector<std::pair<int64_t, std::string>> skipped;
-    absl::StatusOr<Batch> built = BuildBatch(batch, &skipped);
+    absl::StatusOr<Batch> built = absl::InternalError("not built");
+    try {
+      built = BuildBatch(batch, &skipped);
+    } catch (const std::exception& e) {  // LibTorch or OpenCV, e.g. out of memory.
+      built = absl::InternalError(absl::StrCat("building batch ", batch, ": ", e.what()));
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& [index, message] : skipped) skipped_.emplace(index, std::move(message));

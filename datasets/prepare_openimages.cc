@@ -1,6 +1,7 @@
 #include "datasets/prepare_openimages.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -10,7 +11,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "datasets/image_size.h"
 #include "datasets/metadata.h"
+#include "datasets/parallel_for.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {
@@ -112,6 +115,33 @@ absl::StatusOr<PrepareResult> PrepareOpenImages(const PrepareOptions& options) {
     if (splits.count(split) == 0 || splits[split].images.empty()) {
       return absl::NotFoundError(
           absl::StrCat("OpenImages: no images with masks found for the ", split, " split"));
+    }
+  }
+  // wsolevaluation resizes every mask to the evaluation size, so a mask of another size
+  // than its image still scores; but say so rather than let it pass silently.
+  for (const char* split : {"val", "test"}) {
+    const std::vector<ImageRecord>& images = splits[split].images;
+    std::atomic<int64_t> differing{0};
+    WSOL_RETURN_IF_ERROR(ParallelFor(
+        static_cast<int64_t>(images.size()), PrepareThreads(options),
+        [&](int64_t i) -> absl::Status {
+          const ImageRecord& r = images[i];
+          for (const std::string& mask : r.mask_paths) {
+            absl::StatusOr<ImageSize> size =
+                ReadImageSize((fs::path(result.mask_root) / mask).string());
+            if (!size.ok()) {
+              return absl::Status(size.status().code(), absl::StrCat("image ", r.image_id, ": ",
+                                                                     size.status().message()));
+            }
+            if (size->width != r.width || size->height != r.height) ++differing;
+          }
+          return absl::OkStatus();
+        }));
+    if (differing > 0) {
+      result.notes.push_back(
+          absl::StrCat(split, ": ", differing.load(),
+                       " masks differ in size from their image (they are "
+                       "resized to the evaluation size, as wsolevaluation does)"));
     }
   }
   WSOL_RETURN_IF_ERROR(WritePrepared(splits, class_names, "MASKS", false, options, &result));

@@ -74,6 +74,18 @@ TEST(PrepareOpenImagesTest, ReadsMasksFromTheLayout) {
   EXPECT_EQ(train->images[1].image_id, "train/0bt_c3/aaaa000011112222.jpg");
   EXPECT_EQ(train->images[1].width, 20);
   EXPECT_EQ(train->images[1].height, 30);
+  EXPECT_THAT(result->notes, ::testing::Not(::testing::Contains(HasSubstr("masks differ"))));
+}
+
+TEST(PrepareOpenImagesTest, MaskOfAnotherSizeIsNoted) {
+  PrepareOptions options;
+  options.source = WriteOpenImagesFixture("openimages_mask_size");
+  options.out = FreshTestDir("openimages_mask_size_out");
+  WriteGrayPng(options.source + "/test/01226z/7af766bd43da900b_m01226z_8856c605.png", 4, 2,
+               std::vector<uint8_t>(8, 255));
+  absl::StatusOr<PrepareResult> result = PrepareOpenImages(options);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_THAT(result->notes, ::testing::Contains(HasSubstr("test: 1 masks differ in size")));
 }
 
 TEST(PrepareOpenImagesTest, ImageWithoutMaskIsAnError) {
