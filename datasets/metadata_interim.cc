@@ -1,0 +1,161 @@
+// metadata_interim.cc
+//
+// INTERIM stand-in for metadata.cc, which is written on another branch together with its
+// tests. It implements ReadSplitMetadata and WriteSplitMetadata just well enough for the
+// preparers, FMNIST-Loc and the image pipeline to build and be tested on this branch.
+// When the branches merge, delete this file and list metadata.cc in //datasets:metadata.
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "datasets/metadata.h"
+
+namespace wsol::datasets {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status WriteFileAtomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", tmp.string()));
+    out << text;
+    if (!out.flush()) return absl::DataLossError(absl::StrCat("short write to ", tmp.string()));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("rename ", tmp.string(), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ReadLines(const fs::path& path, bool required) {
+  std::ifstream in(path);
+  if (!in) {
+    if (!required) return std::vector<std::string>();
+    return absl::NotFoundError(absl::StrCat(path.string(), ": cannot open"));
+  }
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+absl::Status LineError(const std::string& file, size_t line, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(file, ":", line + 1, ": ", what));
+}
+
+}  // namespace
+
+absl::Status WriteSplitMetadata(const SplitMetadata& split, const std::string& folder) {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot create ", folder));
+  std::string ids, labels, sizes, localization;
+  for (const ImageRecord& r : split.images) {
+    absl::StrAppend(&ids, r.image_id, "\n");
+    for (int label : r.labels) absl::StrAppend(&labels, r.image_id, ",", label, "\n");
+    absl::StrAppend(&sizes, r.image_id, ",", r.width, ",", r.height, "\n");
+    if (split.kind == LocalizationKind::kBoxes) {
+      for (const metrics::Box& b : r.boxes) {
+        absl::StrAppend(&localization, r.image_id, ",", b.x0, ",", b.y0, ",", b.x1, ",", b.y1,
+                        "\n");
+      }
+    } else if (split.kind == LocalizationKind::kMasks) {
+      for (size_t i = 0; i < r.mask_paths.size(); ++i) {
+        absl::StrAppend(&localization, r.image_id, ",", r.mask_paths[i], ",",
+                        i == 0 ? r.ignore_path : "", "\n");
+      }
+    }
+  }
+  const fs::path dir(folder);
+  if (absl::Status s = WriteFileAtomically(dir / "image_ids.txt", ids); !s.ok()) return s;
+  if (absl::Status s = WriteFileAtomically(dir / "class_labels.txt", labels); !s.ok()) return s;
+  if (absl::Status s = WriteFileAtomically(dir / "image_sizes.txt", sizes); !s.ok()) return s;
+  return WriteFileAtomically(dir / "localization.txt", localization);
+}
+
+absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
+                                                const ReadOptions& options) {
+  const fs::path dir(folder);
+  SplitMetadata split;
+  split.folder = folder;
+  auto ids = ReadLines(dir / "image_ids.txt", true);
+  if (!ids.ok()) return ids.status();
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < ids->size(); ++i) {
+    ImageRecord r;
+    r.image_id = (*ids)[i];
+    if (!index.emplace(r.image_id, i).second) {
+      return LineError("image_ids.txt", i, absl::StrCat("duplicate id ", r.image_id));
+    }
+    split.images.push_back(std::move(r));
+  }
+  auto labels = ReadLines(dir / "class_labels.txt", true);
+  if (!labels.ok()) return labels.status();
+  for (size_t i = 0; i < labels->size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit((*labels)[i], ',');
+    int label = 0;
+    if (f.size() != 2 || !absl::SimpleAtoi(f[1], &label)) {
+      return LineError("class_labels.txt", i, "expected id,label");
+    }
+    auto it = index.find(f[0]);
+    if (it == index.end()) return LineError("class_labels.txt", i, "unknown id " + f[0]);
+    if (options.num_classes > 0 && (label < 0 || label >= options.num_classes)) {
+      return LineError("class_labels.txt", i, absl::StrCat("label ", label, " out of range"));
+    }
+    split.images[it->second].labels.push_back(label);
+  }
+  auto sizes = ReadLines(dir / "image_sizes.txt", true);
+  if (!sizes.ok()) return sizes.status();
+  for (size_t i = 0; i < sizes->size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit((*sizes)[i], ',');
+    int w = 0, h = 0;
+    if (f.size() != 3 || !absl::SimpleAtoi(f[1], &w) || !absl::SimpleAtoi(f[2], &h)) {
+      return LineError("image_sizes.txt", i, "expected id,width,height");
+    }
+    auto it = index.find(f[0]);
+    if (it == index.end()) return LineError("image_sizes.txt", i, "unknown id " + f[0]);
+    split.images[it->second].width = w;
+    split.images[it->second].height = h;
+  }
+  auto loc = ReadLines(dir / "localization.txt", options.require_localization);
+  if (!loc.ok()) return loc.status();
+  for (size_t i = 0; i < loc->size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit((*loc)[i], ',');
+    auto it = index.find(f[0]);
+    if (it == index.end()) return LineError("localization.txt", i, "unknown id " + f[0]);
+    ImageRecord& r = split.images[it->second];
+    if (f.size() == 5) {
+      split.kind = LocalizationKind::kBoxes;
+      metrics::Box b;
+      if (!absl::SimpleAtoi(f[1], &b.x0) || !absl::SimpleAtoi(f[2], &b.y0) ||
+          !absl::SimpleAtoi(f[3], &b.x1) || !absl::SimpleAtoi(f[4], &b.y1)) {
+        return LineError("localization.txt", i, "bad box");
+      }
+      r.boxes.push_back(b);
+    } else if (f.size() == 3) {
+      split.kind = LocalizationKind::kMasks;
+      r.mask_paths.push_back(f[1]);
+      if (r.mask_paths.size() == 1) r.ignore_path = f[2];
+    } else {
+      return LineError("localization.txt", i, "expected 5 or 3 fields");
+    }
+  }
+  return split;
+}
+
+}  // namespace wsol::datasets
