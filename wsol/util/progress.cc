@@ -36,7 +36,8 @@ void ProgressBar::Advance(int64_t items, const std::string& status) {
   if (!status.empty()) status_ = status;
   const absl::Time now = absl::Now();
   const int decile = static_cast<int>(10 * done_ / total_);
-  if (tty_ ? now - last_draw_ > absl::Milliseconds(100) : decile != last_decile_) {
+  if (tty_ ? now - last_draw_ > absl::Milliseconds(100)
+           : decile != last_decile_ && done_ < total_) {
     last_decile_ = decile;
     last_draw_ = now;
     Draw(false);

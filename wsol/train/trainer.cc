@@ -1,0 +1,540 @@
+#include "wsol/train/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "baselines/method_builder.h"
+#include "datasets/dataset_paths.h"
+#include "datasets/image_loader.h"
+#include "datasets/metadata.h"
+#include "opencv2/core.hpp"
+#include "wsol/backbones/backbone_registry.h"
+#include "wsol/backbones/weight_import.h"
+#include "wsol/cam/cam.h"
+#include "wsol/metrics/box_accuracy.h"
+#include "wsol/metrics/iou.h"
+#include "wsol/metrics/pxap.h"
+#include "wsol/regularizers/regularizer_builder.h"
+#include "wsol/spec/spec_loader.h"
+#include "wsol/train/results_io.h"
+#include "wsol/train/training_state.h"
+#include "wsol/util/progress.h"
+#include "wsol/util/status_macros.h"
+
+namespace wsol::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kCheckpoint[] = "checkpoint.pt";
+constexpr char kBestModel[] = "best_model.pt";
+
+// Runs `fn`, turning LibTorch's exceptions into a Status that names `what`.
+template <typename Fn>
+absl::Status Guard(const std::string& what, Fn&& fn) {
+  try {
+    fn();
+    return absl::OkStatus();
+  } catch (const c10::ValueError& e) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", e.what_without_backtrace()));
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat(what, ": ", e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(what, ": ", e.what()));
+  }
+}
+
+torch::Device ResolveDevice(const std::string& device) {
+  if (device == "cuda" || (device == "auto" && torch::cuda::is_available())) {
+    return torch::Device(torch::kCUDA);
+  }
+  return torch::Device(torch::kCPU);
+}
+
+// One split's images with the localization each metric needs.
+struct EvalSplit {
+  datasets::SplitMetadata split;     // Boxes (or masks for mask-only data).
+  std::vector<std::vector<std::string>> mask_paths;  // Per image; empty: no masks.
+  std::vector<std::string> ignore_paths;
+  bool has_boxes = false;
+  bool has_masks = false;
+};
+
+absl::StatusOr<EvalSplit> ReadEvalSplit(const proto::Dataset& dataset,
+                                        const datasets::DatasetPaths& paths,
+                                        const std::string& split_name) {
+  EvalSplit out;
+  datasets::ReadOptions read{.num_classes = dataset.num_classes(), .require_localization = true};
+  WSOL_ASSIGN_OR_RETURN(out.split, datasets::ReadSplitMetadata(
+                                       (fs::path(paths.metadata_root) / split_name).string(), read));
+  out.mask_paths.resize(out.split.images.size());
+  out.ignore_paths.resize(out.split.images.size());
+  auto take_masks = [&](const datasets::SplitMetadata& masks) -> absl::Status {
+    std::map<std::string, const datasets::ImageRecord*> by_id;
+    for (const auto& r : masks.images) by_id[r.image_id] = &r;
+    for (size_t i = 0; i < out.split.images.size(); ++i) {
+      auto it = by_id.find(out.split.images[i].image_id);
+      if (it == by_id.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(masks.folder, ": image ", out.split.images[i].image_id,
+                         " of ", out.split.folder, " has no mask entry"));
+      }
+      out.mask_paths[i] = it->second->mask_paths;
+      out.ignore_paths[i] = it->second->ignore_path;
+    }
+    out.has_masks = true;
+    return absl::OkStatus();
+  };
+  if (out.split.kind == datasets::LocalizationKind::kBoxes) out.has_boxes = true;
+  if (out.split.kind == datasets::LocalizationKind::kMasks) WSOL_RETURN_IF_ERROR(take_masks(out.split));
+  if (!paths.mask_metadata_root.empty() && paths.mask_metadata_root != paths.metadata_root) {
+    const fs::path mask_folder = fs::path(paths.mask_metadata_root) / split_name;
+    if (fs::exists(mask_folder)) {
+      WSOL_ASSIGN_OR_RETURN(datasets::SplitMetadata masks,
+                            datasets::ReadSplitMetadata(mask_folder.string(), read));
+      WSOL_RETURN_IF_ERROR(take_masks(masks));
+    }
+  }
+  return out;
+}
+
+datasets::LoaderOptions MakeLoaderOptions(const proto::Experiment& spec,
+                                          const datasets::DatasetPaths& paths, bool train) {
+  datasets::LoaderOptions o;
+  o.image_root = paths.image_root;
+  o.transform.train = train;
+  o.transform.resize_size = spec.dataset().resize_size();
+  o.transform.crop_size = spec.dataset().crop_size();
+  o.transform.eval_size = spec.dataset().eval_size();
+  o.batch_size = spec.optimizer().batch_size();
+  o.shuffle = train;
+  o.num_workers = std::max(1, spec.runtime().loader_workers());
+  o.seed = spec.runtime().seed();
+  o.skip_bad_images = spec.dataset().skip_bad_images();
+  return o;
+}
+
+// Label distributions: one-hot rows, or the uniform mix of an image's labels.
+torch::Tensor TargetDistributions(const datasets::Batch& batch, int64_t num_classes) {
+  torch::Tensor targets = torch::zeros({batch.size(), num_classes});
+  auto acc = targets.accessor<float, 2>();
+  for (int64_t i = 0; i < batch.size(); ++i) {
+    const auto& labels = batch.all_labels[i];
+    for (int label : labels) acc[i][label] += 1.0f / static_cast<float>(labels.size());
+  }
+  return targets;
+}
+
+struct Built {
+  std::shared_ptr<WsolModel> model;
+  std::unique_ptr<regularizers::Regularizer> regularizer;
+  std::unique_ptr<torch::optim::SGD> sgd;
+  SgdSettings sgd_settings;
+};
+
+absl::StatusOr<Built> BuildModel(const proto::Experiment& spec, torch::Device device) {
+  Built built;
+  WSOL_ASSIGN_OR_RETURN(std::shared_ptr<baselines::Method> method,
+                        baselines::BuildMethod(spec.method()));
+  WSOL_ASSIGN_OR_RETURN(built.regularizer, regularizers::BuildRegularizer(spec.regularizer()));
+  std::shared_ptr<backbones::Backbone> backbone;
+  WSOL_RETURN_IF_ERROR(Guard("backbone", [&] {
+    torch::manual_seed(spec.runtime().seed());
+    backbone = backbones::CreateBackbone(
+        spec.backbone().architecture(),
+        {.num_classes = spec.dataset().num_classes(),
+         .width_multiplier = spec.backbone().width_multiplier(),
+         .large_feature_map = spec.backbone().large_feature_map()});
+  }));
+  if (!spec.backbone().pretrained_path().empty()) {
+    backbones::ImportReport report;
+    WSOL_RETURN_IF_ERROR(Guard(spec.backbone().pretrained_path(), [&] {
+      report = backbones::ImportCheckpoint(spec.backbone().pretrained_path(), *backbone, {});
+    }));
+    std::cerr << report.Summary();
+    if (!report.ok) {
+      return absl::InvalidArgumentError(absl::StrCat("backbone.pretrained_path = ",
+                                                     spec.backbone().pretrained_path(),
+                                                     ": weights do not fit:\n", report.Summary()));
+    }
+  }
+  WSOL_RETURN_IF_ERROR(Guard("model", [&] {
+    built.model = std::make_shared<WsolModel>(backbone, method, spec.dataset().num_classes());
+    built.model->to(device);
+    const proto::Optimizer& o = spec.optimizer();
+    built.sgd_settings = {.lr = o.lr(),
+                          .momentum = o.momentum(),
+                          .nesterov = o.nesterov(),
+                          .weight_decay = o.weight_decay(),
+                          .classifier_lr_multiplier = o.classifier_lr_multiplier(),
+                          .decay_every_epochs = o.decay_every_epochs(),
+                          .decay_factor = o.decay_factor()};
+    built.sgd = MakeSgd(*built.model, built.sgd_settings);
+  }));
+  return built;
+}
+
+// Scores the model on one split: classification, entropy and every localization metric
+// the annotations allow.
+absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLoader& loader,
+                                             const EvalSplit& eval, const proto::Experiment& spec,
+                                             const datasets::DatasetPaths& paths,
+                                             torch::Device device, bool full, bool progress,
+                                             const std::string& label) {
+  const proto::Evaluation& e = spec.evaluation();
+  const int size = spec.dataset().eval_size();
+  std::vector<int> ious(e.iou_thresholds().begin(), e.iou_thresholds().end());
+  if (ious.empty()) ious = {30, 50, 70};
+  WSOL_ASSIGN_OR_RETURN(
+      metrics::BoxAccuracy v2,
+      metrics::BoxAccuracy::Create({.cam_curve_interval = e.cam_curve_interval(),
+                                    .iou_thresholds = ious,
+                                    .multi_contour = e.multi_contour_eval(),
+                                    .sigma = e.box_threshold()}));
+  WSOL_ASSIGN_OR_RETURN(
+      metrics::BoxAccuracy v1,
+      metrics::BoxAccuracy::Create({.cam_curve_interval = e.cam_curve_interval(),
+                                    .iou_thresholds = {50},
+                                    .multi_contour = false,
+                                    .sigma = e.box_threshold()}));
+  WSOL_ASSIGN_OR_RETURN(metrics::Pxap pxap, metrics::Pxap::Create({e.cam_curve_interval()}));
+  const bool multi_label = spec.dataset().multi_label();
+  std::optional<metrics::MeanPxap> mpxap;
+  if (multi_label && eval.has_masks) {
+    WSOL_ASSIGN_OR_RETURN(metrics::MeanPxap m, metrics::MeanPxap::Create(
+                                                   spec.dataset().num_classes(),
+                                                   {e.cam_curve_interval()}));
+    mpxap.emplace(std::move(m));
+  }
+
+  torch::NoGradGuard no_grad;
+  model.eval();
+  loader.StartEpoch(0);
+  int64_t images = 0, correct = 0;
+  double entropy_sum = 0;
+  ProgressBar bar(label, loader.num_batches(), "img");
+  while (true) {
+    WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, loader.Next());
+    if (!batch) break;
+    torch::Tensor maps, predicted, logp;
+    WSOL_RETURN_IF_ERROR(Guard(label, [&] {
+      baselines::Inference inference =
+          model.method().Infer(model.backbone(), batch->images.to(device), batch->labels.to(device));
+      logp = torch::log_softmax(inference.logits.to(torch::kCPU).to(torch::kFloat), 1);
+      predicted = logp.argmax(1);
+      maps = cam::ResizeAndNormalize(inference.cams.to(torch::kCPU), size, size).contiguous();
+    }));
+    entropy_sum += (-(logp.exp() * logp).sum(1)).sum().item<double>();
+    for (int64_t i = 0; i < batch->size(); ++i) {
+      const int64_t index = batch->indices[i];
+      const int label_id = batch->all_labels[i].front();
+      const bool right = multi_label
+                             ? std::count(batch->all_labels[i].begin(), batch->all_labels[i].end(),
+                                          predicted[i].item<int64_t>()) > 0
+                             : predicted[i].item<int64_t>() == label_id;
+      correct += right;
+      if (!full && !eval.has_boxes && !eval.has_masks) continue;
+      cv::Mat map(size, size, CV_32F, maps[i].data_ptr<float>());
+      const datasets::ImageRecord& record = eval.split.images[index];
+      if (eval.has_boxes) {
+        std::vector<metrics::Box> boxes;
+        for (const metrics::Box& b : record.boxes) {
+          boxes.push_back(metrics::RescaleBox(b, {record.width, record.height}, {size, size}));
+        }
+        WSOL_RETURN_IF_ERROR(v2.Add(map, boxes, right));
+        if (full) WSOL_RETURN_IF_ERROR(v1.Add(map, boxes, right));
+      }
+      if (eval.has_masks) {
+        WSOL_ASSIGN_OR_RETURN(cv::Mat mask,
+                              metrics::LoadGtMask(paths.mask_root, eval.mask_paths[index],
+                                                  eval.ignore_paths[index], {size, size}));
+        WSOL_RETURN_IF_ERROR(pxap.Add(map, mask));
+      }
+    }
+    images += batch->size();
+    if (progress) bar.Advance(batch->size());
+  }
+  if (progress) bar.Finish();
+  if (images == 0) return absl::FailedPreconditionError(absl::StrCat(label, ": no images"));
+  proto::SplitMetrics m;
+  m.set_images(static_cast<int32_t>(images));
+  m.set_top1_cls(100.0 * correct / images);
+  m.set_mean_entropy(entropy_sum / images);
+  m.set_has_boxes(eval.has_boxes);
+  m.set_has_masks(eval.has_masks);
+  if (eval.has_boxes) {
+    WSOL_ASSIGN_OR_RETURN(metrics::BoxAccuracyResult r2, v2.Compute());
+    for (size_t i = 0; i < r2.iou_thresholds.size(); ++i) {
+      m.add_iou_thresholds(r2.iou_thresholds[i]);
+      m.add_max_box_acc_v2_per_iou(r2.max_box_acc[i]);
+    }
+    m.set_max_box_acc_v2(r2.max_box_acc_mean);
+    if (full) {
+      WSOL_ASSIGN_OR_RETURN(metrics::BoxAccuracyResult r1, v1.Compute());
+      m.set_max_box_acc(r1.max_box_acc[0]);
+      m.set_gt_known_loc(r1.gt_known_loc_at_sigma);
+      m.set_top1_loc(r1.top1_loc_at_sigma);
+      m.set_gt_known_loc_best(r1.gt_known_loc_at_best);
+      m.set_top1_loc_best(r1.top1_loc_at_best);
+      m.set_best_threshold(r1.best_loc_cam_threshold);
+    }
+  }
+  if (eval.has_masks) {
+    WSOL_ASSIGN_OR_RETURN(metrics::PxapResult r, pxap.Compute());
+    m.set_pxap(r.pxap);
+  }
+  return m;
+}
+
+double LocalizationScore(const proto::SplitMetrics& m) {
+  return m.has_boxes() ? m.max_box_acc_v2() : m.pxap();
+}
+
+std::string HistoryHeader() {
+  return "epoch,learning_rate,train_loss,train_regularization,train_top1,val_top1_cls,"
+         "val_localization,val_entropy,seconds\n";
+}
+
+std::string HistoryLine(const proto::EpochRecord& r) {
+  return absl::StrFormat("%d,%.6g,%.6f,%.6g,%.4f,%.4f,%.4f,%.6f,%.2f\n", r.epoch(),
+                         r.learning_rate(), r.train_loss(), r.train_regularization(),
+                         r.train_top1(), r.val_top1_cls(), r.val_localization(), r.val_entropy(),
+                         r.seconds());
+}
+
+}  // namespace
+
+std::string RunDirectory(const proto::Experiment& spec, const std::string& cache_dir) {
+  if (!spec.runtime().output_dir().empty()) return spec.runtime().output_dir();
+  return (fs::path(cache_dir) / "runs" / spec::SpecFingerprint(spec)).string();
+}
+
+absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
+                                                const TrainerOptions& options) {
+  WSOL_RETURN_IF_ERROR(spec::ValidateExperiment(spec));
+  const int threads = spec.runtime().threads() > 0
+                          ? spec.runtime().threads()
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  const torch::Device device = ResolveDevice(spec.runtime().device());
+  if (spec.runtime().device() == "cuda" && !torch::cuda::is_available()) {
+    return absl::FailedPreconditionError(
+        "runtime.device = \"cuda\" but this LibTorch sees no CUDA device (build against a CUDA "
+        "LibTorch with LIBTORCH_HOME, see README)");
+  }
+
+  // Data.
+  WSOL_ASSIGN_OR_RETURN(datasets::DatasetPaths paths,
+                        datasets::ResolveDatasetPaths(spec.dataset(), options.cache_dir));
+  const int64_t num_classes = spec.dataset().num_classes();
+  WSOL_ASSIGN_OR_RETURN(
+      datasets::SplitMetadata train_split,
+      datasets::ReadSplitMetadata(
+          (fs::path(paths.metadata_root) / spec.dataset().train_split()).string(),
+          {.num_classes = static_cast<int>(num_classes), .require_localization = false}));
+  std::set<int> seen;
+  for (const auto& r : train_split.images) seen.insert(r.labels.begin(), r.labels.end());
+  if (static_cast<int64_t>(seen.size()) != num_classes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "dataset.num_classes = %d but the training split %s has %d classes", num_classes,
+        train_split.folder, seen.size()));
+  }
+  WSOL_ASSIGN_OR_RETURN(EvalSplit val, ReadEvalSplit(spec.dataset(), paths, spec.evaluation().selection_split() == "test" ? spec.dataset().test_split() : spec.dataset().val_split()));
+  WSOL_ASSIGN_OR_RETURN(EvalSplit test, ReadEvalSplit(spec.dataset(), paths, spec.dataset().test_split()));
+
+  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<datasets::ImageLoader> train_loader,
+                        datasets::ImageLoader::Create(train_split, MakeLoaderOptions(spec, paths, true)));
+  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<datasets::ImageLoader> val_loader,
+                        datasets::ImageLoader::Create(val.split, MakeLoaderOptions(spec, paths, false)));
+  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<datasets::ImageLoader> test_loader,
+                        datasets::ImageLoader::Create(test.split, MakeLoaderOptions(spec, paths, false)));
+
+  WSOL_ASSIGN_OR_RETURN(Built built, BuildModel(spec, device));
+  WsolModel& model = *built.model;
+
+  if (options.validate_only) {
+    // One forward pass on a real batch proves the data and model fit together.
+    train_loader->StartEpoch(0);
+    WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, train_loader->Next());
+    if (!batch) return absl::FailedPreconditionError("training split is empty");
+    WSOL_RETURN_IF_ERROR(Guard("validation forward pass", [&] {
+      torch::NoGradGuard no_grad;
+      model.eval();
+      model.backbone().Forward(batch->images.to(device));
+    }));
+    return proto::RunResults();
+  }
+
+  const std::string run_dir = RunDirectory(spec, options.cache_dir);
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat(run_dir, ": ", ec.message()));
+  const std::string fingerprint = spec::SpecFingerprint(spec);
+  const std::string checkpoint_path = (fs::path(run_dir) / kCheckpoint).string();
+  const std::string best_path = (fs::path(run_dir) / kBestModel).string();
+  WSOL_RETURN_IF_ERROR(WriteFileAtomically((fs::path(run_dir) / "spec.pbtxt").string(),
+                                           spec.DebugString()));
+
+  CheckpointMeta meta;
+  meta.spec_fingerprint = fingerprint;
+  meta.history_csv = HistoryHeader();
+  proto::RunResults results;
+  if (fs::exists(checkpoint_path)) {
+    CheckpointMeta loaded;
+    absl::Status status = Guard(checkpoint_path, [&] {
+      loaded = LoadCheckpoint(checkpoint_path, model, built.sgd.get());
+    });
+    if (!status.ok()) {
+      return absl::DataLossError(absl::StrCat("cannot resume: ", status.message(),
+                                              " (delete the run folder to start over)"));
+    }
+    if (loaded.spec_fingerprint != fingerprint) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          run_dir, " holds a checkpoint of another spec (", loaded.spec_fingerprint, " vs ",
+          fingerprint, "); use another runtime.output_dir or delete it"));
+    }
+    meta = loaded;
+    std::cerr << absl::StrFormat("resuming %s at epoch %d\n", run_dir, meta.next_epoch + 1);
+  }
+  // History records so far, for results.json.
+  {
+    std::vector<std::string> lines = absl::StrSplit(meta.history_csv, '\n', absl::SkipEmpty());
+    for (size_t i = 1; i < lines.size(); ++i) {
+      std::vector<std::string> f = absl::StrSplit(lines[i], ',');
+      if (f.size() != 9) continue;
+      proto::EpochRecord* r = results.add_history();
+      double v[9];
+      for (int k = 0; k < 9; ++k) v[k] = std::stod(f[k]);
+      r->set_epoch(static_cast<int>(v[0]));
+      r->set_learning_rate(v[1]);
+      r->set_train_loss(v[2]);
+      r->set_train_regularization(v[3]);
+      r->set_train_top1(v[4]);
+      r->set_val_top1_cls(v[5]);
+      r->set_val_localization(v[6]);
+      r->set_val_entropy(v[7]);
+      r->set_seconds(v[8]);
+    }
+  }
+
+  const int epochs = spec.optimizer().epochs();
+  const uint64_t seed = spec.runtime().seed();
+  for (int epoch = static_cast<int>(meta.next_epoch); epoch < epochs; ++epoch) {
+    const absl::Time epoch_start = absl::Now();
+    SetEpochLearningRate(*built.sgd, built.sgd_settings, epoch);
+    // Everything random in an epoch derives from (seed, epoch), so a resumed run draws
+    // exactly what an uninterrupted one would.
+    torch::manual_seed(seed * 1000003ULL + static_cast<uint64_t>(epoch));
+    std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch) + 17);
+    model.train();
+    train_loader->StartEpoch(epoch);
+    double loss_sum = 0, reg_sum = 0;
+    int64_t seen_images = 0, correct = 0, step = 0;
+    ProgressBar bar(absl::StrFormat("epoch %d/%d", epoch + 1, epochs), train_loader->num_batches(),
+                    "img");
+    while (true) {
+      WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, train_loader->Next());
+      if (!batch) break;
+      ++step;
+      baselines::StepOutput out;
+      WSOL_RETURN_IF_ERROR(Guard(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
+        torch::Tensor targets = TargetDistributions(*batch, num_classes).to(device);
+        built.sgd->zero_grad();
+        out = model.method().TrainingStep(model.backbone(), batch->images.to(device), targets,
+                                          *built.regularizer, rng);
+      }));
+      const double loss = out.loss.total.item<double>();
+      if (!std::isfinite(loss)) {
+        return absl::InternalError(absl::StrFormat(
+            "non-finite loss at epoch %d step %d: total %g, classification %g, "
+            "regularization %g; the last good checkpoint is kept in %s",
+            epoch + 1, step, loss, out.loss.classification.item<double>(),
+            out.loss.regularization.item<double>(), run_dir));
+      }
+      WSOL_RETURN_IF_ERROR(Guard(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
+        out.loss.total.backward();
+        built.sgd->step();
+      }));
+      const int64_t n = batch->size();
+      loss_sum += loss * n;
+      reg_sum += out.loss.regularization.item<double>() * n;
+      correct += out.logits.argmax(1).to(torch::kCPU).eq(batch->labels).sum().item<int64_t>();
+      seen_images += n;
+      if (options.progress) {
+        bar.Advance(n, absl::StrFormat("loss %.4f acc %.1f%%", loss_sum / seen_images,
+                                       100.0 * correct / seen_images));
+      }
+    }
+    if (options.progress) bar.Finish();
+    if (seen_images == 0) return absl::FailedPreconditionError("the training split yielded no batch");
+    WSOL_ASSIGN_OR_RETURN(
+        proto::SplitMetrics val_metrics,
+        Evaluate(model, *val_loader, val, spec, paths, device, /*full=*/false, options.progress,
+                 absl::StrFormat("  val %d/%d", epoch + 1, epochs)));
+    const double score = LocalizationScore(val_metrics);
+    proto::EpochRecord* record = results.add_history();
+    record->set_epoch(epoch + 1);
+    record->set_learning_rate(LearningRateForEpoch(built.sgd_settings, epoch));
+    record->set_train_loss(loss_sum / seen_images);
+    record->set_train_regularization(reg_sum / seen_images);
+    record->set_train_top1(100.0 * correct / seen_images);
+    record->set_val_top1_cls(val_metrics.top1_cls());
+    record->set_val_localization(score);
+    record->set_val_entropy(val_metrics.mean_entropy());
+    record->set_seconds(absl::ToDoubleSeconds(absl::Now() - epoch_start));
+    if (options.progress) {
+      std::cerr << absl::StrFormat("  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n",
+                                   epoch + 1, val_metrics.top1_cls(),
+                                   val_metrics.has_boxes() ? "MaxBoxAccV2" : "PxAP", score,
+                                   val_metrics.mean_entropy());
+    }
+    meta.history_csv += HistoryLine(*record);
+    if (score > meta.best_score) {
+      meta.best_score = score;
+      meta.best_epoch = epoch + 1;
+      WSOL_RETURN_IF_ERROR(Guard(best_path, [&] { SaveCheckpoint(best_path, model, nullptr, {}); }));
+    }
+    meta.next_epoch = epoch + 1;
+    WSOL_RETURN_IF_ERROR(Guard(checkpoint_path, [&] {
+      SaveCheckpoint(checkpoint_path, model, built.sgd.get(), meta);
+    }));
+    WSOL_RETURN_IF_ERROR(
+        WriteFileAtomically((fs::path(run_dir) / "history.csv").string(), meta.history_csv));
+    if (options.after_epoch) WSOL_RETURN_IF_ERROR(options.after_epoch(epoch + 1));
+  }
+
+  // The selected model on test, and on the selection split for the record.
+  WSOL_RETURN_IF_ERROR(Guard(best_path, [&] { LoadCheckpoint(best_path, model, nullptr); }));
+  WSOL_ASSIGN_OR_RETURN(proto::SplitMetrics test_metrics,
+                        Evaluate(model, *test_loader, test, spec, paths, device, /*full=*/true,
+                                 options.progress, "  test"));
+  test_metrics.set_split(spec.dataset().test_split());
+  *results.mutable_test() = test_metrics;
+  results.set_name(spec.name());
+  results.set_spec_fingerprint(fingerprint);
+  results.set_best_epoch(static_cast<int>(meta.best_epoch));
+  results.set_skipped_images(static_cast<int>(train_loader->SkippedImages().size() +
+                                              val_loader->SkippedImages().size() +
+                                              test_loader->SkippedImages().size()));
+  double seconds = 0;
+  for (const auto& r : results.history()) seconds += r.seconds();
+  results.set_train_seconds(seconds);
+  results.set_device(device.str());
+  WSOL_RETURN_IF_ERROR(WriteResults(results, run_dir));
+  return results;
+}
+
+}  // namespace wsol::train
