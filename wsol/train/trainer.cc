@@ -309,10 +309,32 @@ std::string HistoryHeader() {
 }
 
 std::string HistoryLine(const proto::EpochRecord& r) {
-  return absl::StrFormat("%d,%.6g,%.6f,%.6g,%.4f,%.4f,%.4f,%.6f,%.2f\n", r.epoch(),
+  return absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,%.6f,%.6f,%.8f,%.2f\n", r.epoch(),
                          r.learning_rate(), r.train_loss(), r.train_regularization(),
                          r.train_top1(), r.val_top1_cls(), r.val_localization(), r.val_entropy(),
                          r.seconds());
+}
+
+// Parses history.csv text back into records (results.json lists exactly what
+// history.csv holds, whether or not the run was resumed).
+void ParseHistory(const std::string& csv, proto::RunResults* results) {
+  std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit(lines[i], ',');
+    if (f.size() != 9) continue;
+    double v[9];
+    for (int k = 0; k < 9; ++k) v[k] = std::stod(f[k]);
+    proto::EpochRecord* r = results->add_history();
+    r->set_epoch(static_cast<int>(v[0]));
+    r->set_learning_rate(v[1]);
+    r->set_train_loss(v[2]);
+    r->set_train_regularization(v[3]);
+    r->set_train_top1(v[4]);
+    r->set_val_top1_cls(v[5]);
+    r->set_val_localization(v[6]);
+    r->set_val_entropy(v[7]);
+    r->set_seconds(v[8]);
+  }
 }
 
 }  // namespace
@@ -409,27 +431,6 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     meta = loaded;
     std::cerr << absl::StrFormat("resuming %s at epoch %d\n", run_dir, meta.next_epoch + 1);
   }
-  // History records so far, for results.json.
-  {
-    std::vector<std::string> lines = absl::StrSplit(meta.history_csv, '\n', absl::SkipEmpty());
-    for (size_t i = 1; i < lines.size(); ++i) {
-      std::vector<std::string> f = absl::StrSplit(lines[i], ',');
-      if (f.size() != 9) continue;
-      proto::EpochRecord* r = results.add_history();
-      double v[9];
-      for (int k = 0; k < 9; ++k) v[k] = std::stod(f[k]);
-      r->set_epoch(static_cast<int>(v[0]));
-      r->set_learning_rate(v[1]);
-      r->set_train_loss(v[2]);
-      r->set_train_regularization(v[3]);
-      r->set_train_top1(v[4]);
-      r->set_val_top1_cls(v[5]);
-      r->set_val_localization(v[6]);
-      r->set_val_entropy(v[7]);
-      r->set_seconds(v[8]);
-    }
-  }
-
   const int epochs = spec.optimizer().epochs();
   const uint64_t seed = spec.runtime().seed();
   for (int epoch = static_cast<int>(meta.next_epoch); epoch < epochs; ++epoch) {
@@ -485,7 +486,8 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
         Evaluate(model, *val_loader, val, spec, paths, device, /*full=*/false, options.progress,
                  absl::StrFormat("  val %d/%d", epoch + 1, epochs)));
     const double score = LocalizationScore(val_metrics);
-    proto::EpochRecord* record = results.add_history();
+    proto::EpochRecord epoch_record;
+    proto::EpochRecord* record = &epoch_record;
     record->set_epoch(epoch + 1);
     record->set_learning_rate(LearningRateForEpoch(built.sgd_settings, epoch));
     record->set_train_loss(loss_sum / seen_images);
@@ -523,6 +525,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                                  options.progress, "  test"));
   test_metrics.set_split(spec.dataset().test_split());
   *results.mutable_test() = test_metrics;
+  ParseHistory(meta.history_csv, &results);
   results.set_name(spec.name());
   results.set_spec_fingerprint(fingerprint);
   results.set_best_epoch(static_cast<int>(meta.best_epoch));

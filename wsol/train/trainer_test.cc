@@ -1,0 +1,146 @@
+// End-to-end tests of the trainer on a tiny FMNIST-Loc (built from Debian's
+// Fashion-MNIST files into the test's temporary folder): every metric present and in
+// range, resume after a simulated kill gives the uninterrupted results, bad specs and
+// resumes are refused with clear errors.
+#include "wsol/train/trainer.h"
+
+#include <filesystem>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "wsol/train/results_io.h"
+#include "wsol/util/status_matchers.h"
+
+namespace wsol::train {
+namespace {
+
+using ::testing::HasSubstr;
+using ::wsol::testing::IsOk;
+using ::wsol::testing::StatusIs;
+
+proto::Experiment TinySpec(const std::string& output_dir) {
+  proto::Experiment spec;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "tiny"
+    dataset {
+      name: "FMNIST_LOC" num_classes: 10 resize_size: 36 crop_size: 32 eval_size: 32
+      fmnist_loc { canvas_size: 32 min_item_size: 12 max_item_size: 28
+                   train_per_class: 4 val_per_class: 2 test_per_class: 2 seed: 5 }
+    }
+    backbone { architecture: "resnet50" width_multiplier: 0.0625 }
+    method { cam {} }
+    regularizer { entropy_kl_uniform { lambda: 1e-4 } }
+    optimizer { lr: 0.01 classifier_lr_multiplier: 1 epochs: 3 batch_size: 16 }
+    evaluation { cam_curve_interval: 0.05 }
+    runtime { device: "cpu" threads: 1 loader_workers: 2 seed: 7 }
+  )pb", &spec));
+  spec.mutable_runtime()->set_output_dir(output_dir);
+  return spec;
+}
+
+TrainerOptions Options() {
+  TrainerOptions options;
+  options.cache_dir = ::testing::TempDir() + "/cache";
+  options.progress = false;
+  return options;
+}
+
+void ExpectPercent(double v, const char* what) {
+  EXPECT_GE(v, 0.0) << what;
+  EXPECT_LE(v, 100.0) << what;
+}
+
+TEST(TrainerTest, TrainsEndToEndAndWritesEveryMetric) {
+  const std::string dir = ::testing::TempDir() + "/run_full";
+  absl::StatusOr<proto::RunResults> results = RunExperiment(TinySpec(dir), Options());
+  ASSERT_THAT(results, IsOk());
+  const proto::SplitMetrics& t = results->test();
+  EXPECT_EQ(t.images(), 20);  // 2 test images per class.
+  EXPECT_TRUE(t.has_boxes());
+  EXPECT_TRUE(t.has_masks());
+  ExpectPercent(t.top1_cls(), "top1_cls");
+  ExpectPercent(t.top1_loc(), "top1_loc");
+  ExpectPercent(t.gt_known_loc(), "gt_known_loc");
+  ExpectPercent(t.max_box_acc(), "max_box_acc");
+  ExpectPercent(t.max_box_acc_v2(), "max_box_acc_v2");
+  ExpectPercent(t.pxap(), "pxap");
+  // Top-1 Loc also needs the class right, so it never exceeds GT-known Loc; the best
+  // threshold is at least as good as sigma.
+  EXPECT_LE(t.top1_loc(), t.gt_known_loc());
+  EXPECT_GE(t.gt_known_loc_best(), t.gt_known_loc());
+  EXPECT_GE(t.max_box_acc(), t.gt_known_loc_best() - 1e-9);
+  EXPECT_EQ(t.max_box_acc_v2_per_iou_size(), 3);
+  EXPECT_GT(t.mean_entropy(), 0.0);
+  EXPECT_LE(t.mean_entropy(), std::log(10.0) + 1e-9);
+  EXPECT_EQ(results->history_size(), 3);
+  EXPECT_GE(results->best_epoch(), 1);
+  EXPECT_LE(results->best_epoch(), 3);
+  for (const char* file : {"results.json", "history.csv", "checkpoint.pt", "best_model.pt"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir + "/" + file)) << file;
+  }
+  absl::StatusOr<proto::RunResults> read = ReadResults(dir);
+  ASSERT_THAT(read, IsOk());
+  EXPECT_DOUBLE_EQ(read->test().pxap(), t.pxap());
+}
+
+TEST(TrainerTest, ResumeAfterKillMatchesUninterruptedRun) {
+  const std::string a = ::testing::TempDir() + "/run_a";
+  const std::string b = ::testing::TempDir() + "/run_b";
+  absl::StatusOr<proto::RunResults> uninterrupted = RunExperiment(TinySpec(a), Options());
+  ASSERT_THAT(uninterrupted, IsOk());
+
+  TrainerOptions killed = Options();
+  killed.after_epoch = [](int epoch) {
+    return epoch == 2 ? absl::AbortedError("simulated kill") : absl::OkStatus();
+  };
+  EXPECT_THAT(RunExperiment(TinySpec(b), killed), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_FALSE(std::filesystem::exists(b + "/results.json"));
+  absl::StatusOr<proto::RunResults> resumed = RunExperiment(TinySpec(b), Options());
+  ASSERT_THAT(resumed, IsOk());
+
+  EXPECT_EQ(resumed->best_epoch(), uninterrupted->best_epoch());
+  ASSERT_EQ(resumed->history_size(), uninterrupted->history_size());
+  for (int i = 0; i < resumed->history_size(); ++i) {
+    EXPECT_NEAR(resumed->history(i).train_loss(), uninterrupted->history(i).train_loss(), 1e-5);
+    EXPECT_EQ(resumed->history(i).val_localization(), uninterrupted->history(i).val_localization());
+  }
+  EXPECT_EQ(resumed->test().top1_cls(), uninterrupted->test().top1_cls());
+  EXPECT_EQ(resumed->test().max_box_acc_v2(), uninterrupted->test().max_box_acc_v2());
+  EXPECT_EQ(resumed->test().pxap(), uninterrupted->test().pxap());
+}
+
+TEST(TrainerTest, RefusesToResumeAnotherSpec) {
+  const std::string dir = ::testing::TempDir() + "/run_other";
+  TrainerOptions killed = Options();
+  killed.after_epoch = [](int) { return absl::AbortedError("simulated kill"); };
+  proto::Experiment spec = TinySpec(dir);
+  EXPECT_THAT(RunExperiment(spec, killed), StatusIs(absl::StatusCode::kAborted));
+  spec.mutable_optimizer()->set_lr(0.02f);
+  EXPECT_THAT(RunExperiment(spec, Options()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another spec")));
+}
+
+TEST(TrainerTest, ClassCountDisagreeingWithDataIsExplained) {
+  proto::Experiment spec = TinySpec(::testing::TempDir() + "/run_classes");
+  spec.mutable_dataset()->set_num_classes(12);
+  EXPECT_THAT(RunExperiment(spec, Options()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("dataset.num_classes = 12 but the training split")));
+}
+
+TEST(TrainerTest, ValidateOnlyBuildsWithoutTraining) {
+  const std::string dir = ::testing::TempDir() + "/run_validate";
+  TrainerOptions options = Options();
+  options.validate_only = true;
+  ASSERT_THAT(RunExperiment(TinySpec(dir), options), IsOk());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/checkpoint.pt"));
+  proto::Experiment bad = TinySpec(dir);
+  bad.mutable_backbone()->set_architecture("resnet51");
+  EXPECT_THAT(RunExperiment(bad, options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("valid backbones")));
+}
+
+}  // namespace
+}  // namespace wsol::train
