@@ -17,6 +17,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "wsol/spec/spec_loader.h"
+#include "wsol/train/results_io.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::tables {
@@ -44,19 +45,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out.good()) return absl::InternalError(absl::StrCat(tmp, ": write failed"));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
-  return absl::OkStatus();
 }
 
 struct Stats {
@@ -159,30 +147,6 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
     }
   }
   return runs;
-}
-
-absl::StatusOr<proto::RunResults> ReadResults(const std::string& run_dir) {
-  const std::string path = (fs::path(run_dir) / "results.json").string();
-  WSOL_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
-  proto::RunResults results;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &results);
-  if (!status.ok()) {
-    return absl::DataLossError(absl::StrCat(path, ": ", std::string(status.message())));
-  }
-  return results;
-}
-
-absl::Status WriteResults(const proto::RunResults& results, const std::string& run_dir) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.add_whitespace = true;
-  print.preserve_proto_field_names = true;
-  print.always_print_primitive_fields = true;
-  auto status = google::protobuf::util::MessageToJsonString(results, &json, print);
-  if (!status.ok()) return absl::InternalError(std::string(status.message()));
-  std::error_code ec;
-  fs::create_directories(run_dir, ec);
-  return WriteFileAtomically((fs::path(run_dir) / "results.json").string(), json);
 }
 
 double MetricValue(const proto::SplitMetrics& metrics, const std::string& column) {
@@ -292,7 +256,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
     for (size_t i = 0; i < runs.size(); ++i) {
       const PlannedRun& p = runs[i];
       const proto::Experiment& e = p.experiment;
-      const bool cached = ReadResults(p.run_dir).ok();
+      const bool cached = train::ReadResults(p.run_dir).ok();
       std::cout << absl::StrFormat(
           "  [%s] %-28s seed %d  %s %s x%.3g, %d epochs x batch %d, %s%s\n",
           static_cast<int>(i) % options.shard_count == options.shard_index ? "this shard" : "other shard",
@@ -305,7 +269,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
   for (size_t i = 0; i < runs.size(); ++i) {
     if (static_cast<int>(i) % options.shard_count != options.shard_index) continue;
     const PlannedRun& p = runs[i];
-    if (!options.rerun && ReadResults(p.run_dir).ok()) {
+    if (!options.rerun && train::ReadResults(p.run_dir).ok()) {
       std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): cached in %s\n", i + 1, runs.size(),
                                    table.runs(p.row).label(), p.seed, p.run_dir);
       continue;
@@ -325,7 +289,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
   }
   std::vector<std::vector<proto::RunResults>> per_row(table.runs_size());
   for (const PlannedRun& p : runs) {
-    absl::StatusOr<proto::RunResults> results = ReadResults(p.run_dir);
+    absl::StatusOr<proto::RunResults> results = train::ReadResults(p.run_dir);
     if (results.ok()) per_row[p.row].push_back(*std::move(results));
   }
   RenderedTable rendered = RenderTable(table, per_row);
@@ -335,9 +299,9 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat(out_dir, ": ", ec.message()));
-  WSOL_RETURN_IF_ERROR(WriteFileAtomically((fs::path(out_dir) / (table.name() + ".md")).string(),
+  WSOL_RETURN_IF_ERROR(train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".md")).string(),
                                            rendered.markdown));
-  WSOL_RETURN_IF_ERROR(WriteFileAtomically((fs::path(out_dir) / (table.name() + ".csv")).string(),
+  WSOL_RETURN_IF_ERROR(train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".csv")).string(),
                                            rendered.csv));
   // JSON: every run's full results, keyed by row label.
   std::string json = "{\n";
@@ -354,7 +318,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
   }
   json += "}\n";
   WSOL_RETURN_IF_ERROR(
-      WriteFileAtomically((fs::path(out_dir) / (table.name() + ".json")).string(), json));
+      train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".json")).string(), json));
   std::cout << rendered.markdown << std::flush;
   return out_dir;
 }

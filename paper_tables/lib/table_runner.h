@@ -56,10 +56,6 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
 using RunFunction = std::function<absl::StatusOr<proto::RunResults>(
     const proto::Experiment& experiment, const std::string& run_dir)>;
 
-// Reads <run_dir>/results.json if present.
-absl::StatusOr<proto::RunResults> ReadResults(const std::string& run_dir);
-absl::Status WriteResults(const proto::RunResults& results, const std::string& run_dir);
-
 // Runs (or reuses) this shard's runs, then renders the table from every run with
 // results: Markdown on stdout, <out_dir>/<name>.{md,csv,json}. Returns the out_dir.
 absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,

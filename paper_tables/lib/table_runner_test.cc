@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "wsol/train/results_io.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::tables {
@@ -42,7 +43,7 @@ struct FakeTrainer {
     const double er = e.regularizer().has_entropy_kl_uniform() ? 10.0 : 0.0;
     r.mutable_test()->set_top1_cls(50.0 + er + e.runtime().seed());
     r.mutable_test()->set_max_box_acc_v2(40.0 + er);
-    if (absl::Status s = WriteResults(r, dir); !s.ok()) return s;
+    if (absl::Status s = train::WriteResults(r, dir); !s.ok()) return s;
     return r;
   }
 };

@@ -20,13 +20,16 @@
 #include "datasets/dataset_paths.h"
 #include "datasets/image_loader.h"
 #include "datasets/metadata.h"
+#include "datasets/image_transforms.h"
 #include "opencv2/core.hpp"
+#include "opencv2/imgproc.hpp"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/backbones/weight_import.h"
 #include "wsol/cam/cam.h"
 #include "wsol/metrics/box_accuracy.h"
 #include "wsol/metrics/iou.h"
 #include "wsol/metrics/pxap.h"
+#include "wsol/metrics/scoremap_boxes.h"
 #include "wsol/regularizers/regularizer_builder.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/results_io.h"
@@ -538,6 +541,76 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   results.set_device(device.str());
   WSOL_RETURN_IF_ERROR(WriteResults(results, run_dir));
   return results;
+}
+
+}  // namespace wsol::train
+
+namespace wsol::train {
+
+absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Experiment& spec,
+                                                                const std::string& run_dir,
+                                                                const std::string& cache_dir,
+                                                                int count) {
+  WSOL_ASSIGN_OR_RETURN(datasets::DatasetPaths paths,
+                        datasets::ResolveDatasetPaths(spec.dataset(), cache_dir));
+  WSOL_ASSIGN_OR_RETURN(EvalSplit test, ReadEvalSplit(spec.dataset(), paths, spec.dataset().test_split()));
+  const torch::Device device(torch::kCPU);
+  WSOL_ASSIGN_OR_RETURN(Built built, BuildModel(spec, device));
+  const std::string best = (fs::path(run_dir) / kBestModel).string();
+  WSOL_RETURN_IF_ERROR(Guard(best, [&] { LoadCheckpoint(best, *built.model, nullptr); }));
+  WsolModel& model = *built.model;
+  model.eval();
+  torch::NoGradGuard no_grad;
+
+  const int size = spec.dataset().eval_size();
+  datasets::TransformOptions transform;
+  transform.train = false;
+  transform.resize_size = spec.dataset().resize_size();
+  transform.crop_size = spec.dataset().crop_size();
+  transform.eval_size = size;
+  const int64_t total = static_cast<int64_t>(test.split.images.size());
+  std::vector<ImageExplanation> out;
+  for (int k = 0; k < count && k < total; ++k) {
+    const int64_t index = k * total / std::max(1, count);
+    const datasets::ImageRecord& record = test.split.images[index];
+    const std::string path = (fs::path(paths.image_root) / record.image_id).string();
+    WSOL_ASSIGN_OR_RETURN(cv::Mat rgb, datasets::DecodeImage(path));
+    torch::Tensor input = torch::empty({1, 3, size, size});
+    datasets::TransformImage(rgb, transform, datasets::Augmentation{}, input.data_ptr<float>());
+    ImageExplanation e;
+    e.image_id = record.image_id;
+    e.label = record.labels.front();
+    torch::Tensor cam_map;
+    std::vector<torch::Tensor> stages;
+    WSOL_RETURN_IF_ERROR(Guard(record.image_id, [&] {
+      baselines::Inference inference =
+          model.method().Infer(model.backbone(), input, torch::tensor({int64_t{e.label}}));
+      e.predicted = static_cast<int>(inference.logits.argmax(1).item<int64_t>());
+      cam_map = cam::ResizeAndNormalize(inference.cams, size, size)[0].contiguous();
+      for (const torch::Tensor& s : inference.stages) {
+        stages.push_back(cam::NormalizeMinMax(s.mean(1)).squeeze(0).contiguous());
+      }
+    }));
+    e.cam = cv::Mat(size, size, CV_32F, cam_map.data_ptr<float>()).clone();
+    for (const torch::Tensor& s : stages) {
+      e.stage_maps.push_back(
+          cv::Mat(static_cast<int>(s.size(0)), static_cast<int>(s.size(1)), CV_32F,
+                  s.data_ptr<float>()).clone());
+    }
+    cv::Mat resized;
+    cv::resize(rgb, resized, cv::Size(size, size), 0, 0, cv::INTER_LINEAR);
+    cv::cvtColor(resized, e.image_bgr, cv::COLOR_RGB2BGR);
+    for (const metrics::Box& b : record.boxes) {
+      e.gt_boxes.push_back(metrics::RescaleBox(b, {record.width, record.height}, {size, size}));
+    }
+    const double sigma = spec.evaluation().box_threshold();
+    WSOL_ASSIGN_OR_RETURN(std::vector<std::vector<metrics::Box>> boxes,
+                          metrics::BoxesFromScoremap(e.cam, {sigma}, metrics::ContourMode::kLargest));
+    e.predicted_box = boxes.front().front();
+    if (!e.gt_boxes.empty()) e.iou = metrics::MaxIou({e.predicted_box}, e.gt_boxes);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace wsol::train

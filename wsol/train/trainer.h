@@ -19,8 +19,12 @@
 #include <memory>
 #include <string>
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "opencv2/core.hpp"
+#include "wsol/metrics/box.h"
 #include "wsol/proto/experiment.pb.h"
 #include "wsol/proto/results.pb.h"
 
@@ -43,6 +47,26 @@ struct TrainerOptions {
 // Trains and evaluates; returns what it wrote to <output_dir>/results.json.
 absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                                                 const TrainerOptions& options);
+
+// What a trained model shows on one test image (for the paper's figures).
+struct ImageExplanation {
+  std::string image_id;
+  int label = 0;
+  int predicted = 0;
+  cv::Mat image_bgr;                 // The input resized to the evaluation size (8-bit BGR).
+  cv::Mat cam;                       // CAM of the GT class, eval size, CV_32F in [0, 1].
+  std::vector<cv::Mat> stage_maps;   // Channel-mean map of each conv stage, CV_32F in [0, 1].
+  std::vector<metrics::Box> gt_boxes;  // In eval-size pixels (empty for mask-only data).
+  metrics::Box predicted_box;        // Largest contour at the spec's box_threshold (sigma).
+  double iou = 0;                    // Best IoU of predicted_box with a GT box.
+};
+
+// Loads the selected model of a finished run (<run_dir>/best_model.pt) and explains the
+// first `count` images of the test split, taken evenly across it.
+absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Experiment& spec,
+                                                                const std::string& run_dir,
+                                                                const std::string& cache_dir,
+                                                                int count);
 
 // The folder a run writes into: runtime.output_dir, or <cache_dir>/runs/<fingerprint>.
 std::string RunDirectory(const proto::Experiment& spec, const std::string& cache_dir);

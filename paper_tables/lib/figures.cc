@@ -1,0 +1,232 @@
+#include "paper_tables/lib/figures.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "opencv2/imgproc.hpp"
+#include "paper_tables/lib/plot.h"
+#include "wsol/train/results_io.h"
+#include "wsol/train/trainer.h"
+#include "wsol/util/status_macros.h"
+
+namespace wsol::tables {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FinishedRun {
+  const PlannedRun* planned;
+  proto::RunResults results;
+};
+
+absl::StatusOr<std::vector<FinishedRun>> Finished(const std::vector<PlannedRun>& runs) {
+  std::vector<FinishedRun> out;
+  for (const PlannedRun& p : runs) {
+    absl::StatusOr<proto::RunResults> r = train::ReadResults(p.run_dir);
+    if (r.ok()) out.push_back({&p, *std::move(r)});
+  }
+  if (out.empty()) return absl::FailedPreconditionError("no finished runs to draw from");
+  return out;
+}
+
+absl::Status Write(const std::string& path, const cv::Mat& image) {
+  if (!WritePng(path, image)) return absl::InternalError(absl::StrCat(path, ": cannot write PNG"));
+  std::cout << "figure: " << path << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status EntropyFigure(const proto::TableSpec& table, const std::vector<FinishedRun>& runs,
+                           const std::string& out_dir) {
+  Plot across_lambda{.title = "Final models across lambda (test split)",
+                     .x_label = "mean entropy of predictions (nats)",
+                     .y_label = "score (%)"};
+  Series loc{.name = "MaxBoxAccV2", .lines = false};
+  Series pxap{.name = "PxAP", .lines = false};
+  Series cls{.name = "Top-1 Cls", .lines = false};
+  Plot across_epochs{.title = "During training (validation split, one curve per lambda)",
+                     .x_label = "mean entropy of predictions (nats)",
+                     .y_label = "validation localization (%)"};
+  std::string csv = "run,setting,epoch,entropy,localization,top1_cls\n";
+  for (const FinishedRun& run : runs) {
+    const proto::TableRun& row = table.runs(run.planned->row);
+    const proto::SplitMetrics& t = run.results.test();
+    const std::string tag = row.setting().empty() ? row.label() : row.setting();
+    loc.x.push_back(t.mean_entropy());
+    loc.y.push_back(t.max_box_acc_v2());
+    loc.point_labels.push_back(tag);
+    pxap.x.push_back(t.mean_entropy());
+    pxap.y.push_back(t.pxap());
+    cls.x.push_back(t.mean_entropy());
+    cls.y.push_back(t.top1_cls());
+    csv += absl::StrFormat("%s,%s,final,%.6f,%.4f,%.4f\n", row.label(), tag, t.mean_entropy(),
+                           t.max_box_acc_v2(), t.top1_cls());
+    Series curve{.name = row.label()};
+    for (const proto::EpochRecord& e : run.results.history()) {
+      curve.x.push_back(e.val_entropy());
+      curve.y.push_back(e.val_localization());
+      curve.point_labels.push_back(e.epoch() == 1 ? "ep 1" : "");
+      csv += absl::StrFormat("%s,%s,%d,%.6f,%.4f,%.4f\n", row.label(), tag, e.epoch(),
+                             e.val_entropy(), e.val_localization(), e.val_top1_cls());
+    }
+    across_epochs.series.push_back(curve);
+  }
+  // Sort the lambda points by entropy so the reader sees the trend left to right.
+  for (Series* s : {&loc, &pxap, &cls}) {
+    std::vector<size_t> order(s->x.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s->x[a] < s->x[b]; });
+    Series sorted{.name = s->name, .lines = true};
+    for (size_t i : order) {
+      sorted.x.push_back(s->x[i]);
+      sorted.y.push_back(s->y[i]);
+      if (i < s->point_labels.size()) sorted.point_labels.push_back(s->point_labels[i]);
+    }
+    *s = sorted;
+  }
+  across_lambda.series = {loc, pxap, cls};
+  cv::Mat figure = HorizontalConcat({RenderPlot(across_lambda), RenderPlot(across_epochs)});
+  WSOL_RETURN_IF_ERROR(Write((fs::path(out_dir) / "figure_entropy.png").string(), figure));
+  return train::WriteFileAtomically((fs::path(out_dir) / "figure_entropy_points.csv").string(), csv);
+}
+
+cv::Mat Upscale(const cv::Mat& bgr, int side) {
+  cv::Mat out;
+  cv::resize(bgr, out, cv::Size(side, side), 0, 0, cv::INTER_NEAREST);
+  return out;
+}
+
+void DrawBox(cv::Mat& image, const metrics::Box& box, double scale, const cv::Scalar& color) {
+  cv::rectangle(image,
+                cv::Point(static_cast<int>(box.x0 * scale), static_cast<int>(box.y0 * scale)),
+                cv::Point(static_cast<int>((box.x1 + 1) * scale) - 1,
+                          static_cast<int>((box.y1 + 1) * scale) - 1),
+                color, 2);
+}
+
+// input with boxes | heat map | overlay, each `side` pixels.
+cv::Mat Strip(const train::ImageExplanation& e, int side, const std::string& caption) {
+  const double scale = static_cast<double>(side) / e.image_bgr.cols;
+  cv::Mat input = Upscale(e.image_bgr, side);
+  for (const metrics::Box& gt : e.gt_boxes) DrawBox(input, gt, scale, {0, 0, 255});
+  DrawBox(input, e.predicted_box, scale, {0, 200, 0});
+  cv::Mat cam;
+  cv::resize(e.cam, cam, cv::Size(side, side), 0, 0, cv::INTER_LINEAR);
+  cv::Mat heat = HeatMap(cam);
+  cv::Mat overlay = Overlay(Upscale(e.image_bgr, side), heat, 0.5);
+  return WithCaption(HorizontalConcat({input, heat, overlay}, 2), caption);
+}
+
+struct Pair {
+  const FinishedRun* baseline = nullptr;
+  const FinishedRun* er = nullptr;
+};
+
+absl::StatusOr<Pair> BaselineAndEr(const proto::TableSpec& table,
+                                   const std::vector<FinishedRun>& runs) {
+  Pair pair;
+  for (const FinishedRun& r : runs) {
+    const std::string& variant = table.runs(r.planned->row).variant();
+    if (variant == "baseline" && pair.baseline == nullptr) pair.baseline = &r;
+    if (variant == "er" && pair.er == nullptr) pair.er = &r;
+  }
+  if (pair.baseline == nullptr || pair.er == nullptr) {
+    return absl::FailedPreconditionError(
+        "the figure needs a finished baseline run and a finished ER run");
+  }
+  return pair;
+}
+
+absl::Status QualitativeFigure(const proto::TableSpec& table, const std::vector<FinishedRun>& runs,
+                               const TableOptions& options, const std::string& out_dir) {
+  WSOL_ASSIGN_OR_RETURN(Pair pair, BaselineAndEr(table, runs));
+  constexpr int kCandidates = 24;
+  WSOL_ASSIGN_OR_RETURN(auto base, train::ExplainTestImages(pair.baseline->planned->experiment,
+                                                            pair.baseline->planned->run_dir,
+                                                            options.cache_dir, kCandidates));
+  WSOL_ASSIGN_OR_RETURN(auto er, train::ExplainTestImages(pair.er->planned->experiment,
+                                                          pair.er->planned->run_dir,
+                                                          options.cache_dir, kCandidates));
+  // Five images evenly spread over the test split, plus the one where ER localizes worst
+  // (the failure case the paper shows honestly).
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < er.size() && chosen.size() < 5; i += std::max<size_t>(1, er.size() / 5)) {
+    chosen.push_back(i);
+  }
+  size_t worst = 0;
+  for (size_t i = 1; i < er.size(); ++i) {
+    if (er[i].iou < er[worst].iou) worst = i;
+  }
+  if (std::find(chosen.begin(), chosen.end(), worst) == chosen.end()) chosen.push_back(worst);
+  std::vector<cv::Mat> rows;
+  std::string csv = "image_id,label,baseline_predicted,baseline_iou,er_predicted,er_iou\n";
+  constexpr int kSide = 128;
+  for (size_t i : chosen) {
+    const std::string failure = i == worst ? "  [worst ER case]" : "";
+    cv::Mat left = Strip(base[i], kSide,
+                         absl::StrFormat("baseline: class %d->%d, IoU %.2f", base[i].label,
+                                         base[i].predicted, base[i].iou));
+    cv::Mat right = Strip(er[i], kSide,
+                          absl::StrFormat("ER: class %d->%d, IoU %.2f%s", er[i].label,
+                                          er[i].predicted, er[i].iou, failure));
+    rows.push_back(HorizontalConcat({left, right}, 16));
+    csv += absl::StrFormat("%s,%d,%d,%.4f,%d,%.4f\n", er[i].image_id, er[i].label,
+                           base[i].predicted, base[i].iou, er[i].predicted, er[i].iou);
+  }
+  cv::Mat figure = WithCaption(VerticalConcat(rows, 6),
+                               "input (green: predicted box at sigma, red: GT) | CAM | overlay",
+                               26);
+  WSOL_RETURN_IF_ERROR(Write((fs::path(out_dir) / "figure_qualitative.png").string(), figure));
+  return train::WriteFileAtomically((fs::path(out_dir) / "figure_qualitative.csv").string(), csv);
+}
+
+absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<FinishedRun>& runs,
+                              const TableOptions& options, const std::string& out_dir) {
+  WSOL_ASSIGN_OR_RETURN(Pair pair, BaselineAndEr(table, runs));
+  constexpr int kImages = 3;
+  WSOL_ASSIGN_OR_RETURN(auto base, train::ExplainTestImages(pair.baseline->planned->experiment,
+                                                            pair.baseline->planned->run_dir,
+                                                            options.cache_dir, kImages));
+  WSOL_ASSIGN_OR_RETURN(auto er, train::ExplainTestImages(pair.er->planned->experiment,
+                                                          pair.er->planned->run_dir,
+                                                          options.cache_dir, kImages));
+  constexpr int kSide = 96;
+  std::vector<cv::Mat> rows;
+  for (size_t i = 0; i < base.size() && i < er.size(); ++i) {
+    for (const auto* set : {&base, &er}) {
+      const train::ImageExplanation& e = (*set)[i];
+      std::vector<cv::Mat> cells = {
+          WithCaption(Upscale(e.image_bgr, kSide), set == &base ? "baseline" : "ER")};
+      for (size_t s = 0; s < e.stage_maps.size(); ++s) {
+        cv::Mat map;
+        cv::resize(e.stage_maps[s], map, cv::Size(kSide, kSide), 0, 0, cv::INTER_NEAREST);
+        cells.push_back(WithCaption(HeatMap(map),
+                                    absl::StrFormat("stage %d (%dx%d)", s + 1,
+                                                    e.stage_maps[s].cols, e.stage_maps[s].rows)));
+      }
+      rows.push_back(HorizontalConcat(cells, 4));
+    }
+  }
+  cv::Mat figure = WithCaption(VerticalConcat(rows, 10),
+                               "channel-mean feature map of each conv stage (min-max scaled)", 26);
+  return Write((fs::path(out_dir) / "figure_feature_maps.png").string(), figure);
+}
+
+}  // namespace
+
+absl::Status RenderFigures(const proto::TableSpec& table, const TableOptions& options,
+                           const std::string& out_dir) {
+  const std::string& name = table.name();
+  if (name.rfind("figure_", 0) != 0) return absl::OkStatus();
+  WSOL_ASSIGN_OR_RETURN(std::vector<PlannedRun> runs, PlanRuns(table, options));
+  WSOL_ASSIGN_OR_RETURN(std::vector<FinishedRun> finished, Finished(runs));
+  if (name == "figure_entropy") return EntropyFigure(table, finished, out_dir);
+  if (name == "figure_qualitative") return QualitativeFigure(table, finished, options, out_dir);
+  if (name == "figure_feature_maps") return FeatureMapFigure(table, finished, options, out_dir);
+  return absl::InvalidArgumentError(absl::StrCat("no renderer for figure \"", name, "\""));
+}
+
+}  // namespace wsol::tables
