@@ -115,6 +115,8 @@ void ValidateMethod(const proto::Method& m, Checker& c) {
     case proto::Method::kAcol:
       c.Range(InUnit(m.acol().erasing_threshold()), "method.acol.erasing_threshold",
               m.acol().erasing_threshold(), "in [0, 1]");
+      c.Range(m.acol().hidden_channels() > 0, "method.acol.hidden_channels",
+              m.acol().hidden_channels(), "> 0");
       break;
     case proto::Method::kSpg: {
       const proto::Spg& s = m.spg();
@@ -128,6 +130,8 @@ void ValidateMethod(const proto::Method& m, Checker& c) {
         c.Range(InUnit(pairs[i][1]) && pairs[i][1] < pairs[i][0], l, pairs[i][1],
                 absl::StrCat("in [0, ", h, ")"));
       }
+      c.Range(s.branch_channels() > 0, "method.spg.branch_channels", s.branch_channels(), "> 0");
+      c.Range(s.head_channels() > 0, "method.spg.head_channels", s.head_channels(), "> 0");
       break;
     }
     case proto::Method::kCam:

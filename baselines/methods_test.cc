@@ -1,0 +1,196 @@
+// Conformance over every entry of the method table: built from the proto's defaults
+// through the builder, each attaches to the backbones, gives a finite loss with
+// gradients, trains (the loss falls on a tiny fixed batch), infers CAMs [B, h, w]
+// deterministically in evaluation mode, and leaves evaluation untouched where it only
+// acts in training. Also: every oneof field of proto::Method has a table entry.
+#include <cmath>
+#include <random>
+#include <set>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "baselines/method_builder.h"
+#include "baselines/method_registry.h"
+#include "baselines/method_testing.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "gtest/gtest.h"
+#include "wsol/backbones/backbone_registry.h"
+#include "wsol/cam/cam.h"
+#include "wsol/proto/method.pb.h"
+#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/util/status_matchers.h"
+
+namespace wsol::baselines {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The spec selecting `name` with its proto defaults, except branch widths narrowed to
+// `width` so the tests stay small.
+proto::Method SpecFor(const std::string& name, int width = 16) {
+  proto::Method spec;
+  const google::protobuf::FieldDescriptor* field =
+      proto::Method::descriptor()->FindFieldByName(name);
+  EXPECT_NE(field, nullptr) << name;
+  if (field == nullptr) return spec;
+  google::protobuf::Message* message = spec.GetReflection()->MutableMessage(&spec, field);
+  for (const char* channels : {"hidden_channels", "branch_channels", "head_channels"}) {
+    const auto* f = message->GetDescriptor()->FindFieldByName(channels);
+    if (f != nullptr) message->GetReflection()->SetInt32(message, f, width);
+  }
+  return spec;
+}
+
+std::shared_ptr<Method> Build(const std::string& name) {
+  absl::StatusOr<std::shared_ptr<Method>> method = BuildMethod(SpecFor(name));
+  EXPECT_THAT(method.status(), ::wsol::testing::IsOk());
+  return method.ok() ? *method : nullptr;
+}
+
+bool AllFinite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
+
+TEST(MethodTableTest, EveryOneofFieldOfTheSpecHasAnEntryAndBack) {
+  const google::protobuf::OneofDescriptor* oneof =
+      proto::Method::descriptor()->FindOneofByName("method");
+  ASSERT_NE(oneof, nullptr);
+  std::set<std::string> fields;
+  for (int i = 0; i < oneof->field_count(); ++i) fields.insert(oneof->field(i)->name());
+  const std::vector<std::string> names = MethodNames();
+  EXPECT_EQ(fields, std::set<std::string>(names.begin(), names.end()));
+  EXPECT_THAT(names, ::testing::ElementsAre("cam", "has", "cutmix", "adl", "rdap", "acol", "spg"));
+}
+
+TEST(MethodTableTest, UnknownNamesAndParametersAreRefusedByName) {
+  try {
+    CreateMethod("adl2", {});
+    FAIL() << "expected an error";
+  } catch (const c10::ValueError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("valid methods: cam, has, cutmix, adl, rdap, acol, spg"));
+  }
+  try {
+    CreateMethod("adl", {{"drop_rate", 0.5}, {"gamma", 0.9}, {"threshold", 0.1}});
+    FAIL() << "expected an error";
+  } catch (const c10::ValueError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("unknown parameter \"threshold\" of method adl"));
+    EXPECT_THAT(e.what(), HasSubstr("drop_rate, gamma"));
+  }
+  try {
+    CreateMethod("has", {{"grid_size", 4}});
+    FAIL() << "expected an error";
+  } catch (const c10::ValueError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("missing method parameter \"drop_rate\""));
+  }
+}
+
+TEST(MethodBuilderTest, OutOfRangeValuesBecomeStatusErrors) {
+  proto::Method spec;
+  spec.mutable_rdap()->set_mask_size(0);
+  EXPECT_THAT(BuildMethod(spec).status(),
+              ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                        HasSubstr("mask_size")));
+}
+
+class MethodConformanceTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(MethodConformanceTest, AttachesToEveryBackboneAndStepsWithFiniteLossAndGradients) {
+  auto none = regularizers::CreateRegularizer("none");
+  for (const std::string& arch : backbones::BackboneNames()) {
+    SCOPED_TRACE(arch);
+    auto net = testing::TinyBackbone(arch);
+    std::shared_ptr<Method> method = Build(GetParam());
+    ASSERT_NE(method, nullptr);
+    method->Attach(*net, testing::kTinyClasses);
+    EXPECT_EQ(method->Name(), GetParam());
+    net->train();
+    method->train();
+    const testing::TinyBatch batch = testing::MakeTinyBatch(4, 64);
+    std::mt19937_64 rng(1);
+    StepOutput step = method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
+    EXPECT_EQ(step.logits.sizes(), (std::vector<int64_t>{4, testing::kTinyClasses}));
+    ASSERT_TRUE(AllFinite(step.loss.total));
+    EXPECT_TRUE(AllFinite(step.loss.classification));
+    step.loss.total.backward();
+    int with_grad = 0;
+    for (const torch::Tensor& p : net->parameters()) {
+      if (p.grad().defined()) {
+        ++with_grad;
+        EXPECT_TRUE(AllFinite(p.grad()));
+      }
+    }
+    EXPECT_GT(with_grad, 0);
+    // Every branch parameter a method adds is trained.
+    for (const torch::Tensor& p : method->ExtraParameters()) {
+      ASSERT_TRUE(p.grad().defined());
+      EXPECT_TRUE(AllFinite(p.grad()));
+    }
+  }
+}
+
+TEST_P(MethodConformanceTest, InfersCamsDeterministicallyInEvaluationMode) {
+  auto net = testing::TinyBackbone("resnet50");
+  std::shared_ptr<Method> method = Build(GetParam());
+  ASSERT_NE(method, nullptr);
+  method->Attach(*net, testing::kTinyClasses);
+  net->eval();
+  method->eval();
+  torch::NoGradGuard no_grad;
+  const testing::TinyBatch batch = testing::MakeTinyBatch(3, 64);
+  const Inference first = method->Infer(*net, batch.images, batch.labels);
+  const Inference second = method->Infer(*net, batch.images, batch.labels);
+  EXPECT_EQ(first.cams.sizes(), (std::vector<int64_t>{3, 4, 4}));
+  EXPECT_EQ(first.logits.sizes(), (std::vector<int64_t>{3, testing::kTinyClasses}));
+  EXPECT_TRUE(AllFinite(first.cams));
+  EXPECT_TRUE(torch::equal(first.cams, second.cams));
+  EXPECT_TRUE(torch::equal(first.logits, second.logits));
+  EXPECT_FALSE(first.stages.empty());
+}
+
+TEST_P(MethodConformanceTest, TrainingOnlyPartsAreTheIdentityInEvaluationMode) {
+  if (GetParam() == "acol") GTEST_SKIP() << "ACoL's inference reads its own branches";
+  auto net = testing::TinyBackbone("resnet50");
+  std::shared_ptr<Method> method = Build(GetParam());
+  ASSERT_NE(method, nullptr);
+  method->Attach(*net, testing::kTinyClasses);
+  net->eval();
+  method->eval();
+  torch::NoGradGuard no_grad;
+  const testing::TinyBatch batch = testing::MakeTinyBatch(3, 64);
+  const Inference inference = method->Infer(*net, batch.images, batch.labels);
+  auto none = regularizers::CreateRegularizer("none");
+  std::mt19937_64 rng(2);
+  const StepOutput eval_step = method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
+  net->SetBlockHook(nullptr);  // the bare backbone
+  const backbones::BackboneOutput bare = net->Forward(batch.images);
+  EXPECT_TRUE(torch::equal(inference.logits, bare.logits));
+  EXPECT_TRUE(torch::equal(eval_step.logits, bare.logits));
+  EXPECT_TRUE(torch::allclose(
+      inference.cams, cam::ClassActivationMaps(bare.features, net->ClassifierWeight(),
+                                               batch.labels)));
+}
+
+TEST_P(MethodConformanceTest, LossFallsOverAFewStepsOnATinyFixedBatch) {
+  auto net = testing::TinyBackbone("resnet50");
+  std::shared_ptr<Method> method = Build(GetParam());
+  ASSERT_NE(method, nullptr);
+  method->Attach(*net, testing::kTinyClasses);
+  auto er = regularizers::CreateRegularizer("entropy_kl_uniform", 1e-4);
+  const testing::TinyBatch batch = testing::MakeTinyBatch(8, 64);
+  const std::vector<double> losses =
+      testing::TrainSteps(*method, *net, batch, *er, /*steps=*/20, /*lr=*/0.02);
+  std::string series;
+  for (double loss : losses) {
+    ASSERT_TRUE(std::isfinite(loss));
+    series += std::to_string(loss) + " ";
+  }
+  EXPECT_LT(losses.back(), 0.8 * losses.front()) << series;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMethods, MethodConformanceTest, ::testing::ValuesIn(MethodNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+}  // namespace
+}  // namespace wsol::baselines
