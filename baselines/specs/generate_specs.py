@@ -140,16 +140,30 @@ def embedded_spec(method, er):
     name = method + ("_er" if er else "")
     with_er = "with the paper's entropy regularization (ER)" if er else "without ER"
     return (
-        wrap_comment(f"{TITLES[method]} {with_er}, embedded profile: FMNIST-Loc (dataset "
-                     f"defaults), ResNet50 at width 0.25, CPU. "
+        wrap_comment(f"{TITLES[method]} {with_er}, embedded profile: FMNIST-Loc with 200 "
+                     f"training images per class, PreResNet-18 at width 0.25 with the "
+                     f"large feature map (8x8 CAMs at 64 px), trained from scratch on CPU. "
                      + reproduces(method, er, "on the embedded data"), 0)
         + f'name: "{name}"\n'
-        'dataset { name: "FMNIST_LOC" }  # every FMNIST-Loc setting at its default\n'
-        'backbone { architecture: "resnet50" width_multiplier: 0.25 }\n'
-        + method_block(method, "embedded", "resnet50")
+        'dataset {\n'
+        '  name: "FMNIST_LOC"\n'
+        '  # 2,000 training images; validation and test at the generator defaults.\n'
+        '  fmnist_loc { train_per_class: 200 }\n'
+        '}\n'
+        "# PreResNet-18 (named by the paper's notes) is ~5x faster than ResNet50 on 2 CPU cores\n"
+        "# at this size; the large feature map doubles the CAM's resolution.\n"
+        'backbone { architecture: "preresnet18" width_multiplier: 0.25 large_feature_map: true }\n'
+        + method_block(method, "embedded", "preresnet18")
         + regularizer_block(er)
-        + "# Placeholder schedule for CPU minutes; the epochs are tuned with the tables.\n"
-        "optimizer { lr: 0.01 epochs: 4 decay_every_epochs: 3 batch_size: 32 }\n"
+        + "# From scratch (no ImageNet weights here), so no 10x classifier rate; a step decay\n"
+        "# after 7 of 10 epochs. Chosen on the validation split of FMNIST-Loc.\n"
+        "optimizer {\n"
+        "  lr: 0.1\n"
+        "  classifier_lr_multiplier: 1\n"
+        "  epochs: 10\n"
+        "  decay_every_epochs: 7\n"
+        "  batch_size: 32\n"
+        "}\n"
         "evaluation { iou_thresholds: [30, 50, 70] }  # MaxBoxAccV2's IoU thresholds\n"
         'runtime { profile: "embedded" device: "cpu" }\n'
     )
