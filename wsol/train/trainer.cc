@@ -521,8 +521,12 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     if (options.after_epoch) WSOL_RETURN_IF_ERROR(options.after_epoch(epoch + 1));
   }
 
-  // The selected model on test, and on the selection split for the record.
-  WSOL_RETURN_IF_ERROR(Guard(best_path, [&] { LoadCheckpoint(best_path, model, nullptr); }));
+  // The selected model on test: the best by validation localization, or the last one.
+  const bool last = spec.evaluation().checkpoint_selection() == proto::Evaluation::LAST_EPOCH;
+  if (!last) {
+    WSOL_RETURN_IF_ERROR(Guard(best_path, [&] { LoadCheckpoint(best_path, model, nullptr); }));
+  }
+  results.set_evaluated_epoch(last ? epochs : static_cast<int>(meta.best_epoch));
   WSOL_ASSIGN_OR_RETURN(proto::SplitMetrics test_metrics,
                         Evaluate(model, *test_loader, test, spec, paths, device, /*full=*/true,
                                  options.progress, "  test"));
@@ -556,8 +560,10 @@ absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Exp
   WSOL_ASSIGN_OR_RETURN(EvalSplit test, ReadEvalSplit(spec.dataset(), paths, spec.dataset().test_split()));
   const torch::Device device(torch::kCPU);
   WSOL_ASSIGN_OR_RETURN(Built built, BuildModel(spec, device));
-  const std::string best = (fs::path(run_dir) / kBestModel).string();
-  WSOL_RETURN_IF_ERROR(Guard(best, [&] { LoadCheckpoint(best, *built.model, nullptr); }));
+  // The model the run's test metrics come from.
+  const bool last = spec.evaluation().checkpoint_selection() == proto::Evaluation::LAST_EPOCH;
+  const std::string weights = (fs::path(run_dir) / (last ? kCheckpoint : kBestModel)).string();
+  WSOL_RETURN_IF_ERROR(Guard(weights, [&] { LoadCheckpoint(weights, *built.model, nullptr); }));
   WsolModel& model = *built.model;
   model.eval();
   torch::NoGradGuard no_grad;

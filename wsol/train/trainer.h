@@ -61,7 +61,8 @@ struct ImageExplanation {
   double iou = 0;                    // Best IoU of predicted_box with a GT box.
 };
 
-// Loads the selected model of a finished run (<run_dir>/best_model.pt) and explains the
+// Loads the evaluated model of a finished run (best_model.pt, or checkpoint.pt with
+// evaluation.checkpoint_selection = LAST_EPOCH) and explains the
 // first `count` images of the test split, taken evenly across it.
 absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Experiment& spec,
                                                                 const std::string& run_dir,

@@ -77,6 +77,8 @@ TEST(TrainerTest, TrainsEndToEndAndWritesEveryMetric) {
   EXPECT_EQ(results->history_size(), 3);
   EXPECT_GE(results->best_epoch(), 1);
   EXPECT_LE(results->best_epoch(), 3);
+  // By default the test split scores the best checkpoint by validation localization.
+  EXPECT_EQ(results->evaluated_epoch(), results->best_epoch());
   for (const char* file : {"results.json", "history.csv", "checkpoint.pt", "best_model.pt"}) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + file)) << file;
   }
@@ -109,6 +111,29 @@ TEST(TrainerTest, ResumeAfterKillMatchesUninterruptedRun) {
   EXPECT_EQ(resumed->test().top1_cls(), uninterrupted->test().top1_cls());
   EXPECT_EQ(resumed->test().max_box_acc_v2(), uninterrupted->test().max_box_acc_v2());
   EXPECT_EQ(resumed->test().pxap(), uninterrupted->test().pxap());
+}
+
+TEST(TrainerTest, LastEpochSelectionScoresTheFinalModel) {
+  proto::Experiment spec = TinySpec(::testing::TempDir() + "/run_last");
+  spec.mutable_evaluation()->set_checkpoint_selection(proto::Evaluation::LAST_EPOCH);
+  absl::StatusOr<proto::RunResults> results = RunExperiment(spec, Options());
+  ASSERT_THAT(results, IsOk());
+  EXPECT_EQ(results->evaluated_epoch(), 3);
+  // The final model's test metrics are those of the trained weights in checkpoint.pt:
+  // explaining test images with them reproduces a valid CAM for each.
+  absl::StatusOr<std::vector<ImageExplanation>> explained = ExplainTestImages(
+      spec, spec.runtime().output_dir(), Options().cache_dir, 3);
+  ASSERT_THAT(explained, IsOk());
+  ASSERT_EQ(explained->size(), 3u);
+  for (const ImageExplanation& e : *explained) {
+    EXPECT_EQ(e.cam.rows, 32);
+    EXPECT_FALSE(e.gt_boxes.empty());
+    EXPECT_FALSE(e.stage_maps.empty());
+    double lo, hi;
+    cv::minMaxLoc(e.cam, &lo, &hi);
+    EXPECT_GE(lo, 0.0);
+    EXPECT_LE(hi, 1.0);
+  }
 }
 
 TEST(TrainerTest, RefusesToResumeAnotherSpec) {
