@@ -25,20 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CollectingErrors : public google::protobuf::io::ErrorCollector {
- public:
-  explicit CollectingErrors(std::string source) : source_(std::move(source)) {}
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    errors_.push_back(absl::StrFormat("%s:%d:%d: %s", source_, line + 1, column + 1, message));
-  }
-  std::string Joined() const { return absl::StrJoin(errors_, "\n"); }
-
- private:
-  std::string source_;
-  std::vector<std::string> errors_;
-};
-
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
@@ -83,10 +69,7 @@ std::string FormatStats(const Stats& s) {
 absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path) {
   WSOL_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   proto::TableSpec table;
-  CollectingErrors errors(path);
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &table)) return absl::InvalidArgumentError(errors.Joined());
+  WSOL_RETURN_IF_ERROR(spec::ParseTextProto(text, path, &table));
   if (table.name().empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": name is empty"));
   if (table.runs_size() == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no runs"));
   for (const std::string& column : table.columns()) {

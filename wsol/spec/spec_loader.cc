@@ -225,14 +225,20 @@ std::string TextValue(const FieldDescriptor* field, absl::string_view value) {
 
 }  // namespace
 
-absl::StatusOr<proto::Experiment> ParseExperiment(absl::string_view text,
-                                                  absl::string_view source_name) {
-  proto::Experiment experiment;
+absl::Status ParseTextProto(absl::string_view text, absl::string_view source_name,
+                            google::protobuf::Message* message) {
   CollectingErrors errors(source_name);
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
-  const bool ok = parser.ParseFromString(std::string(text), &experiment);
+  const bool ok = parser.ParseFromString(std::string(text), message);
   if (!ok || !errors.empty()) return absl::InvalidArgumentError(errors.Joined());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<proto::Experiment> ParseExperiment(absl::string_view text,
+                                                  absl::string_view source_name) {
+  proto::Experiment experiment;
+  WSOL_RETURN_IF_ERROR(ParseTextProto(text, source_name, &experiment));
   return experiment;
 }
 

@@ -16,9 +16,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 #include "wsol/proto/experiment.pb.h"
 
 namespace wsol::spec {
+
+// ParseTextProto parses `text` into `message` (any message type) with errors named
+// "<source_name>:<line>:<column>: <what>".
+absl::Status ParseTextProto(absl::string_view text, absl::string_view source_name,
+                            google::protobuf::Message* message);
 
 // ParseExperiment parses `text` as a text-format Experiment. `source_name` (a file name)
 // prefixes error messages: "<source_name>:<line>:<column>: <what>".
