@@ -1,9 +1,4 @@
-// metadata_interim.cc
-//
-// INTERIM stand-in for metadata.cc, which is written on another branch together with its
-// tests. It implements ReadSplitMetadata and WriteSplitMetadata just well enough for the
-// preparers, FMNIST-Loc and the image pipeline to build and be tested on this branch.
-// When the branches merge, delete this file and list metadata.cc in //datasets:metadata.
+// metadata.cc: the wsolevaluation metadata reader and writer (see metadata.h).
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -54,8 +49,8 @@ absl::StatusOr<std::vector<std::string>> ReadLines(const fs::path& path, bool re
   return lines;
 }
 
-absl::Status LineError(const std::string& file, size_t line, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(file, ":", line + 1, ": ", what));
+absl::Status LineError(const std::filesystem::path& file, size_t line, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(file.string(), ":", line + 1, ": ", what));
 }
 
 }  // namespace
@@ -100,7 +95,7 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
     ImageRecord r;
     r.image_id = (*ids)[i];
     if (!index.emplace(r.image_id, i).second) {
-      return LineError("image_ids.txt", i, absl::StrCat("duplicate id ", r.image_id));
+      return LineError(dir / "image_ids.txt", i, absl::StrCat("duplicate id ", r.image_id));
     }
     split.images.push_back(std::move(r));
   }
@@ -110,12 +105,12 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
     std::vector<std::string> f = absl::StrSplit((*labels)[i], ',');
     int label = 0;
     if (f.size() != 2 || !absl::SimpleAtoi(f[1], &label)) {
-      return LineError("class_labels.txt", i, "expected id,label");
+      return LineError(dir / "class_labels.txt", i, "expected id,label");
     }
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError("class_labels.txt", i, "unknown id " + f[0]);
+    if (it == index.end()) return LineError(dir / "class_labels.txt", i, "unknown id " + f[0]);
     if (options.num_classes > 0 && (label < 0 || label >= options.num_classes)) {
-      return LineError("class_labels.txt", i, absl::StrCat("label ", label, " out of range"));
+      return LineError(dir / "class_labels.txt", i, absl::StrCat("label ", label, " out of range"));
     }
     split.images[it->second].labels.push_back(label);
   }
@@ -125,34 +120,73 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
     std::vector<std::string> f = absl::StrSplit((*sizes)[i], ',');
     int w = 0, h = 0;
     if (f.size() != 3 || !absl::SimpleAtoi(f[1], &w) || !absl::SimpleAtoi(f[2], &h)) {
-      return LineError("image_sizes.txt", i, "expected id,width,height");
+      return LineError(dir / "image_sizes.txt", i, "expected id,width,height");
     }
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError("image_sizes.txt", i, "unknown id " + f[0]);
+    if (it == index.end()) return LineError(dir / "image_sizes.txt", i, "unknown id " + f[0]);
+    if (w <= 0 || h <= 0) {
+      return LineError(dir / "image_sizes.txt", i,
+                       absl::StrCat("size ", w, "x", h, ": expected positive width and height"));
+    }
     split.images[it->second].width = w;
     split.images[it->second].height = h;
+  }
+  // Every id of image_ids.txt must have a label and a size.
+  for (const ImageRecord& r : split.images) {
+    if (r.labels.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat((dir / "class_labels.txt").string(),
+                                                     ": no label for image ", r.image_id));
+    }
+    if (r.width == 0) {
+      return absl::InvalidArgumentError(absl::StrCat((dir / "image_sizes.txt").string(),
+                                                     ": no size for image ", r.image_id));
+    }
   }
   auto loc = ReadLines(dir / "localization.txt", options.require_localization);
   if (!loc.ok()) return loc.status();
   for (size_t i = 0; i < loc->size(); ++i) {
     std::vector<std::string> f = absl::StrSplit((*loc)[i], ',');
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError("localization.txt", i, "unknown id " + f[0]);
+    if (it == index.end()) return LineError(dir / "localization.txt", i, "unknown id " + f[0]);
     ImageRecord& r = split.images[it->second];
+    const LocalizationKind kind =
+        f.size() == 5 ? LocalizationKind::kBoxes
+                      : (f.size() == 3 ? LocalizationKind::kMasks : LocalizationKind::kNone);
+    if (kind != LocalizationKind::kNone && split.kind != LocalizationKind::kNone &&
+        kind != split.kind) {
+      return LineError(dir / "localization.txt", i, "box and mask lines mixed in one file");
+    }
     if (f.size() == 5) {
       split.kind = LocalizationKind::kBoxes;
       metrics::Box b;
       if (!absl::SimpleAtoi(f[1], &b.x0) || !absl::SimpleAtoi(f[2], &b.y0) ||
           !absl::SimpleAtoi(f[3], &b.x1) || !absl::SimpleAtoi(f[4], &b.y1)) {
-        return LineError("localization.txt", i, "bad box");
+        return LineError(dir / "localization.txt", i, "expected id,x0,y0,x1,y1 with integers");
+      }
+      // x1 == width is allowed: wsolevaluation's CUB boxes are x + w, which can touch it.
+      if (b.x0 < 0 || b.y0 < 0 || b.x0 > b.x1 || b.y0 > b.y1 || b.x1 > r.width ||
+          b.y1 > r.height) {
+        return LineError(dir / "localization.txt", i,
+                         absl::StrCat("box ", b.x0, ",", b.y0, ",", b.x1, ",", b.y1,
+                                      " is not inside the ", r.width, "x", r.height,
+                                      " image with x0 <= x1 and y0 <= y1"));
       }
       r.boxes.push_back(b);
     } else if (f.size() == 3) {
       split.kind = LocalizationKind::kMasks;
+      if (f[1].empty()) return LineError(dir / "localization.txt", i, "empty mask path");
       r.mask_paths.push_back(f[1]);
       if (r.mask_paths.size() == 1) r.ignore_path = f[2];
     } else {
-      return LineError("localization.txt", i, "expected 5 or 3 fields");
+      return LineError(dir / "localization.txt", i, "expected 5 or 3 fields");
+    }
+  }
+  if (!loc->empty()) {
+    for (const ImageRecord& r : split.images) {
+      if (r.boxes.empty() && r.mask_paths.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            (dir / "localization.txt").string(), ": no localization for image ", r.image_id));
+      }
     }
   }
   return split;
