@@ -193,7 +193,7 @@ absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<F
   WSOL_ASSIGN_OR_RETURN(auto er, train::ExplainTestImages(pair.er->planned->experiment,
                                                           pair.er->planned->run_dir,
                                                           options.cache_dir, kImages));
-  constexpr int kSide = 96;
+  constexpr int kSide = 112;
   std::vector<cv::Mat> rows;
   for (size_t i = 0; i < base.size() && i < er.size(); ++i) {
     for (const auto* set : {&base, &er}) {
@@ -204,7 +204,7 @@ absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<F
         cv::Mat map;
         cv::resize(e.stage_maps[s], map, cv::Size(kSide, kSide), 0, 0, cv::INTER_NEAREST);
         cells.push_back(WithCaption(HeatMap(map),
-                                    absl::StrFormat("stage %d (%dx%d)", s + 1,
+                                    absl::StrFormat("stage %d %dx%d", s + 1,
                                                     e.stage_maps[s].cols, e.stage_maps[s].rows)));
       }
       rows.push_back(HorizontalConcat(cells, 4));

@@ -350,6 +350,10 @@ std::string RunDirectory(const proto::Experiment& spec, const std::string& cache
 absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                                                 const TrainerOptions& options) {
   WSOL_RETURN_IF_ERROR(spec::ValidateExperiment(spec));
+  if (spec.evaluation().save_scoremaps()) {
+    return absl::UnimplementedError(
+        "evaluation.save_scoremaps: writing .npy score maps is not implemented yet");
+  }
   const int threads = spec.runtime().threads() > 0
                           ? spec.runtime().threads()
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
