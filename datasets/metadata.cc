@@ -1,4 +1,5 @@
 // metadata.cc: the wsolevaluation metadata reader and writer (see metadata.h).
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -60,10 +61,13 @@ absl::Status WriteSplitMetadata(const SplitMetadata& split, const std::string& f
   fs::create_directories(folder, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot create ", folder));
   std::string ids, labels, sizes, localization;
+  // Without any size (OpenImages' metadata), image_sizes.txt is written empty.
+  const bool has_sizes = std::any_of(split.images.begin(), split.images.end(),
+                                     [](const ImageRecord& r) { return r.width != 0; });
   for (const ImageRecord& r : split.images) {
     absl::StrAppend(&ids, r.image_id, "\n");
     for (int label : r.labels) absl::StrAppend(&labels, r.image_id, ",", label, "\n");
-    absl::StrAppend(&sizes, r.image_id, ",", r.width, ",", r.height, "\n");
+    if (has_sizes) absl::StrAppend(&sizes, r.image_id, ",", r.width, ",", r.height, "\n");
     if (split.kind == LocalizationKind::kBoxes) {
       for (const metrics::Box& b : r.boxes) {
         absl::StrAppend(&localization, r.image_id, ",", b.x0, ",", b.y0, ",", b.x1, ",", b.y1,
@@ -131,13 +135,14 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
     split.images[it->second].width = w;
     split.images[it->second].height = h;
   }
-  // Every id of image_ids.txt must have a label and a size.
+  // Every id of image_ids.txt must have a label, and a size unless image_sizes.txt is
+  // empty (OpenImages ships it so; masks need no size).
   for (const ImageRecord& r : split.images) {
     if (r.labels.empty()) {
       return absl::InvalidArgumentError(absl::StrCat((dir / "class_labels.txt").string(),
                                                      ": no label for image ", r.image_id));
     }
-    if (r.width == 0) {
+    if (r.width == 0 && !sizes->empty()) {
       return absl::InvalidArgumentError(absl::StrCat((dir / "image_sizes.txt").string(),
                                                      ": no size for image ", r.image_id));
     }
@@ -158,6 +163,10 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
     }
     if (f.size() == 5) {
       split.kind = LocalizationKind::kBoxes;
+      if (sizes->empty()) {
+        return LineError(dir / "localization.txt", i,
+                         "boxes need image sizes, but image_sizes.txt is empty");
+      }
       metrics::Box b;
       if (!absl::SimpleAtoi(f[1], &b.x0) || !absl::SimpleAtoi(f[2], &b.y0) ||
           !absl::SimpleAtoi(f[3], &b.x1) || !absl::SimpleAtoi(f[4], &b.y1)) {

@@ -55,6 +55,20 @@ TEST(MetadataTest, ReadsMasksWithTheIgnorePathOnTheFirstLine) {
   EXPECT_EQ(split->images[1].ignore_path, "");
 }
 
+// OpenImages' metadata has an empty image_sizes.txt: masks need no size.
+TEST(MetadataTest, MasksAcceptAnEmptyImageSizesFileAndRoundTripIt) {
+  auto files = GoodBoxes();
+  files["image_sizes.txt"] = "";
+  files["localization.txt"] = "a.jpg,m/a1.png,m/a_ignore.png\nb.jpg,m/b.png,\n";
+  absl::StatusOr<SplitMetadata> split = ReadSplitMetadata(WriteSplit("no_sizes", files));
+  ASSERT_THAT(split, IsOk());
+  EXPECT_EQ(split->images[0].width, 0);
+  const std::string out = ::testing::TempDir() + "/no_sizes_out";
+  ASSERT_THAT(WriteSplitMetadata(*split, out), IsOk());
+  EXPECT_EQ(std::filesystem::file_size(out + "/image_sizes.txt"), 0u);
+  EXPECT_THAT(ReadSplitMetadata(out), IsOk());
+}
+
 TEST(MetadataTest, ErrorsNameFileLineAndWhatWasExpected) {
   struct Case {
     const char* file;
@@ -73,6 +87,7 @@ TEST(MetadataTest, ErrorsNameFileLineAndWhatWasExpected) {
       {"localization.txt", "a.jpg,1,2,130,40\nb.jpg,0,0,1,1\n", "not inside the 100x80 image"},
       {"localization.txt", "a.jpg,1,2,3,4\nb.jpg,x.png,\n", "localization.txt:2: box and mask"},
       {"localization.txt", "a.jpg,1,2,3,4\n", "localization.txt: no localization for image b.jpg"},
+      {"image_sizes.txt", "", "localization.txt:1: boxes need image sizes"},
   };
   int i = 0;
   for (const Case& c : cases) {

@@ -21,6 +21,7 @@ _ABSEIL_TARGETS = {
     "absl/flags:flag": "absl_flags",
     "absl/flags:parse": "absl_flags_parse",
     "absl/flags:usage": "absl_flags_usage",
+    "absl/functional:function_ref": "absl_function_ref",
     "absl/hash": "absl_hash",
     "absl/memory": "absl_memory",
     "absl/random": "absl_random_random",

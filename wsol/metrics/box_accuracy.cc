@@ -78,19 +78,18 @@ absl::Status BoxAccuracy::Add(const cv::Mat& scoremap, absl::Span<const Box> gt_
   for (const int level : levels) used[level] = true;
   used[sigma_level] = true;
 
-  LevelBoxes boxes;
+  std::array<double, LevelBoxes::kNumLevels> best_iou{};
   if (options_.multi_contour) {
-    boxes = AllContourBoxes(quantized);
+    VisitAllContourBoxes(quantized, [&](int level, absl::Span<const Box> boxes) {
+      if (used[level]) best_iou[level] = MaxIou(boxes, gt_boxes);
+    });
   } else {
     std::vector<int> wanted;
     for (int level = 0; level < LevelBoxes::kNumLevels; ++level) {
       if (used[level]) wanted.push_back(level);
     }
-    boxes = FindContourBoxes(quantized, ContourMode::kLargest, wanted);
-  }
-  std::array<double, LevelBoxes::kNumLevels> best_iou{};
-  for (int level = 0; level < LevelBoxes::kNumLevels; ++level) {
-    if (used[level]) best_iou[level] = MaxIou(boxes.boxes(level), gt_boxes);
+    const LevelBoxes boxes = FindContourBoxes(quantized, ContourMode::kLargest, wanted);
+    for (const int level : wanted) best_iou[level] = MaxIou(boxes.boxes(level), gt_boxes);
   }
 
   for (size_t i = 0; i < levels.size(); ++i) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -59,7 +60,9 @@ std::array<cv::Rect, LevelBoxes::kNumLevels> WindowsAboveLevels(const cv::Mat& q
 class Components {
  public:
   Components(int height, int width)
-      : stride_(width + 2),
+      : height_(height),
+        width_(width),
+        stride_(width + 2),
         on_(static_cast<size_t>(height + 2) * (width + 2)),
         parent_(on_.size()),
         size_(on_.size()),
@@ -70,6 +73,7 @@ class Components {
         position_(on_.size()),
         touches_border_(on_.size()) {}
 
+  bool Fits(int height, int width) const { return height == height_ && width == width_; }
   int Index(int r, int c) const { return (r + 1) * stride_ + (c + 1); }
   int stride() const { return stride_; }
   bool on(int i) const { return on_[i] != 0; }
@@ -136,6 +140,7 @@ class Components {
     position_[i] = -1;
   }
 
+  int height_, width_;
   int stride_;
   std::vector<uint8_t> on_;
   std::vector<int> parent_;
@@ -212,14 +217,21 @@ LevelBoxes FindContourBoxes(const cv::Mat& quantized, ContourMode mode,
 }
 
 LevelBoxes AllContourBoxes(const cv::Mat& quantized) {
-  const int width = quantized.cols, height = quantized.rows;
   LevelBoxes out;
+  VisitAllContourBoxes(quantized,
+                       [&out](int level, absl::Span<const Box> boxes) { out.Set(level, boxes); });
+  return out;
+}
+
+void VisitAllContourBoxes(const cv::Mat& quantized,
+                          absl::FunctionRef<void(int, absl::Span<const Box>)> visit) {
+  const int width = quantized.cols, height = quantized.rows;
   const int max_q = MaxQuantized(quantized);
   // Levels at or above the maximum have no on pixel.
-  for (int level = max_q; level < LevelBoxes::kNumLevels; ++level) {
-    out.Set(level, {kNoContourBox});
+  for (int level = LevelBoxes::kNumLevels - 1; level >= max_q; --level) {
+    visit(level, {&kNoContourBox, 1});
   }
-  if (max_q == 0) return out;
+  if (max_q == 0) return;
 
   // Pixels sorted by value (counting sort), packed as (row << 16) | column.
   std::array<int, 257> start{};
@@ -228,7 +240,17 @@ LevelBoxes AllContourBoxes(const cv::Mat& quantized) {
     for (int c = 0; c < width; ++c) ++start[row[c] + 1];
   }
   for (int v = 0; v < 256; ++v) start[v + 1] += start[v];
-  std::vector<uint32_t> order(static_cast<size_t>(width) * height);
+  // Scratch reused across calls on a thread: fresh megabyte-sized buffers per map would
+  // cost more in page faults than the sweep itself.
+  struct Scratch {
+    std::vector<uint32_t> order;
+    std::optional<Components> components;
+    std::vector<Box> hole_boxes;
+    std::vector<Box> boxes;
+  };
+  thread_local Scratch scratch;
+  std::vector<uint32_t>& order = scratch.order;
+  order.resize(static_cast<size_t>(width) * height);
   {
     std::array<int, 256> next;
     std::copy(start.begin(), start.begin() + 256, next.begin());
@@ -240,12 +262,17 @@ LevelBoxes AllContourBoxes(const cv::Mat& quantized) {
     }
   }
 
-  Components components(height, width);
+  if (!scratch.components || !scratch.components->Fits(height, width)) {
+    scratch.components.emplace(height, width);
+  }
+  Components& components = *scratch.components;
+  components.Reset();
   const int s = components.stride();
 
   // Holes: 4-connected components of off pixels (value <= level) that do not touch the
   // border, with off pixels added from level 0 up.
-  std::vector<Box> hole_boxes;
+  std::vector<Box>& hole_boxes = scratch.hole_boxes;
+  hole_boxes.clear();
   std::array<std::pair<int, int>, LevelBoxes::kNumLevels> hole_ranges{};
   const int four[4] = {-s, -1, 1, s};
   for (int level = 0; level < max_q; ++level) {
@@ -274,7 +301,7 @@ LevelBoxes AllContourBoxes(const cv::Mat& quantized) {
   // top level down.
   components.Reset();
   const int eight[8] = {-s - 1, -s, -s + 1, -1, 1, s - 1, s, s + 1};
-  std::vector<Box> boxes;
+  std::vector<Box>& boxes = scratch.boxes;
   for (int level = max_q - 1; level >= 0; --level) {
     for (int i = start[level + 1]; i < start[level + 2]; ++i) {
       const int r = static_cast<int>(order[i] >> 16), c = static_cast<int>(order[i] & 0xffff);
@@ -294,9 +321,8 @@ LevelBoxes AllContourBoxes(const cv::Mat& quantized) {
     }
     const auto [begin, end] = hole_ranges[level];
     boxes.insert(boxes.end(), hole_boxes.begin() + begin, hole_boxes.begin() + end);
-    out.Set(level, boxes);
+    visit(level, boxes);
   }
-  return out;
 }
 
 absl::StatusOr<std::vector<std::vector<Box>>> BoxesFromScoremap(

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "opencv2/core.hpp"
@@ -74,6 +75,12 @@ LevelBoxes FindContourBoxes(const cv::Mat& quantized, ContourMode mode,
 // of levels. Each level holds the same boxes as FindContourBoxes(kAll), in another order
 // (the tests check this on thousands of maps).
 LevelBoxes AllContourBoxes(const cv::Mat& quantized);
+
+// VisitAllContourBoxes is AllContourBoxes without storing the boxes: it calls
+// visit(level, boxes) once for every level 0..255 (from 255 down), `boxes` being valid
+// during the call only. BoxAccuracy scores each level this way, with no per-level copy.
+void VisitAllContourBoxes(const cv::Mat& quantized,
+                          absl::FunctionRef<void(int, absl::Span<const Box>)> visit);
 
 // BoxesFromScoremap returns, for each threshold in `thresholds` (each in [0, 1]), the
 // boxes wsolevaluation's compute_bboxes_from_scoremaps returns for it, in its order. The

@@ -1,0 +1,129 @@
+#!/bin/bash
+# //tools:evaluate end to end on the parity sets of //wsol/metrics:parity_fixture: the
+# numbers it prints as JSON are wsolevaluation's (wsol/metrics/testdata/
+# wsolevaluation_golden.txt, recorded from their Python code), and every kind of bad input
+# gives a clear error on stderr, exit status 1 and nothing on stdout.
+set -uo pipefail
+
+evaluate="$1"
+write_fixture="$2"
+golden="$3"
+fixture="$TEST_TMPDIR/fixture"
+failures=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+"$write_fixture" --out="$fixture" || { echo "write_parity_fixture failed" >&2; exit 1; }
+
+# golden_value SETTING KEY: the value recorded for it.
+golden_value() { awk -v s="$1" -v k="$2" '$1 == s && $2 == k { print $3 }' "$golden"; }
+
+# json_value FILE KEY [SUBKEY]: a number from the report's JSON.
+json_value() {
+  if [[ $# -eq 3 ]]; then
+    sed -n "s/.*\"$2\": {.*\"$3\": \([-0-9.e+]*\).*/\1/p" "$1"
+  else
+    sed -n "s/.*\"$2\": \([-0-9.e+]*\).*/\1/p" "$1"
+  fi
+}
+
+# same NAME OURS THEIRS TOLERANCE: numeric comparison (awk parses both as doubles).
+same() {
+  if [[ -z "$2" || -z "$3" ]] ||
+     ! awk -v a="$2" -v b="$3" -v t="$4" 'BEGIN { d = a - b; exit !(d <= t && -d <= t) }'; then
+    fail "$1: ours \"$2\", wsolevaluation \"$3\""
+  fi
+}
+
+# --- Their numbers, through the command line -----------------------------------------
+for setting in "0.01 true multi" "0.001 true multi" "0.01 false single"; do
+  read -r interval multi name <<<"$setting"
+  json="$TEST_TMPDIR/boxes_${interval}_$name.json"
+  "$evaluate" --metadata="$fixture/boxes/metadata" --scoremaps="$fixture/boxes/scoremaps" \
+    --cam_curve_interval="$interval" --multi_contour_eval="$multi" --threads=2 \
+    --json_out="$json" > "$TEST_TMPDIR/stdout" || fail "boxes $setting exited $?"
+  for iou in 30 50 70; do
+    same "boxes_${interval}_$name IoU $iou" "$(json_value "$json" max_box_acc "$iou")" \
+      "$(golden_value "boxes_${interval}_$name" "max_box_acc_$iou")" 0
+  done
+done
+grep -qF "| MaxBoxAcc (IoU 50) |" "$TEST_TMPDIR/stdout" ||
+  fail "no MaxBoxAcc row in the table"
+
+for interval in 0.01 0.001; do
+  json="$TEST_TMPDIR/masks_$interval.json"
+  "$evaluate" --metadata="$fixture/masks/metadata" --scoremaps="$fixture/masks/scoremaps" \
+    --mask_root="$fixture/masks/masks" --cam_curve_interval="$interval" \
+    --json_out="$json" > "$TEST_TMPDIR/stdout" || fail "masks $interval exited $?"
+  same "masks_$interval PxAP" "$(json_value "$json" pxap)" \
+    "$(golden_value "masks_$interval" pxap)" 1e-12
+done
+grep -qF "| PxAP |" "$TEST_TMPDIR/stdout" || fail "no PxAP row in the table"
+
+# --- Bad input ------------------------------------------------------------------------
+# expect_error NAME TEXT ARGS...: exit 1, TEXT on stderr, nothing on stdout.
+expect_error() {
+  local name="$1" text="$2"
+  shift 2
+  local out err status
+  out="$("$evaluate" "$@" 2> "$TEST_TMPDIR/stderr")"
+  status=$?
+  err="$(cat "$TEST_TMPDIR/stderr")"
+  [[ $status -ne 0 ]] || fail "$name: exited 0"
+  [[ -z "$out" ]] || fail "$name: printed a result: $out"
+  grep -qF -- "$text" <<<"$err" || fail "$name: stderr lacks \"$text\": $err"
+}
+
+# A fresh copy of the box set to break.
+broken() {
+  rm -rf "$TEST_TMPDIR/broken"
+  cp -r "$fixture/$1" "$TEST_TMPDIR/broken"
+  chmod -R u+w "$TEST_TMPDIR/broken"
+}
+boxes=(--metadata="$TEST_TMPDIR/broken/metadata" --scoremaps="$TEST_TMPDIR/broken/scoremaps")
+first_id="$(head -n 1 "$fixture/boxes/metadata/image_ids.txt")"
+second_id="$(sed -n 2p "$fixture/boxes/metadata/image_ids.txt")"
+
+broken boxes
+rm "$TEST_TMPDIR/broken/scoremaps/$second_id.npy"
+expect_error "missing score map" "scoremaps/$second_id.npy" "${boxes[@]}"
+
+broken boxes
+# A float32 map whose first value is NaN (data start at byte 128 of these files).
+printf '\x00\x00\xc0\x7f' | dd of="$TEST_TMPDIR/broken/scoremaps/$first_id.npy" bs=1 seek=128 \
+  conv=notrunc 2> /dev/null
+expect_error "NaN" "$first_id" "${boxes[@]}"
+expect_error "NaN" "NaN" "${boxes[@]}"
+
+broken boxes
+# A valid .npy of shape (2, 2).
+header="{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }"
+header="$header$(printf '%*s' $((117 - ${#header})) '')"
+{ printf '\x93NUMPY\x01\x00\x76\x00'; printf '%s\n' "$header"; head -c 16 /dev/zero; } \
+  > "$TEST_TMPDIR/broken/scoremaps/$first_id.npy"
+expect_error "wrong shape" "(2, 2); expected (224, 224)" "${boxes[@]}"
+
+broken boxes
+sed -i "s/^\([^,]*\),[0-9]*,/\1,x,/; 3q" "$TEST_TMPDIR/broken/metadata/localization.txt"
+expect_error "malformed metadata" "localization.txt:1:" "${boxes[@]}"
+
+broken boxes
+echo "not_in_image_ids.jpg,3" >> "$TEST_TMPDIR/broken/metadata/class_labels.txt"
+expect_error "unknown id" "unknown id not_in_image_ids.jpg" "${boxes[@]}"
+
+broken masks
+mask="$(sed -n 's/^[^,]*,\([^,]*\),.*/\1/p; q' "$TEST_TMPDIR/broken/metadata/localization.txt")"
+rm "$TEST_TMPDIR/broken/masks/$mask"
+expect_error "missing mask" "$mask" "${boxes[@]}" --mask_root="$TEST_TMPDIR/broken/masks"
+
+expect_error "no arguments" "--metadata and --scoremaps are required"
+expect_error "bad IoU list" "--iou_thresholds" "${boxes[@]}" --iou_thresholds=30,x
+
+if [[ $failures -gt 0 ]]; then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "PASS"

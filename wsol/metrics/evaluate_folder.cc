@@ -1,0 +1,272 @@
+#include "wsol/metrics/evaluate_folder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "wsol/metrics/iou.h"
+#include "wsol/metrics/npy.h"
+
+namespace wsol::metrics {
+namespace {
+
+using datasets::ImageRecord;
+using datasets::LocalizationKind;
+
+absl::Status WithImage(const absl::Status& status, const std::string& image_id) {
+  return absl::Status(status.code(), absl::StrCat(image_id, ": ", status.message()));
+}
+
+// An accumulator's error about a score map, prefixed with the map's path.
+absl::Status InFile(const absl::Status& status, const std::string& path) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+}
+
+// One thread's accumulator.
+struct Worker {
+  std::optional<BoxAccuracy> boxes;
+  std::optional<Pxap> masks;
+};
+
+absl::Status ScoreImage(const ImageRecord& record, const EvaluateFolderOptions& options,
+                        LocalizationKind kind, Worker& worker) {
+  const std::string path =
+      (std::filesystem::path(options.scoremaps) / (record.image_id + ".npy")).string();
+  absl::StatusOr<cv::Mat> map = ReadNpy(path);
+  if (!map.ok()) return map.status();
+  if (map->rows != options.eval_size || map->cols != options.eval_size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size", path,
+        map->rows, map->cols, options.eval_size, options.eval_size));
+  }
+  const cv::Size size(options.eval_size, options.eval_size);
+  if (kind == LocalizationKind::kBoxes) {
+    std::vector<Box> gt;
+    gt.reserve(record.boxes.size());
+    for (const Box& box : record.boxes) {
+      gt.push_back(RescaleBox(box, {record.width, record.height}, {size.width, size.height}));
+    }
+    return InFile(worker.boxes->Add(*map, gt), path);
+  }
+  absl::StatusOr<cv::Mat> mask =
+      LoadGtMask(options.mask_root, record.mask_paths, record.ignore_path, size);
+  if (!mask.ok()) return mask.status();
+  return InFile(worker.masks->Add(*map, *mask), path);
+}
+
+std::string Percent(double value) { return absl::StrFormat("%.4f", value); }
+// The shortest decimal that reads back as the same double (Python's repr).
+std::string Full(double value) {
+  for (int digits = 15; digits < 17; ++digits) {
+    const std::string text = absl::StrFormat("%.*g", digits, value);
+    if (std::strtod(text.c_str(), nullptr) == value) return text;
+  }
+  return absl::StrFormat("%.17g", value);
+}
+
+std::string JsonString(absl::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& options) {
+  if (options.eval_size <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("eval_size = ", options.eval_size, ": expected > 0"));
+  }
+  absl::StatusOr<datasets::SplitMetadata> split = datasets::ReadSplitMetadata(options.metadata);
+  if (!split.ok()) return split.status();
+  if (split->kind == LocalizationKind::kMasks && options.mask_root.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.metadata, ": localization.txt lists masks; give the folder they are in "
+                          "(mask_root)"));
+  }
+  if (!std::filesystem::is_directory(options.scoremaps)) {
+    return absl::NotFoundError(absl::StrCat(options.scoremaps, ": no such score-map folder"));
+  }
+
+  EvaluationReport report;
+  report.kind = split->kind;
+  report.options = options;
+  report.options.progress = nullptr;
+  const int64_t total = static_cast<int64_t>(split->images.size());
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = static_cast<int>(std::clamp<int64_t>(threads, 1, total));
+  report.options.threads = threads;
+
+  // Accumulators are created (and their options checked) before any work.
+  std::vector<Worker> workers(threads);
+  for (Worker& worker : workers) {
+    if (split->kind == LocalizationKind::kBoxes) {
+      absl::StatusOr<BoxAccuracy> acc = BoxAccuracy::Create(
+          {.cam_curve_interval = options.cam_curve_interval,
+           .iou_thresholds = options.iou_thresholds,
+           .multi_contour = options.multi_contour,
+           .sigma = options.sigma});
+      if (!acc.ok()) return acc.status();
+      worker.boxes.emplace(*std::move(acc));
+    } else {
+      absl::StatusOr<Pxap> pxap = Pxap::Create({.cam_curve_interval = options.cam_curve_interval});
+      if (!pxap.ok()) return pxap.status();
+      worker.masks.emplace(*std::move(pxap));
+    }
+  }
+
+  // Images are handed out in metadata order; after a failure no new image starts, and
+  // every image before a failing one has started, so the first failing image is found
+  // whatever the scheduling.
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  int64_t done = 0;
+  int64_t error_index = std::numeric_limits<int64_t>::max();
+  absl::Status error;
+  const auto run = [&](Worker& worker) {
+    while (!failed.load(std::memory_order_relaxed)) {
+      const int64_t i = next.fetch_add(1);
+      if (i >= total) return;
+      const ImageRecord& record = split->images[i];
+      absl::Status status = ScoreImage(record, options, split->kind, worker);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!status.ok()) {
+        failed = true;
+        if (i < error_index) {
+          error_index = i;
+          error = WithImage(status, record.image_id);
+        }
+        continue;
+      }
+      ++done;
+      if (options.progress) options.progress(done, total);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(run, std::ref(workers[t]));
+  run(workers[0]);
+  for (std::thread& thread : pool) thread.join();
+  if (!error.ok()) return error;
+
+  for (int t = 1; t < threads; ++t) {
+    const absl::Status merged = split->kind == LocalizationKind::kBoxes
+                                    ? workers[0].boxes->Merge(*workers[t].boxes)
+                                    : workers[0].masks->Merge(*workers[t].masks);
+    if (!merged.ok()) return merged;
+  }
+  if (split->kind == LocalizationKind::kBoxes) {
+    absl::StatusOr<BoxAccuracyResult> result = workers[0].boxes->Compute();
+    if (!result.ok()) return result.status();
+    report.boxes = *std::move(result);
+  } else {
+    absl::StatusOr<PxapResult> result = workers[0].masks->Compute();
+    if (!result.ok()) return result.status();
+    report.masks = *std::move(result);
+  }
+  return report;
+}
+
+std::string MetricName(const EvaluationReport& report) {
+  if (report.masks) return "PxAP";
+  return report.options.multi_contour ? "MaxBoxAccV2" : "MaxBoxAcc";
+}
+
+std::string FormatReport(const EvaluationReport& report) {
+  const EvaluateFolderOptions& o = report.options;
+  std::string out = "| Metric | Value (%) |\n|---|---|\n";
+  int64_t images = 0;
+  if (report.masks) {
+    images = report.masks->num_images;
+    absl::StrAppend(&out, "| PxAP | ", Percent(report.masks->pxap), " |\n");
+  } else if (report.boxes) {
+    const BoxAccuracyResult& b = *report.boxes;
+    images = b.num_images;
+    const auto it = std::find(b.iou_thresholds.begin(), b.iou_thresholds.end(), 50);
+    if (o.multi_contour || it == b.iou_thresholds.end()) {
+      absl::StrAppend(&out, "| ", MetricName(report), " (mean over IoU ",
+                      absl::StrJoin(b.iou_thresholds, ", "), ") | ",
+                      Percent(b.max_box_acc_mean), " |\n");
+    } else {
+      absl::StrAppend(&out, "| MaxBoxAcc (IoU 50) | ",
+                      Percent(b.max_box_acc[it - b.iou_thresholds.begin()]), " |\n");
+    }
+    for (size_t u = 0; u < b.iou_thresholds.size(); ++u) {
+      absl::StrAppend(&out, "| ", MetricName(report), " @ IoU ", b.iou_thresholds[u],
+                      " (best CAM threshold ", absl::StrFormat("%.4g", b.best_cam_threshold[u]),
+                      ") | ", Percent(b.max_box_acc[u]), " |\n");
+    }
+    absl::StrAppend(&out, "| GT-known Loc @ sigma ", absl::StrFormat("%.4g", b.sigma),
+                    " (IoU 50) | ", Percent(b.gt_known_loc_at_sigma), " |\n");
+  }
+  absl::StrAppend(&out, "\n", images, " images; CAM curve interval ",
+                  absl::StrFormat("%g", o.cam_curve_interval),
+                  report.boxes ? (o.multi_contour ? "; every contour" : "; largest contour") : "",
+                  "; evaluation size ", o.eval_size, "\n");
+  return out;
+}
+
+std::string ReportToJson(const EvaluationReport& report) {
+  const EvaluateFolderOptions& o = report.options;
+  std::vector<std::string> fields = {
+      absl::StrCat("\"metric\": ", JsonString(MetricName(report))),
+      absl::StrCat("\"metadata\": ", JsonString(o.metadata)),
+      absl::StrCat("\"scoremaps\": ", JsonString(o.scoremaps)),
+      absl::StrCat("\"cam_curve_interval\": ", Full(o.cam_curve_interval)),
+      absl::StrCat("\"eval_size\": ", o.eval_size),
+  };
+  if (report.masks) {
+    const PxapResult& m = *report.masks;
+    fields.push_back(absl::StrCat("\"num_images\": ", m.num_images));
+    fields.push_back(absl::StrCat("\"mask_root\": ", JsonString(o.mask_root)));
+    fields.push_back(absl::StrCat("\"pxap\": ", Full(m.pxap)));
+  } else if (report.boxes) {
+    const BoxAccuracyResult& b = *report.boxes;
+    std::vector<std::string> accuracy, thresholds;
+    for (size_t u = 0; u < b.iou_thresholds.size(); ++u) {
+      accuracy.push_back(absl::StrCat("\"", b.iou_thresholds[u], "\": ", Full(b.max_box_acc[u])));
+      thresholds.push_back(
+          absl::StrCat("\"", b.iou_thresholds[u], "\": ", Full(b.best_cam_threshold[u])));
+    }
+    fields.push_back(absl::StrCat("\"num_images\": ", b.num_images));
+    fields.push_back(absl::StrCat("\"multi_contour\": ", o.multi_contour ? "true" : "false"));
+    fields.push_back(
+        absl::StrCat("\"iou_thresholds\": [", absl::StrJoin(b.iou_thresholds, ", "), "]"));
+    fields.push_back(absl::StrCat("\"max_box_acc\": {", absl::StrJoin(accuracy, ", "), "}"));
+    fields.push_back(
+        absl::StrCat("\"best_cam_threshold\": {", absl::StrJoin(thresholds, ", "), "}"));
+    fields.push_back(absl::StrCat("\"max_box_acc_mean\": ", Full(b.max_box_acc_mean)));
+    fields.push_back(absl::StrCat("\"sigma\": ", Full(b.sigma)));
+    fields.push_back(absl::StrCat("\"gt_known_loc_at_sigma\": ", Full(b.gt_known_loc_at_sigma)));
+    fields.push_back(
+        absl::StrCat("\"best_loc_cam_threshold\": ", Full(b.best_loc_cam_threshold)));
+    fields.push_back(absl::StrCat("\"gt_known_loc_at_best\": ", Full(b.gt_known_loc_at_best)));
+  }
+  return absl::StrCat("{\n  ", absl::StrJoin(fields, ",\n  "), "\n}\n");
+}
+
+}  // namespace wsol::metrics
