@@ -109,18 +109,25 @@ def main():
   parser.add_argument("--warmup", type=int, default=2)
   parser.add_argument("--steps", type=int, default=20)
   parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--device", default="cpu", help="cpu or cuda")
   args = parser.parse_args()
+  device = torch.device(args.device)
+
+  def sync():
+    if device.type == "cuda":
+      torch.cuda.synchronize()
 
   torch.set_num_threads(args.threads)
   torch.manual_seed(args.seed)
-  model = ResNet50(args.num_classes, args.width)
+  model = ResNet50(args.num_classes, args.width).to(device)
   model.train()
   fresh = [p for n, p in model.named_parameters() if n.startswith(("layer4.", "fc."))]
   trunk = [p for n, p in model.named_parameters() if not n.startswith(("layer4.", "fc."))]
   sgd = torch.optim.SGD([{"params": trunk, "lr": 0.01}, {"params": fresh, "lr": 0.1}],
                         lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4)
-  images = torch.randn(args.batch, 3, args.pixels, args.pixels)
-  targets = F.one_hot(torch.randint(args.num_classes, (args.batch,)), args.num_classes).float()
+  images = torch.randn(args.batch, 3, args.pixels, args.pixels).to(device)
+  targets = F.one_hot(torch.randint(args.num_classes, (args.batch,)),
+                      args.num_classes).float().to(device)
 
   def step():
     sgd.zero_grad()
@@ -132,14 +139,16 @@ def main():
 
   for _ in range(args.warmup):
     step()
+  sync()
   start = time.perf_counter()
   for _ in range(args.steps):
     loss = step()
+  sync()
   seconds = time.perf_counter() - start
   parameters = sum(p.numel() for p in model.parameters())
-  print("%s %d px width %g batch %d threads %d: %d parameters, loss %.4f" %
+  print("%s %d px width %g batch %d threads %d on %s: %d parameters, loss %.4f" %
         (args.backbone, args.pixels, args.width, args.batch, torch.get_num_threads(),
-         parameters, loss.item()))
+         device, parameters, loss.item()))
   print("images/s %.2f (%d steps after %d warm-up)" %
         (args.steps * args.batch / seconds, args.steps, args.warmup))
 

@@ -29,6 +29,7 @@
 #include "wsol/metrics/box_accuracy.h"
 #include "wsol/metrics/iou.h"
 #include "wsol/metrics/pxap.h"
+#include "wsol/metrics/npy.h"
 #include "wsol/metrics/scoremap_boxes.h"
 #include "wsol/regularizers/regularizer_builder.h"
 #include "wsol/spec/spec_loader.h"
@@ -196,7 +197,8 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
                                              const EvalSplit& eval, const proto::Experiment& spec,
                                              const datasets::DatasetPaths& paths,
                                              torch::Device device, bool full, bool progress,
-                                             const std::string& label) {
+                                             const std::string& label,
+                                             const std::string& scoremap_dir = "") {
   const proto::Evaluation& e = spec.evaluation();
   const int size = spec.dataset().eval_size();
   std::vector<int> ious(e.iou_thresholds().begin(), e.iou_thresholds().end());
@@ -249,9 +251,13 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
                                           predicted[i].item<int64_t>()) > 0
                              : predicted[i].item<int64_t>() == label_id;
       correct += right;
-      if (!full && !eval.has_boxes && !eval.has_masks) continue;
-      cv::Mat map(size, size, CV_32F, maps[i].data_ptr<float>());
       const datasets::ImageRecord& record = eval.split.images[index];
+      cv::Mat map(size, size, CV_32F, maps[i].data_ptr<float>());
+      if (!scoremap_dir.empty()) {
+        WSOL_RETURN_IF_ERROR(metrics::WriteNpy(
+            (fs::path(scoremap_dir) / (record.image_id + ".npy")).string(), map));
+      }
+      if (!full && !eval.has_boxes && !eval.has_masks) continue;
       if (eval.has_boxes) {
         std::vector<metrics::Box> boxes;
         for (const metrics::Box& b : record.boxes) {
@@ -350,10 +356,6 @@ std::string RunDirectory(const proto::Experiment& spec, const std::string& cache
 absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                                                 const TrainerOptions& options) {
   WSOL_RETURN_IF_ERROR(spec::ValidateExperiment(spec));
-  if (spec.evaluation().save_scoremaps()) {
-    return absl::UnimplementedError(
-        "evaluation.save_scoremaps: writing .npy score maps is not implemented yet");
-  }
   const int threads = spec.runtime().threads() > 0
                           ? spec.runtime().threads()
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -533,7 +535,10 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   results.set_evaluated_epoch(last ? epochs : static_cast<int>(meta.best_epoch));
   WSOL_ASSIGN_OR_RETURN(proto::SplitMetrics test_metrics,
                         Evaluate(model, *test_loader, test, spec, paths, device, /*full=*/true,
-                                 options.progress, "  test"));
+                                 options.progress, "  test",
+                                 spec.evaluation().save_scoremaps()
+                                     ? (fs::path(run_dir) / "scoremaps").string()
+                                     : ""));
   test_metrics.set_split(spec.dataset().test_split());
   *results.mutable_test() = test_metrics;
   ParseHistory(meta.history_csv, &results);

@@ -10,6 +10,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "datasets/dataset_paths.h"
+#include "wsol/metrics/evaluate_folder.h"
 #include "wsol/train/results_io.h"
 #include "wsol/util/status_matchers.h"
 
@@ -116,9 +118,25 @@ TEST(TrainerTest, ResumeAfterKillMatchesUninterruptedRun) {
 TEST(TrainerTest, LastEpochSelectionScoresTheFinalModel) {
   proto::Experiment spec = TinySpec(::testing::TempDir() + "/run_last");
   spec.mutable_evaluation()->set_checkpoint_selection(proto::Evaluation::LAST_EPOCH);
+  spec.mutable_evaluation()->set_save_scoremaps(true);
   absl::StatusOr<proto::RunResults> results = RunExperiment(spec, Options());
   ASSERT_THAT(results, IsOk());
   EXPECT_EQ(results->evaluated_epoch(), 3);
+
+  // The saved test score maps, scored by //tools:evaluate's library, give the numbers
+  // the trainer reported.
+  absl::StatusOr<datasets::DatasetPaths> paths =
+      datasets::ResolveDatasetPaths(spec.dataset(), Options().cache_dir);
+  ASSERT_THAT(paths, IsOk());
+  absl::StatusOr<metrics::EvaluationReport> report = metrics::EvaluateFolder(
+      {.metadata = paths->metadata_root + "/test",
+       .scoremaps = spec.runtime().output_dir() + "/scoremaps",
+       .cam_curve_interval = 0.05,
+       .eval_size = 32});
+  ASSERT_THAT(report, IsOk());
+  ASSERT_TRUE(report->boxes.has_value());
+  EXPECT_EQ(report->boxes->num_images, results->test().images());
+  EXPECT_EQ(report->boxes->max_box_acc_mean, results->test().max_box_acc_v2());
   // The final model's test metrics are those of the trained weights in checkpoint.pt:
   // explaining test images with them reproduces a valid CAM for each.
   absl::StatusOr<std::vector<ImageExplanation>> explained = ExplainTestImages(
