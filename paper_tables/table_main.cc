@@ -4,6 +4,7 @@
 //   bazel run //paper_tables:table2 -- --dry_run           # list runs and cost, train nothing
 //   bazel run //paper_tables:table1 -- --shard=0/2         # half the runs (share --cache_dir)
 // Each target passes --table=<name>; the spec is paper_tables/specs[/paper]/<name>.pbtxt.
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,7 +19,9 @@
 #include "paper_tables/lib/table_runner.h"
 #include "wsol/train/trainer.h"
 
-ABSL_FLAG(std::string, table, "table1", "Which table or figure (a spec name under paper_tables/specs).");
+ABSL_FLAG(std::string, table, "",
+          "Which table or figure (a spec name under paper_tables/specs); default: the "
+          "binary's own name, so bazel-bin/paper_tables/table2 runs table2.");
 ABSL_FLAG(std::string, profile, "embedded", "embedded (FMNIST-Loc, CPU) or paper (real data).");
 ABSL_FLAG(std::string, data_root, "", "Folder of prepared real data sets (paper profile).");
 ABSL_FLAG(std::string, cache_dir, "", "Run cache (default: wsol_cache in the workspace).");
@@ -67,7 +70,9 @@ int main(int argc, char** argv) {
     std::cerr << "--shard=" << absl::GetFlag(FLAGS_shard) << ": expected i/n, e.g. 0/2\n";
     return 2;
   }
-  const std::string name = absl::GetFlag(FLAGS_table);
+  const std::string name = absl::GetFlag(FLAGS_table).empty()
+                               ? std::filesystem::path(argv[0]).filename().string()
+                               : absl::GetFlag(FLAGS_table);
   const std::string spec_path = absl::StrCat("paper_tables/specs/",
                                              options.profile == "paper" ? "paper/" : "", name,
                                              ".pbtxt");

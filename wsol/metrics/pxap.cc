@@ -1,5 +1,6 @@
 #include "wsol/metrics/pxap.h"
 
+#include <array>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -161,30 +162,50 @@ absl::Status Pxap::Add(const cv::Mat& scoremap, const cv::Mat& gt_mask) {
         "%d channels",
         scoremap.cols, scoremap.rows, gt_mask.cols, gt_mask.rows, gt_mask.channels()));
   }
-  std::vector<int64_t> true_hist(true_hist_.size(), 0), false_hist(false_hist_.size(), 0);
+  // One count row per mask class: background, foreground, ignore, and invalid values
+  // (looked up by mask value, so the loop has no branch on the mask).
+  const int num_bins = static_cast<int>(true_hist_.size());
+  std::vector<int64_t> counts(4 * static_cast<size_t>(num_bins), 0);
+  std::array<int, 256> row_of;
+  row_of.fill(3 * num_bins);
+  row_of[kMaskBackground] = 0;
+  row_of[kMaskForeground] = num_bins;
+  row_of[kMaskIgnore] = 2 * num_bins;
   const double inverse_interval = 1.0 / options_.cam_curve_interval;
-  const int last_bin = static_cast<int>(true_hist.size()) - 1;
-  const bool is_float = scoremap.depth() == CV_32F;
-  for (int r = 0; r < scoremap.rows; ++r) {
-    const uint8_t* m = gt_mask.ptr<uint8_t>(r);
-    const float* f = is_float ? scoremap.ptr<float>(r) : nullptr;
-    const double* d = is_float ? nullptr : scoremap.ptr<double>(r);
-    for (int c = 0; c < scoremap.cols; ++c) {
-      if (m[c] == kMaskIgnore) continue;
-      if (m[c] != kMaskForeground && m[c] != kMaskBackground) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "ground-truth mask: value %d at row %d, column %d; expected 0, 1 or 255", m[c],
-            r, c));
-      }
-      const double v = is_float ? static_cast<double>(f[c]) : d[c];
+  const int last_bin = num_bins - 1;
+  const double* edges = edges_.data();
+  const auto count_row = [&](const auto* values, const uint8_t* m, int cols) {
+    for (int c = 0; c < cols; ++c) {
+      const double v = static_cast<double>(values[c]);
       // The bin with edges[b] <= v < edges[b + 1] (numpy.histogram): a guess from the
       // interval, then exact comparisons with the edges.
       int b = std::min(static_cast<int>(v * inverse_interval), last_bin);
-      while (b < last_bin && edges_[b + 1] <= v) ++b;
-      while (b > 0 && edges_[b] > v) --b;
-      ++(m[c] == kMaskForeground ? true_hist : false_hist)[b];
+      while (b < last_bin && edges[b + 1] <= v) ++b;
+      while (b > 0 && edges[b] > v) --b;
+      ++counts[row_of[m[c]] + b];
+    }
+  };
+  for (int r = 0; r < scoremap.rows; ++r) {
+    if (scoremap.depth() == CV_32F) {
+      count_row(scoremap.ptr<float>(r), gt_mask.ptr<uint8_t>(r), scoremap.cols);
+    } else {
+      count_row(scoremap.ptr<double>(r), gt_mask.ptr<uint8_t>(r), scoremap.cols);
     }
   }
+  if (std::any_of(counts.begin() + 3 * num_bins, counts.end(), [](int64_t n) { return n > 0; })) {
+    for (int r = 0; r < gt_mask.rows; ++r) {
+      const uint8_t* m = gt_mask.ptr<uint8_t>(r);
+      for (int c = 0; c < gt_mask.cols; ++c) {
+        if (row_of[m[c]] == 3 * num_bins) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "ground-truth mask: value %d at row %d, column %d; expected 0, 1 or 255", m[c],
+              r, c));
+        }
+      }
+    }
+  }
+  const int64_t* false_hist = counts.data();
+  const int64_t* true_hist = counts.data() + num_bins;
   for (size_t b = 0; b < true_hist_.size(); ++b) {
     true_hist_[b] += true_hist[b];
     false_hist_[b] += false_hist[b];
