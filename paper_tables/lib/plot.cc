@@ -111,11 +111,40 @@ cv::Mat RenderPlot(const Plot& plot) {
       for (const cv::Point& p : points) cv::circle(img, p, 4, color, cv::FILLED, cv::LINE_AA);
     }
   }
-  // Legend, top right inside the axes.
+  // Legend inside the axes, at the corner or side middle (top right first) that hides the
+  // least data: the fewest points and line samples under it.
   int legend_width = 0;
   for (const Series& s : plot.series) legend_width = std::max(legend_width, TextSize(s.name).width);
   if (!plot.series.empty()) {
-    const int lx = area.x + area.width - legend_width - 40, ly = area.y + 8;
+    const int box_w = legend_width + 42, box_h = 18 * static_cast<int>(plot.series.size()) + 6;
+    const cv::Point corners[] = {
+        {area.x + area.width - box_w - 2, area.y + 4},
+        {area.x + 8, area.y + 4},
+        {area.x + area.width - box_w - 2, area.y + area.height - box_h - 4},
+        {area.x + 8, area.y + area.height - box_h - 4},
+        {area.x + area.width - box_w - 2, area.y + (area.height - box_h) / 2},
+        {area.x + 8, area.y + (area.height - box_h) / 2}};
+    int best = 0, best_hidden = std::numeric_limits<int>::max();
+    for (int k = 0; k < 6; ++k) {
+      const cv::Rect box(corners[k].x, corners[k].y, box_w, box_h);
+      int hidden = 0;
+      for (const Series& series : plot.series) {
+        cv::Point previous;
+        bool has_previous = false;
+        for (size_t i = 0; i < series.x.size() && i < series.y.size(); ++i) {
+          if (!std::isfinite(series.x[i]) || !std::isfinite(series.y[i])) continue;
+          const cv::Point p = px(series.x[i], series.y[i]);
+          hidden += box.contains(p) ? 10 : 0;
+          if (has_previous && series.lines) {
+            for (int t = 1; t < 20; ++t) hidden += box.contains(previous + (p - previous) * t / 20);
+          }
+          previous = p;
+          has_previous = true;
+        }
+      }
+      if (hidden < best_hidden) best = k, best_hidden = hidden;
+    }
+    const int lx = corners[best].x + 6, ly = corners[best].y + 4;
     cv::rectangle(img, cv::Rect(lx - 6, ly - 4, legend_width + 42, 18 * plot.series.size() + 6),
                   {255, 255, 255}, cv::FILLED);
     cv::rectangle(img, cv::Rect(lx - 6, ly - 4, legend_width + 42, 18 * plot.series.size() + 6),
