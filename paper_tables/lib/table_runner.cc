@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
@@ -163,7 +164,8 @@ std::string ColumnTitle(const std::string& column) {
 }
 
 RenderedTable RenderTable(const proto::TableSpec& table,
-                          const std::vector<std::vector<proto::RunResults>>& results_per_row) {
+                          const std::vector<std::vector<proto::RunResults>>& results_per_row,
+                          const std::set<int>& failed_rows) {
   bool has_setting = false;
   for (const proto::TableRun& run : table.runs()) has_setting |= !run.setting().empty();
   std::vector<std::string> header = {"Method"};
@@ -190,7 +192,9 @@ RenderedTable RenderTable(const proto::TableSpec& table,
       }
       Stats s = Summarize(values);
       means[r].push_back(s.mean);
-      cells.push_back(results_per_row[r].empty() ? "pending" : FormatStats(s));
+      cells.push_back(!results_per_row[r].empty() ? FormatStats(s)
+                      : failed_rows.count(r) ? "failed"
+                                             : "pending");
       csv.push_back(s.n == 0 ? "" : absl::StrFormat("%.4f", s.mean));
     }
     cells.push_back(absl::StrCat(results_per_row[r].size()));
@@ -249,6 +253,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
     }
     return std::string();
   }
+  std::vector<std::string> failures;
+  std::set<int> failed_rows;
   for (size_t i = 0; i < runs.size(); ++i) {
     if (static_cast<int>(i) % options.shard_count != options.shard_index) continue;
     const PlannedRun& p = runs[i];
@@ -265,9 +271,12 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
     }
     absl::StatusOr<proto::RunResults> results = run(p.experiment, p.run_dir);
     if (!results.ok()) {
-      return absl::Status(results.status().code(),
-                          absl::StrCat("run \"", table.runs(p.row).label(), "\" (", p.run_dir,
-                                       "): ", results.status().message()));
+      // The other runs go on; the table marks this row and the command fails at the end.
+      const std::string error = absl::StrCat("run \"", table.runs(p.row).label(), "\" (",
+                                             p.run_dir, "): ", results.status().message());
+      std::cerr << "error: " << error << "\n";
+      failures.push_back(error);
+      failed_rows.insert(p.row);
     }
   }
   std::vector<std::vector<proto::RunResults>> per_row(table.runs_size());
@@ -275,7 +284,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
     absl::StatusOr<proto::RunResults> results = train::ReadResults(p.run_dir);
     if (results.ok()) per_row[p.row].push_back(*std::move(results));
   }
-  RenderedTable rendered = RenderTable(table, per_row);
+  RenderedTable rendered = RenderTable(table, per_row, failed_rows);
   const std::string out_dir = options.out_dir.empty()
                                   ? (fs::path(options.cache_dir) / "tables" / table.name()).string()
                                   : options.out_dir;
@@ -303,6 +312,11 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
   WSOL_RETURN_IF_ERROR(
       train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".json")).string(), json));
   std::cout << rendered.markdown << std::flush;
+  if (!failures.empty()) {
+    return absl::AbortedError(absl::StrCat(failures.size(), " run(s) failed (rows marked \"failed\"; ",
+                                           "outputs in ", out_dir, "):\n  ",
+                                           absl::StrJoin(failures, "\n  ")));
+  }
   return out_dir;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,9 +72,10 @@ struct RenderedTable {
   std::string csv;
 };
 // Renders rows (one per TableRun, results of all its seeds); rows missing results show
-// "pending". Adds an "ER - baseline" row per group with both variants.
+// "failed" when in `failed_rows`, else "pending". Adds an "ER - baseline" row per group with both variants.
 RenderedTable RenderTable(const proto::TableSpec& table,
-                          const std::vector<std::vector<proto::RunResults>>& results_per_row);
+                          const std::vector<std::vector<proto::RunResults>>& results_per_row,
+                          const std::set<int>& failed_rows = {});
 
 }  // namespace wsol::tables
 

@@ -91,6 +91,30 @@ TEST(TableRunnerTest, RendersMeanStdAndDifferenceThenReusesTheCache) {
   EXPECT_EQ(trainer.calls, 8);
 }
 
+// A run that fails (e.g. a NaN stop) does not stop the others: the table is written with
+// that row marked "failed" and the call reports the failure at the end.
+TEST(TableRunnerTest, AFailedRunIsMarkedAndTheOthersStillRun) {
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/failing";
+  FakeTrainer trainer;
+  auto run = [&](const proto::Experiment& e,
+                 const std::string& d) -> absl::StatusOr<proto::RunResults> {
+    if (!e.regularizer().has_entropy_kl_uniform()) {
+      return absl::InternalError("non-finite loss at epoch 8 step 2");
+    }
+    return trainer(e, d);
+  };
+  absl::StatusOr<std::string> out = RunTable(TwoRowTable(), options, run);
+  EXPECT_THAT(out, StatusIs(absl::StatusCode::kAborted,
+                            HasSubstr("run \"CAM\" (")));
+  EXPECT_THAT(out.status().message(), HasSubstr("non-finite loss at epoch 8 step 2"));
+  EXPECT_EQ(trainer.calls, 2);  // Both CAM + ER seeds trained after the CAM failures.
+  std::ifstream md(options.cache_dir + "/tables/t/t.md");
+  std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("| CAM | failed | failed | 0 |"));
+  EXPECT_THAT(text, HasSubstr("| CAM + ER | 61.50 ± 0.71 | 50.00 ± 0.00 | 2 |"));
+}
+
 TEST(TableRunnerTest, ShardsSplitRunsAndPendingRowsAreMarked) {
   TableOptions options;
   options.cache_dir = ::testing::TempDir() + "/shards";
