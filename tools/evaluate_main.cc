@@ -3,6 +3,7 @@
 //   bazel run //tools:evaluate -- --metadata=metadata/CUB/test --scoremaps=run/scoremaps
 //   bazel run //tools:evaluate -- --metadata=metadata/OpenImages/test
 //       --scoremaps=run/scoremaps --mask_root=dataset/OpenImages --json_out=pxap.json
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -51,10 +52,17 @@ int main(int argc, char** argv) {
       "--iou_thresholds=50] [--json_out=results.json]");
   absl::ParseCommandLine(argc, argv);
 
+  // Under `bazel run` the working directory is the runfiles tree: relative paths are
+  // taken from the directory bazel was run in.
+  const char* workspace = std::getenv("BUILD_WORKING_DIRECTORY");
+  const auto resolve = [&](const std::string& path) {
+    if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
+    return std::string(workspace) + "/" + path;
+  };
   wsol::metrics::EvaluateFolderOptions options;
-  options.metadata = absl::GetFlag(FLAGS_metadata);
-  options.scoremaps = absl::GetFlag(FLAGS_scoremaps);
-  options.mask_root = absl::GetFlag(FLAGS_mask_root);
+  options.metadata = resolve(absl::GetFlag(FLAGS_metadata));
+  options.scoremaps = resolve(absl::GetFlag(FLAGS_scoremaps));
+  options.mask_root = resolve(absl::GetFlag(FLAGS_mask_root));
   options.cam_curve_interval = absl::GetFlag(FLAGS_cam_curve_interval);
   options.multi_contour = absl::GetFlag(FLAGS_multi_contour_eval);
   options.sigma = absl::GetFlag(FLAGS_box_threshold);
@@ -91,11 +99,15 @@ int main(int argc, char** argv) {
     std::cerr << "evaluate: " << report.status() << "\n";
     return 1;
   }
-  const std::string json_out = absl::GetFlag(FLAGS_json_out);
+  const std::string json_out = resolve(absl::GetFlag(FLAGS_json_out));
   if (!json_out.empty()) {
-    std::ofstream out(json_out, std::ios::trunc);
+    // Written to a temporary name and renamed: never a half-written file.
+    const std::string temporary = json_out + ".tmp";
+    std::ofstream out(temporary, std::ios::trunc);
     out << wsol::metrics::ReportToJson(*report);
-    if (!out.flush()) {
+    out.close();
+    if (!out || std::rename(temporary.c_str(), json_out.c_str()) != 0) {
+      std::remove(temporary.c_str());
       std::cerr << "evaluate: cannot write " << json_out << "\n";
       return 1;
     }
