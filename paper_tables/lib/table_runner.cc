@@ -9,11 +9,12 @@
 #include <set>
 #include <sstream>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -163,6 +164,42 @@ std::string ColumnTitle(const std::string& column) {
   return it == titles->end() ? "" : it->second;
 }
 
+namespace {
+
+// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+}
+
+// A Markdown table cell: a '|' (as in "KL(u||p)") would end the cell.
+std::string MarkdownCell(const std::string& text) {
+  return absl::StrReplaceAll(text, {{"|", "\\|"}});
+}
+
+std::string JoinCsv(const std::vector<std::string>& fields) {
+  std::vector<std::string> quoted;
+  for (const std::string& f : fields) quoted.push_back(CsvField(f));
+  return absl::StrJoin(quoted, ",");
+}
+
+std::string JoinMarkdown(const std::vector<std::string>& cells) {
+  std::vector<std::string> escaped;
+  for (const std::string& c : cells) escaped.push_back(MarkdownCell(c));
+  return "| " + absl::StrJoin(escaped, " | ") + " |\n";
+}
+
+// A JSON string literal, escaped by protobuf's JSON printer.
+std::string JsonString(const std::string& text) {
+  google::protobuf::Value value;
+  value.set_string_value(text);
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(value, &out);
+  return out;
+}
+
+}  // namespace
+
 RenderedTable RenderTable(const proto::TableSpec& table,
                           const std::vector<std::vector<proto::RunResults>>& results_per_row,
                           const std::set<int>& failed_rows) {
@@ -174,7 +211,7 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   header.push_back("Seeds");
 
   std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> csv_lines = {absl::StrJoin(header, ",")};
+  std::vector<std::string> csv_lines = {JoinCsv(header)};
   // Mean of each column per row, for the ER - baseline differences.
   std::vector<std::vector<double>> means(table.runs_size());
   for (int r = 0; r < table.runs_size(); ++r) {
@@ -200,7 +237,7 @@ RenderedTable RenderTable(const proto::TableSpec& table,
     cells.push_back(absl::StrCat(results_per_row[r].size()));
     csv.push_back(absl::StrCat(results_per_row[r].size()));
     rows.push_back(cells);
-    csv_lines.push_back(absl::StrJoin(csv, ","));
+    csv_lines.push_back(JoinCsv(csv));
     // After the ER variant of a group, add the difference to its baseline.
     if (run.variant() == "er" && !run.group().empty()) {
       for (int b = 0; b < table.runs_size(); ++b) {
@@ -220,11 +257,11 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   RenderedTable out;
   std::string& md = out.markdown;
   if (!table.title().empty()) md += absl::StrCat("**", table.title(), "**\n\n");
-  md += "| " + absl::StrJoin(header, " | ") + " |\n";
+  md += JoinMarkdown(header);
   md += "|" + std::string() ;
   for (size_t i = 0; i < header.size(); ++i) md += i == 0 ? "---|" : "---:|";
   md += "\n";
-  for (const auto& cells : rows) md += "| " + absl::StrJoin(cells, " | ") + " |\n";
+  for (const auto& cells : rows) md += JoinMarkdown(cells);
   out.csv = absl::StrJoin(csv_lines, "\n") + "\n";
   return out;
 }
@@ -295,20 +332,32 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
                                            rendered.markdown));
   WSOL_RETURN_IF_ERROR(train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".csv")).string(),
                                            rendered.csv));
-  // JSON: every run's full results, keyed by row label.
-  std::string json = "{\n";
+  // JSON: one object per row (labels repeat across settings, so rows are a list), with
+  // every seed's full results.
+  std::string json = "[\n";
   for (int r = 0; r < table.runs_size(); ++r) {
-    json += absl::StrFormat("  \"%s\": [", absl::CHexEscape(table.runs(r).label()));
-    for (size_t s = 0; s < per_row[r].size(); ++s) {
+    std::vector<std::string> results;
+    for (const proto::RunResults& one_seed : per_row[r]) {
       std::string one;
       google::protobuf::util::JsonPrintOptions print;
       print.preserve_proto_field_names = true;
-      (void)google::protobuf::util::MessageToJsonString(per_row[r][s], &one, print);
-      json += (s ? ", " : "") + one;
+      if (const auto status = google::protobuf::util::MessageToJsonString(one_seed, &one, print);
+          !status.ok()) {
+        return absl::InternalError(absl::StrCat("results of \"", table.runs(r).label(),
+                                                "\" as JSON: ", status.ToString()));
+      }
+      results.push_back(one);
     }
-    json += r + 1 < table.runs_size() ? "],\n" : "]\n";
+    json += absl::StrCat("  {\"label\": ", JsonString(table.runs(r).label()),
+                         ", \"setting\": ", JsonString(table.runs(r).setting()),
+                         ", \"status\": ",
+                         JsonString(!per_row[r].empty() ? "done"
+                                    : failed_rows.count(r) ? "failed"
+                                                           : "pending"),
+                         ", \"results\": [", absl::StrJoin(results, ", "), "]}",
+                         r + 1 < table.runs_size() ? ",\n" : "\n");
   }
-  json += "}\n";
+  json += "]\n";
   WSOL_RETURN_IF_ERROR(
       train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".json")).string(), json));
   std::cout << rendered.markdown << std::flush;

@@ -115,6 +115,37 @@ TEST(TableRunnerTest, AFailedRunIsMarkedAndTheOthersStillRun) {
   EXPECT_THAT(text, HasSubstr("| CAM + ER | 61.50 ± 0.71 | 50.00 ± 0.00 | 2 |"));
 }
 
+// Labels with commas and pipes ("JSD(p, u)", "KL(u||p)") stay one CSV field and one
+// Markdown cell; repeated labels keep a JSON entry each.
+TEST(TableRunnerTest, LabelsAreEscapedInEveryOutput) {
+  proto::TableSpec table = TwoRowTable();
+  table.mutable_runs(0)->set_label("JSD(p, u)");
+  table.mutable_runs(1)->set_label("ER: KL(u||p)");
+  table.clear_seeds();
+  table.add_seeds(1);
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/escaped";
+  FakeTrainer trainer;
+  auto run = [&](const proto::Experiment& e, const std::string& d) { return trainer(e, d); };
+  absl::StatusOr<std::string> out = RunTable(table, options, run);
+  ASSERT_THAT(out, IsOk());
+  std::ifstream csv_file(*out + "/t.csv");
+  std::string header, first, second;
+  std::getline(csv_file, header);
+  std::getline(csv_file, first);
+  std::getline(csv_file, second);
+  EXPECT_EQ(header, "Method,Top-1 Cls,MaxBoxAccV2,Seeds");
+  EXPECT_EQ(first, "\"JSD(p, u)\",51.0000,40.0000,1");
+  EXPECT_EQ(second, "ER: KL(u||p),61.0000,50.0000,1");
+  std::ifstream md(*out + "/t.md");
+  std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("| ER: KL(u\\|\\|p) | 61.00 | 50.00 | 1 |"));
+  std::ifstream json(*out + "/t.json");
+  std::string json_text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(json_text, HasSubstr("{\"label\": \"JSD(p, u)\", \"setting\": \"\", \"status\": \"done\""));
+  EXPECT_THAT(json_text, HasSubstr("{\"label\": \"ER: KL(u||p)\""));
+}
+
 TEST(TableRunnerTest, ShardsSplitRunsAndPendingRowsAreMarked) {
   TableOptions options;
   options.cache_dir = ::testing::TempDir() + "/shards";
