@@ -20,7 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "datasets/idx.h"
 #include "datasets/metadata.h"
-#include "datasets/parallel_for.h"
+#include "wsol/util/parallel_for.h"
 #include "datasets/rng.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
@@ -443,7 +443,7 @@ absl::Status GenerateFmnistLoc(const FmnistLocOptions& o, const std::string& out
     const int n = per_class[s] * kFmnistLocNumClasses;
     std::vector<ImageRecord> records(n);
     WSOL_RETURN_IF_ERROR(ParallelFor(
-        n, o.threads > 0 ? o.threads : DefaultThreads(), [&](int64_t i) -> absl::Status {
+        n, ResolveThreads(o.threads), [&](int64_t i) -> absl::Status {
           const int c = static_cast<int>(i / per_class[s]);
           const int k = static_cast<int>(i % per_class[s]);
           Rng rng(

@@ -15,25 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "datasets/metadata.h"
+#include "wsol/util/file_io.h"
+#include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {
 namespace {
 
 namespace fs = std::filesystem;
-
-absl::Status WriteFileAtomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", tmp.string()));
-    out << text;
-    if (!out.flush()) return absl::DataLossError(absl::StrCat("short write to ", tmp.string()));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return absl::InternalError(absl::StrCat("rename ", tmp.string(), ": ", ec.message()));
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::vector<std::string>> ReadLines(const fs::path& path, bool required) {
   std::ifstream in(path);
@@ -81,10 +69,10 @@ absl::Status WriteSplitMetadata(const SplitMetadata& split, const std::string& f
     }
   }
   const fs::path dir(folder);
-  if (absl::Status s = WriteFileAtomically(dir / "image_ids.txt", ids); !s.ok()) return s;
-  if (absl::Status s = WriteFileAtomically(dir / "class_labels.txt", labels); !s.ok()) return s;
-  if (absl::Status s = WriteFileAtomically(dir / "image_sizes.txt", sizes); !s.ok()) return s;
-  return WriteFileAtomically(dir / "localization.txt", localization);
+  WSOL_RETURN_IF_ERROR(WriteFileAtomically((dir / "image_ids.txt").string(), ids));
+  WSOL_RETURN_IF_ERROR(WriteFileAtomically((dir / "class_labels.txt").string(), labels));
+  WSOL_RETURN_IF_ERROR(WriteFileAtomically((dir / "image_sizes.txt").string(), sizes));
+  return WriteFileAtomically((dir / "localization.txt").string(), localization);
 }
 
 absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,

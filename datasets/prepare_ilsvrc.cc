@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "datasets/metadata.h"
-#include "datasets/parallel_for.h"
+#include "wsol/util/parallel_for.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "datasets/image_size.h"
 #include "datasets/metadata.h"
-#include "datasets/parallel_for.h"
+#include "wsol/util/parallel_for.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {

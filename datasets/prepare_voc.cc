@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "datasets/indexed_png.h"
 #include "datasets/metadata.h"
-#include "datasets/parallel_for.h"
+#include "wsol/util/parallel_for.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "wsol/util/status_macros.h"

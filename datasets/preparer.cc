@@ -19,7 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "datasets/image_size.h"
-#include "datasets/parallel_for.h"
+#include "wsol/util/parallel_for.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "wsol/util/status_macros.h"
@@ -36,7 +36,7 @@ std::string JoinPath(const std::string& a, const std::string& b) {
 }  // namespace
 
 int PrepareThreads(const PrepareOptions& options) {
-  return options.threads > 0 ? options.threads : DefaultThreads();
+  return ResolveThreads(options.threads);
 }
 
 absl::StatusOr<std::string> ReadTextFile(const std::string& path) {

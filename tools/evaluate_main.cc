@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "wsol/metrics/evaluate_folder.h"
 #include "wsol/util/progress.h"
+#include "wsol/util/file_io.h"
 
 ABSL_FLAG(std::string, metadata, "",
           "Split folder in wsolevaluation's format (image_ids.txt, class_labels.txt, "
@@ -96,19 +97,16 @@ int main(int argc, char** argv) {
   const absl::StatusOr<wsol::metrics::EvaluationReport> report =
       wsol::metrics::EvaluateFolder(options);
   if (!report.ok()) {
+    bar.reset();  // Its final line must not follow the error.
     std::cerr << "evaluate: " << report.status() << "\n";
     return 1;
   }
   const std::string json_out = resolve(absl::GetFlag(FLAGS_json_out));
   if (!json_out.empty()) {
-    // Written to a temporary name and renamed: never a half-written file.
-    const std::string temporary = json_out + ".tmp";
-    std::ofstream out(temporary, std::ios::trunc);
-    out << wsol::metrics::ReportToJson(*report);
-    out.close();
-    if (!out || std::rename(temporary.c_str(), json_out.c_str()) != 0) {
-      std::remove(temporary.c_str());
-      std::cerr << "evaluate: cannot write " << json_out << "\n";
+    const absl::Status written =
+        wsol::WriteFileAtomically(json_out, wsol::metrics::ReportToJson(*report));
+    if (!written.ok()) {
+      std::cerr << "evaluate: --json_out: " << written << "\n";
       return 1;
     }
   }

@@ -12,6 +12,7 @@
 #include "wsol/train/results_io.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/status_macros.h"
+#include "wsol/util/file_io.h"
 
 namespace wsol::tables {
 namespace {
@@ -90,7 +91,7 @@ absl::Status EntropyFigure(const proto::TableSpec& table, const std::vector<Fini
   across_lambda.series = {loc, pxap, cls};
   cv::Mat figure = HorizontalConcat({RenderPlot(across_lambda), RenderPlot(across_epochs)});
   WSOL_RETURN_IF_ERROR(Write((fs::path(out_dir) / "figure_entropy.png").string(), figure));
-  return train::WriteFileAtomically((fs::path(out_dir) / "figure_entropy_points.csv").string(), csv);
+  return wsol::WriteFileAtomically((fs::path(out_dir) / "figure_entropy_points.csv").string(), csv);
 }
 
 cv::Mat Upscale(const cv::Mat& bgr, int side) {
@@ -180,7 +181,7 @@ absl::Status QualitativeFigure(const proto::TableSpec& table, const std::vector<
                                "input (green: predicted box at sigma, red: GT) | CAM | overlay",
                                26);
   WSOL_RETURN_IF_ERROR(Write((fs::path(out_dir) / "figure_qualitative.png").string(), figure));
-  return train::WriteFileAtomically((fs::path(out_dir) / "figure_qualitative.csv").string(), csv);
+  return wsol::WriteFileAtomically((fs::path(out_dir) / "figure_qualitative.csv").string(), csv);
 }
 
 absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<FinishedRun>& runs,

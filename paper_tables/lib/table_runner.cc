@@ -21,6 +21,7 @@
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/results_io.h"
 #include "wsol/util/status_macros.h"
+#include "wsol/util/file_io.h"
 
 namespace wsol::tables {
 namespace {
@@ -328,9 +329,9 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat(out_dir, ": ", ec.message()));
-  WSOL_RETURN_IF_ERROR(train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".md")).string(),
+  WSOL_RETURN_IF_ERROR(wsol::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".md")).string(),
                                            rendered.markdown));
-  WSOL_RETURN_IF_ERROR(train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".csv")).string(),
+  WSOL_RETURN_IF_ERROR(wsol::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".csv")).string(),
                                            rendered.csv));
   // JSON: one object per row (labels repeat across settings, so rows are a list), with
   // every seed's full results.
@@ -359,7 +360,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
   }
   json += "]\n";
   WSOL_RETURN_IF_ERROR(
-      train::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".json")).string(), json));
+      wsol::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".json")).string(), json));
   std::cout << rendered.markdown << std::flush;
   if (!failures.empty()) {
     return absl::AbortedError(absl::StrCat(failures.size(), " run(s) failed (rows marked \"failed\"; ",

@@ -1,13 +1,10 @@
 #include "wsol/metrics/evaluate_folder.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <limits>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "wsol/metrics/iou.h"
 #include "wsol/metrics/npy.h"
+#include "wsol/util/parallel_for.h"
+#include "wsol/util/status_macros.h"
 
 namespace wsol::metrics {
 namespace {
@@ -22,14 +21,10 @@ namespace {
 using datasets::ImageRecord;
 using datasets::LocalizationKind;
 
-absl::Status WithImage(const absl::Status& status, const std::string& image_id) {
-  return absl::Status(status.code(), absl::StrCat(image_id, ": ", status.message()));
-}
-
-// An accumulator's error about a score map, prefixed with the map's path.
-absl::Status InFile(const absl::Status& status, const std::string& path) {
+// An error about one image, prefixed with what names it (the score map's path).
+absl::Status Prefixed(const absl::Status& status, const std::string& prefix) {
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+  return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
 }
 
 // One thread's accumulator.
@@ -42,12 +37,11 @@ absl::Status ScoreImage(const ImageRecord& record, const EvaluateFolderOptions& 
                         LocalizationKind kind, Worker& worker) {
   const std::string path =
       (std::filesystem::path(options.scoremaps) / (record.image_id + ".npy")).string();
-  absl::StatusOr<cv::Mat> map = ReadNpy(path);
-  if (!map.ok()) return map.status();
-  if (map->rows != options.eval_size || map->cols != options.eval_size) {
+  WSOL_ASSIGN_OR_RETURN(const cv::Mat map, ReadNpy(path));
+  if (map.rows != options.eval_size || map.cols != options.eval_size) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size", path,
-        map->rows, map->cols, options.eval_size, options.eval_size));
+        map.rows, map.cols, options.eval_size, options.eval_size));
   }
   const cv::Size size(options.eval_size, options.eval_size);
   if (kind == LocalizationKind::kBoxes) {
@@ -56,12 +50,12 @@ absl::Status ScoreImage(const ImageRecord& record, const EvaluateFolderOptions& 
     for (const Box& box : record.boxes) {
       gt.push_back(RescaleBox(box, {record.width, record.height}, {size.width, size.height}));
     }
-    return InFile(worker.boxes->Add(*map, gt), path);
+    return Prefixed(worker.boxes->Add(map, gt), path);
   }
   absl::StatusOr<cv::Mat> mask =
       LoadGtMask(options.mask_root, record.mask_paths, record.ignore_path, size);
-  if (!mask.ok()) return mask.status();
-  return InFile(worker.masks->Add(*map, *mask), path);
+  if (!mask.ok()) return Prefixed(mask.status(), "masks of image " + record.image_id);
+  return Prefixed(worker.masks->Add(map, *mask), path);
 }
 
 std::string Percent(double value) { return absl::StrFormat("%.4f", value); }
@@ -100,9 +94,19 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
     return absl::InvalidArgumentError(
         absl::StrCat("eval_size = ", options.eval_size, ": expected > 0"));
   }
-  absl::StatusOr<datasets::SplitMetadata> split = datasets::ReadSplitMetadata(options.metadata);
-  if (!split.ok()) return split.status();
-  if (split->kind == LocalizationKind::kMasks && options.mask_root.empty()) {
+  WSOL_ASSIGN_OR_RETURN(const datasets::SplitMetadata split,
+                        datasets::ReadSplitMetadata(options.metadata));
+  const std::string folder = std::filesystem::path(options.metadata).string();
+  if (split.images.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(folder, "/image_ids.txt: no images to evaluate"));
+  }
+  if (split.kind == LocalizationKind::kNone) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        folder, "/localization.txt: no box lines (id,x0,y0,x1,y1) or mask lines "
+                "(id,mask_path,ignore_path) to evaluate against"));
+  }
+  if (split.kind == LocalizationKind::kMasks && options.mask_root.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         options.metadata, ": localization.txt lists masks; give the folder they are in "
                           "(mask_root)"));
@@ -112,19 +116,16 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
   }
 
   EvaluationReport report;
-  report.kind = split->kind;
   report.options = options;
   report.options.progress = nullptr;
-  const int64_t total = static_cast<int64_t>(split->images.size());
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
-  threads = static_cast<int>(std::clamp<int64_t>(threads, 1, total));
+  const int64_t total = static_cast<int64_t>(split.images.size());
+  const int threads = WorkerCount(total, ResolveThreads(options.threads));
   report.options.threads = threads;
 
   // Accumulators are created (and their options checked) before any work.
   std::vector<Worker> workers(threads);
   for (Worker& worker : workers) {
-    if (split->kind == LocalizationKind::kBoxes) {
+    if (split.kind == LocalizationKind::kBoxes) {
       absl::StatusOr<BoxAccuracy> acc = BoxAccuracy::Create(
           {.cam_curve_interval = options.cam_curve_interval,
            .iou_thresholds = options.iou_thresholds,
@@ -139,47 +140,27 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
     }
   }
 
-  // Images are handed out in metadata order; after a failure no new image starts, and
-  // every image before a failing one has started, so the first failing image is found
-  // whatever the scheduling.
-  std::atomic<int64_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
+  // Each worker scores into its own accumulator; the first failing image in metadata
+  // order is reported whatever the scheduling (ParallelForWorkers).
+  std::mutex progress_mu;
   int64_t done = 0;
-  int64_t error_index = std::numeric_limits<int64_t>::max();
-  absl::Status error;
-  const auto run = [&](Worker& worker) {
-    while (!failed.load(std::memory_order_relaxed)) {
-      const int64_t i = next.fetch_add(1);
-      if (i >= total) return;
-      const ImageRecord& record = split->images[i];
-      absl::Status status = ScoreImage(record, options, split->kind, worker);
-      std::lock_guard<std::mutex> lock(mu);
-      if (!status.ok()) {
-        failed = true;
-        if (i < error_index) {
-          error_index = i;
-          error = WithImage(status, record.image_id);
-        }
-        continue;
-      }
-      ++done;
-      if (options.progress) options.progress(done, total);
+  WSOL_RETURN_IF_ERROR(ParallelForWorkers(total, threads, [&](int worker, int64_t i) {
+    const ImageRecord& record = split.images[i];
+    WSOL_RETURN_IF_ERROR(ScoreImage(record, options, split.kind, workers[worker]));
+    if (options.progress) {
+      std::lock_guard<std::mutex> lock(progress_mu);
+      options.progress(++done, total);
     }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(run, std::ref(workers[t]));
-  run(workers[0]);
-  for (std::thread& thread : pool) thread.join();
-  if (!error.ok()) return error;
+    return absl::OkStatus();
+  }));
 
   for (int t = 1; t < threads; ++t) {
-    const absl::Status merged = split->kind == LocalizationKind::kBoxes
+    const absl::Status merged = split.kind == LocalizationKind::kBoxes
                                     ? workers[0].boxes->Merge(*workers[t].boxes)
                                     : workers[0].masks->Merge(*workers[t].masks);
     if (!merged.ok()) return merged;
   }
-  if (split->kind == LocalizationKind::kBoxes) {
+  if (split.kind == LocalizationKind::kBoxes) {
     absl::StatusOr<BoxAccuracyResult> result = workers[0].boxes->Compute();
     if (!result.ok()) return result.status();
     report.boxes = *std::move(result);

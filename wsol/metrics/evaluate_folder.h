@@ -46,10 +46,9 @@ struct EvaluateFolderOptions {
 };
 
 struct EvaluationReport {
-  datasets::LocalizationKind kind = datasets::LocalizationKind::kNone;
   EvaluateFolderOptions options;  // As used (threads resolved, no progress callback).
-  std::optional<BoxAccuracyResult> boxes;
-  std::optional<PxapResult> masks;
+  std::optional<BoxAccuracyResult> boxes;  // Box metadata.
+  std::optional<PxapResult> masks;         // Mask metadata.
 };
 
 absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& options);

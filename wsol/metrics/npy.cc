@@ -1,5 +1,6 @@
 #include "wsol/metrics/npy.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "wsol/util/file_io.h"
 
 namespace wsol::metrics {
 namespace {
@@ -162,8 +164,13 @@ absl::StatusOr<cv::Mat> ParseNpy(absl::string_view bytes, absl::string_view name
 absl::StatusOr<cv::Mat> ReadNpy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  // One read of the whole file (score maps are a few hundred KB).
+  in.seekg(0, std::ios::end);
+  std::string bytes(static_cast<size_t>(std::max<std::streamoff>(0, in.tellg())), '\0');
+  in.seekg(0, std::ios::beg);
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+    return absl::DataLossError(absl::StrCat(path, ": read error"));
+  }
   return ParseNpy(bytes, path);
 }
 
@@ -201,18 +208,7 @@ absl::Status WriteNpy(const std::string& path, const cv::Mat& map) {
     return absl::PermissionDeniedError(
         absl::StrCat(path, ": cannot create the folder: ", error.message()));
   }
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::PermissionDeniedError(absl::StrCat(temporary, ": cannot write"));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return absl::DataLossError(absl::StrCat(temporary, ": write failed"));
-  }
-  std::filesystem::rename(temporary, target, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("rename ", temporary, ": ", error.message()));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, bytes);
 }
 
 }  // namespace wsol::metrics

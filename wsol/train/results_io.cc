@@ -6,24 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "wsol/util/file_io.h"
 
 namespace wsol::train {
 
 namespace fs = std::filesystem;
-
-absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out.good()) return absl::InternalError(absl::StrCat(tmp, ": write failed"));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
-  return absl::OkStatus();
-}
 
 absl::StatusOr<proto::RunResults> ReadResults(const std::string& run_dir) {
   const std::string path = (fs::path(run_dir) / "results.json").string();

@@ -17,8 +17,6 @@ namespace wsol::train {
 absl::StatusOr<proto::RunResults> ReadResults(const std::string& run_dir);
 // Writes <run_dir>/results.json through a temporary file and a rename.
 absl::Status WriteResults(const proto::RunResults& results, const std::string& run_dir);
-// Writes `text` to `path` through a temporary file and a rename.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& text);
 
 }  // namespace wsol::train
 

@@ -37,6 +37,7 @@
 #include "wsol/train/training_state.h"
 #include "wsol/util/progress.h"
 #include "wsol/util/status_macros.h"
+#include "wsol/util/file_io.h"
 
 namespace wsol::train {
 namespace {
@@ -416,7 +417,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   const std::string fingerprint = spec::SpecFingerprint(spec);
   const std::string checkpoint_path = (fs::path(run_dir) / kCheckpoint).string();
   const std::string best_path = (fs::path(run_dir) / kBestModel).string();
-  WSOL_RETURN_IF_ERROR(WriteFileAtomically((fs::path(run_dir) / "spec.pbtxt").string(),
+  WSOL_RETURN_IF_ERROR(wsol::WriteFileAtomically((fs::path(run_dir) / "spec.pbtxt").string(),
                                            spec.DebugString()));
 
   CheckpointMeta meta;
@@ -523,7 +524,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
       SaveCheckpoint(checkpoint_path, model, built.sgd.get(), meta);
     }));
     WSOL_RETURN_IF_ERROR(
-        WriteFileAtomically((fs::path(run_dir) / "history.csv").string(), meta.history_csv));
+        wsol::WriteFileAtomically((fs::path(run_dir) / "history.csv").string(), meta.history_csv));
     if (options.after_epoch) WSOL_RETURN_IF_ERROR(options.after_epoch(epoch + 1));
   }
 

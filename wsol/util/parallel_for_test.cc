@@ -1,4 +1,4 @@
-#include "datasets/parallel_for.h"
+#include "wsol/util/parallel_for.h"
 
 #include <atomic>
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 
-namespace wsol::datasets {
+namespace wsol {
 namespace {
 
 TEST(ParallelForTest, RunsEveryIndexOnce) {
@@ -33,5 +33,19 @@ TEST(ParallelForTest, EmptyRangeIsOk) {
   EXPECT_TRUE(ParallelFor(0, 4, [](int64_t) { return absl::InternalError("never"); }).ok());
 }
 
+// Each index runs on a worker in [0, WorkerCount), so per-worker state needs no lock.
+TEST(ParallelForTest, WorkersAreNumberedBelowWorkerCount) {
+  EXPECT_EQ(WorkerCount(0, 4), 1);
+  EXPECT_EQ(WorkerCount(3, 8), 3);
+  std::vector<int64_t> per_worker(WorkerCount(1000, 3), 0);
+  ASSERT_TRUE(ParallelForWorkers(1000, 3, [&](int worker, int64_t i) {
+                per_worker.at(worker) += i;
+                return absl::OkStatus();
+              }).ok());
+  int64_t total = 0;
+  for (int64_t v : per_worker) total += v;
+  EXPECT_EQ(total, 999 * 1000 / 2);
+}
+
 }  // namespace
-}  // namespace wsol::datasets
+}  // namespace wsol
