@@ -158,9 +158,10 @@ absl::Status Pxap::Add(const cv::Mat& scoremap, const cv::Mat& gt_mask) {
   if (absl::Status s = CheckScoremap(scoremap); !s.ok()) return s;
   if (gt_mask.type() != CV_8UC1 || gt_mask.size() != scoremap.size()) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "ground-truth mask: expected an 8-bit %dx%d mask like the score map, got %dx%d with "
-        "%d channels",
-        scoremap.cols, scoremap.rows, gt_mask.cols, gt_mask.rows, gt_mask.channels()));
+        "ground-truth mask: expected a uint8 %dx%d mask with 1 channel, like the score map; "
+        "got a %s %dx%d mask with %d channel(s)",
+        scoremap.cols, scoremap.rows, TypeName(gt_mask.type()), gt_mask.cols, gt_mask.rows,
+        gt_mask.channels()));
   }
   // One count row per mask class: background, foreground, ignore, and invalid values
   // (looked up by mask value, so the loop has no branch on the mask).

@@ -10,18 +10,6 @@
 namespace wsol::metrics {
 namespace {
 
-std::string TypeName(int type) {
-  switch (CV_MAT_DEPTH(type)) {
-    case CV_8U: return "uint8";
-    case CV_8S: return "int8";
-    case CV_16U: return "uint16";
-    case CV_16S: return "int16";
-    case CV_32S: return "int32";
-    case CV_32F: return "float32";
-    case CV_64F: return "float64";
-    default: return absl::StrCat("OpenCV depth ", CV_MAT_DEPTH(type));
-  }
-}
 
 absl::Status CheckShape(const cv::Mat& map, absl::string_view name) {
   if (map.empty()) return absl::InvalidArgumentError(absl::StrCat(name, ": empty score map"));
@@ -115,6 +103,19 @@ void Quantize(const cv::Mat& map, cv::Mat& out) {
 }
 
 }  // namespace
+
+std::string TypeName(int type) {
+  switch (CV_MAT_DEPTH(type)) {
+    case CV_8U: return "uint8";
+    case CV_8S: return "int8";
+    case CV_16U: return "uint16";
+    case CV_16S: return "int16";
+    case CV_32S: return "int32";
+    case CV_32F: return "float32";
+    case CV_64F: return "float64";
+    default: return absl::StrCat("OpenCV depth ", CV_MAT_DEPTH(type));
+  }
+}
 
 absl::Status CheckScoremap(const cv::Mat& scoremap, absl::string_view name) {
   if (absl::Status s = CheckShape(scoremap, name); !s.ok()) return s;

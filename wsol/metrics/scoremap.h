@@ -13,6 +13,7 @@
 #ifndef WSOL_METRICS_SCOREMAP_H_
 #define WSOL_METRICS_SCOREMAP_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,6 +28,9 @@ namespace wsol::metrics {
 // message that starts with `name` (an image id or path) and says what is wrong, e.g.
 // "a.jpg: NaN at row 3, column 4".
 absl::Status CheckScoremap(const cv::Mat& scoremap, absl::string_view name = "score map");
+
+// TypeName names the element type of an OpenCV type ("uint8", "float32", ...), for errors.
+std::string TypeName(int type);
 
 // NormalizeCam min-max normalizes a 2-D single-channel CV_32F or CV_64F map to [0, 1] in
 // its own precision, with numpy's in-place steps (x -= min; x /= max), as
