@@ -17,29 +17,21 @@
 #include "datasets/metadata.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/status_macros.h"
+#include "datasets/text_lines.h"
 
 namespace wsol::datasets {
 namespace {
 
 namespace fs = std::filesystem;
 
-absl::StatusOr<std::vector<std::string>> ReadLines(const fs::path& path, bool required) {
-  std::ifstream in(path);
-  if (!in) {
-    if (!required) return std::vector<std::string>();
-    return absl::NotFoundError(absl::StrCat(path.string(), ": cannot open"));
-  }
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
+// The lines of a metadata file, numbered as in the file; an optional file may be absent.
+absl::StatusOr<std::vector<NumberedLine>> ReadLines(const fs::path& path, bool required) {
+  if (!required && !fs::exists(path)) return std::vector<NumberedLine>();
+  return ReadTextLines(path.string(), /*strip_spaces=*/false);
 }
 
-absl::Status LineError(const std::filesystem::path& file, size_t line, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(file.string(), ":", line + 1, ": ", what));
+absl::Status LineError(const fs::path& file, const NumberedLine& line, const std::string& what) {
+  return datasets::LineError(file.string(), line.number, what);
 }
 
 }  // namespace
@@ -85,39 +77,39 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < ids->size(); ++i) {
     ImageRecord r;
-    r.image_id = (*ids)[i];
+    r.image_id = (*ids)[i].text;
     if (!index.emplace(r.image_id, i).second) {
-      return LineError(dir / "image_ids.txt", i, absl::StrCat("duplicate id ", r.image_id));
+      return LineError(dir / "image_ids.txt", (*ids)[i], absl::StrCat("duplicate id ", r.image_id));
     }
     split.images.push_back(std::move(r));
   }
   auto labels = ReadLines(dir / "class_labels.txt", true);
   if (!labels.ok()) return labels.status();
   for (size_t i = 0; i < labels->size(); ++i) {
-    std::vector<std::string> f = absl::StrSplit((*labels)[i], ',');
+    std::vector<std::string> f = absl::StrSplit((*labels)[i].text, ',');
     int label = 0;
     if (f.size() != 2 || !absl::SimpleAtoi(f[1], &label)) {
-      return LineError(dir / "class_labels.txt", i, "expected id,label");
+      return LineError(dir / "class_labels.txt", (*labels)[i], "expected id,label");
     }
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError(dir / "class_labels.txt", i, "unknown id " + f[0]);
+    if (it == index.end()) return LineError(dir / "class_labels.txt", (*labels)[i], "unknown id " + f[0]);
     if (options.num_classes > 0 && (label < 0 || label >= options.num_classes)) {
-      return LineError(dir / "class_labels.txt", i, absl::StrCat("label ", label, " out of range"));
+      return LineError(dir / "class_labels.txt", (*labels)[i], absl::StrCat("label ", label, " out of range"));
     }
     split.images[it->second].labels.push_back(label);
   }
   auto sizes = ReadLines(dir / "image_sizes.txt", true);
   if (!sizes.ok()) return sizes.status();
   for (size_t i = 0; i < sizes->size(); ++i) {
-    std::vector<std::string> f = absl::StrSplit((*sizes)[i], ',');
+    std::vector<std::string> f = absl::StrSplit((*sizes)[i].text, ',');
     int w = 0, h = 0;
     if (f.size() != 3 || !absl::SimpleAtoi(f[1], &w) || !absl::SimpleAtoi(f[2], &h)) {
-      return LineError(dir / "image_sizes.txt", i, "expected id,width,height");
+      return LineError(dir / "image_sizes.txt", (*sizes)[i], "expected id,width,height");
     }
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError(dir / "image_sizes.txt", i, "unknown id " + f[0]);
+    if (it == index.end()) return LineError(dir / "image_sizes.txt", (*sizes)[i], "unknown id " + f[0]);
     if (w <= 0 || h <= 0) {
-      return LineError(dir / "image_sizes.txt", i,
+      return LineError(dir / "image_sizes.txt", (*sizes)[i],
                        absl::StrCat("size ", w, "x", h, ": expected positive width and height"));
     }
     split.images[it->second].width = w;
@@ -138,32 +130,32 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
   auto loc = ReadLines(dir / "localization.txt", options.require_localization);
   if (!loc.ok()) return loc.status();
   for (size_t i = 0; i < loc->size(); ++i) {
-    std::vector<std::string> f = absl::StrSplit((*loc)[i], ',');
+    std::vector<std::string> f = absl::StrSplit((*loc)[i].text, ',');
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError(dir / "localization.txt", i, "unknown id " + f[0]);
+    if (it == index.end()) return LineError(dir / "localization.txt", (*loc)[i], "unknown id " + f[0]);
     ImageRecord& r = split.images[it->second];
     const LocalizationKind kind =
         f.size() == 5 ? LocalizationKind::kBoxes
                       : (f.size() == 3 ? LocalizationKind::kMasks : LocalizationKind::kNone);
     if (kind != LocalizationKind::kNone && split.kind != LocalizationKind::kNone &&
         kind != split.kind) {
-      return LineError(dir / "localization.txt", i, "box and mask lines mixed in one file");
+      return LineError(dir / "localization.txt", (*loc)[i], "box and mask lines mixed in one file");
     }
     if (f.size() == 5) {
       split.kind = LocalizationKind::kBoxes;
       if (sizes->empty()) {
-        return LineError(dir / "localization.txt", i,
+        return LineError(dir / "localization.txt", (*loc)[i],
                          "boxes need image sizes, but image_sizes.txt is empty");
       }
       metrics::Box b;
       if (!absl::SimpleAtoi(f[1], &b.x0) || !absl::SimpleAtoi(f[2], &b.y0) ||
           !absl::SimpleAtoi(f[3], &b.x1) || !absl::SimpleAtoi(f[4], &b.y1)) {
-        return LineError(dir / "localization.txt", i, "expected id,x0,y0,x1,y1 with integers");
+        return LineError(dir / "localization.txt", (*loc)[i], "expected id,x0,y0,x1,y1 with integers");
       }
       // x1 == width is allowed: wsolevaluation's CUB boxes are x + w, which can touch it.
       if (b.x0 < 0 || b.y0 < 0 || b.x0 > b.x1 || b.y0 > b.y1 || b.x1 > r.width ||
           b.y1 > r.height) {
-        return LineError(dir / "localization.txt", i,
+        return LineError(dir / "localization.txt", (*loc)[i],
                          absl::StrCat("box ", b.x0, ",", b.y0, ",", b.x1, ",", b.y1,
                                       " is not inside the ", r.width, "x", r.height,
                                       " image with x0 <= x1 and y0 <= y1"));
@@ -171,11 +163,11 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
       r.boxes.push_back(b);
     } else if (f.size() == 3) {
       split.kind = LocalizationKind::kMasks;
-      if (f[1].empty()) return LineError(dir / "localization.txt", i, "empty mask path");
+      if (f[1].empty()) return LineError(dir / "localization.txt", (*loc)[i], "empty mask path");
       r.mask_paths.push_back(f[1]);
       if (r.mask_paths.size() == 1) r.ignore_path = f[2];
     } else {
-      return LineError(dir / "localization.txt", i, "expected 5 or 3 fields");
+      return LineError(dir / "localization.txt", (*loc)[i], "expected 5 or 3 fields");
     }
   }
   if (!loc->empty()) {

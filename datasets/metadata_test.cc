@@ -77,6 +77,8 @@ TEST(MetadataTest, ErrorsNameFileLineAndWhatWasExpected) {
   };
   const Case cases[] = {
       {"class_labels.txt", "a.jpg,0\nb.jpg\n", "class_labels.txt:2: expected id,label"},
+      // Blank lines are skipped but counted: the number is the one an editor shows.
+      {"class_labels.txt", "a.jpg,0\r\n\n  \nb.jpg\n", "class_labels.txt:4: expected id,label"},
       {"class_labels.txt", "a.jpg,0\nb.jpg,7\n", "class_labels.txt:2: label 7 out of range"},
       {"class_labels.txt", "a.jpg,0\nc.jpg,1\n", "class_labels.txt:2: unknown id c.jpg"},
       {"class_labels.txt", "a.jpg,0\n", "class_labels.txt: no label for image b.jpg"},

@@ -45,24 +45,6 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-absl::StatusOr<std::vector<NumberedLine>> ReadTextLines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::vector<NumberedLine> lines;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    absl::string_view text = absl::StripAsciiWhitespace(line);
-    if (!text.empty()) lines.push_back({number, std::string(text)});
-  }
-  return lines;
-}
-
-absl::Status LineError(const std::string& file, int line, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", what));
-}
-
 absl::Status FillImageSizes(const std::string& image_root, const PrepareOptions& options,
                             std::vector<ImageRecord>* images, std::vector<std::string>* notes) {
   const int64_t n = static_cast<int64_t>(images->size());

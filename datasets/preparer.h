@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "datasets/metadata.h"
+#include "datasets/text_lines.h"
 #include "wsol/metrics/box.h"
 
 namespace wsol::datasets {
@@ -64,21 +65,8 @@ struct PrepareResult {
 
 // ---- Steps shared by the preparers -------------------------------------------------
 
-// Line of a text file with its 1-based number, for error messages ("file:line: ...").
-struct NumberedLine {
-  int number = 0;
-  std::string text;
-};
-
-// ReadTextLines returns the non-empty lines of `path` (trailing '\r' and surrounding
-// spaces removed). NotFound names the path.
-absl::StatusOr<std::vector<NumberedLine>> ReadTextLines(const std::string& path);
-
 // ReadTextFile returns the whole of `path`.
 absl::StatusOr<std::string> ReadTextFile(const std::string& path);
-
-// LineError is InvalidArgument "<file>:<line>: <what>".
-absl::Status LineError(const std::string& file, int line, const std::string& what);
 
 // FillImageSizes reads the size of every image (image_root/image_id) from its header.
 // Bad images are an error naming the id and path, or, with options.skip_bad_images,
