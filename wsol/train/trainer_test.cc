@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "datasets/dataset_paths.h"
 #include "wsol/metrics/evaluate_folder.h"
+#include "wsol/metrics/npy.h"
 #include "wsol/train/results_io.h"
 #include "wsol/util/status_matchers.h"
 
@@ -144,6 +145,12 @@ TEST(TrainerTest, LastEpochSelectionScoresTheFinalModel) {
   ASSERT_THAT(explained, IsOk());
   ASSERT_EQ(explained->size(), 3u);
   for (const ImageExplanation& e : *explained) {
+    // The model explained is the one the test split was scored with: its CAM is the saved
+    // score map of that image (one image at a time here, a batch there).
+    absl::StatusOr<cv::Mat> saved =
+        metrics::ReadNpy(spec.runtime().output_dir() + "/scoremaps/" + e.image_id + ".npy");
+    ASSERT_THAT(saved, IsOk());
+    EXPECT_LE(cv::norm(e.cam, *saved, cv::NORM_INF), 1e-4) << e.image_id;
     EXPECT_EQ(e.cam.rows, 32);
     EXPECT_FALSE(e.gt_boxes.empty());
     EXPECT_FALSE(e.stage_maps.empty());
