@@ -116,18 +116,16 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
       PlannedRun planned;
       planned.row = row;
       planned.seed = seed;
-      // Runtime settings that do not change results stay out of the fingerprint.
-      proto::Experiment keyed = *experiment;
-      keyed.mutable_runtime()->clear_device();
-      keyed.mutable_runtime()->clear_threads();
-      keyed.mutable_runtime()->clear_loader_workers();
-      keyed.mutable_runtime()->clear_output_dir();
-      keyed.clear_name();
-      planned.fingerprint = spec::SpecFingerprint(keyed);
+      planned.fingerprint = spec::ResultFingerprint(*experiment);
       planned.run_dir = (fs::path(options.cache_dir) / "runs" / planned.fingerprint).string();
       experiment->mutable_runtime()->set_output_dir(planned.run_dir);
       if (options.device != "auto") experiment->mutable_runtime()->set_device(options.device);
       if (options.threads > 0) experiment->mutable_runtime()->set_threads(options.threads);
+      // --device and --threads are checked like any spec field (before any training).
+      if (absl::Status valid = spec::ValidateExperiment(*experiment); !valid.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("table ", table.name(), ", run \"",
+                                                       run.label(), "\": ", valid.message()));
+      }
       planned.experiment = *std::move(experiment);
       runs.push_back(std::move(planned));
     }

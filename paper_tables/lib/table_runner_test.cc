@@ -15,6 +15,7 @@
 namespace wsol::tables {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::wsol::testing::IsOk;
 using ::wsol::testing::StatusIs;
@@ -63,6 +64,11 @@ TEST(TableRunnerTest, PlansRowsTimesSeedsWithDistinctFingerprints) {
   options.device = "cpu";
   options.threads = 1;
   EXPECT_EQ(PlanRuns(TwoRowTable(), options)->at(0).fingerprint, (*runs)[0].fingerprint);
+  // A bad --device is refused before any run starts, naming the field.
+  options.device = "gpu";
+  EXPECT_THAT(PlanRuns(TwoRowTable(), options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("run \"CAM\""), HasSubstr("runtime.device = \"gpu\""))));
 }
 
 TEST(TableRunnerTest, RendersMeanStdAndDifferenceThenReusesTheCache) {

@@ -350,4 +350,14 @@ std::string SpecFingerprint(const proto::Experiment& experiment) {
   return absl::StrFormat("%016x", hash);
 }
 
+std::string ResultFingerprint(const proto::Experiment& experiment) {
+  proto::Experiment keyed = experiment;
+  keyed.clear_name();
+  keyed.mutable_runtime()->clear_device();
+  keyed.mutable_runtime()->clear_threads();
+  keyed.mutable_runtime()->clear_loader_workers();
+  keyed.mutable_runtime()->clear_output_dir();
+  return SpecFingerprint(keyed);
+}
+
 }  // namespace wsol::spec

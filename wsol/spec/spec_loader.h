@@ -49,6 +49,12 @@ absl::StatusOr<proto::Experiment> LoadExperimentFile(
 // cache folders: equal messages give equal fingerprints, and any set field changes it.
 std::string SpecFingerprint(const proto::Experiment& experiment);
 
+// ResultFingerprint is SpecFingerprint without the fields that cannot change a run's
+// numbers (name, runtime.device, runtime.threads, runtime.loader_workers,
+// runtime.output_dir): the key of the run cache and of a checkpoint's resume check, so a
+// run resumes, and is reused by the tables, whatever device or thread count it is given.
+std::string ResultFingerprint(const proto::Experiment& experiment);
+
 }  // namespace wsol::spec
 
 #endif  // WSOL_SPEC_SPEC_LOADER_H_

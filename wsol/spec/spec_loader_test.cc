@@ -133,6 +133,21 @@ TEST(SpecLoaderTest, BadOverridesAreExplained) {
                              HasSubstr("optimizer.lr = -2"))));
 }
 
+TEST(SpecLoaderTest, ResultFingerprintIgnoresOnlyWhatCannotChangeResults) {
+  proto::Experiment a;
+  a.mutable_optimizer()->set_lr(0.1f);
+  proto::Experiment b = a;
+  b.set_name("renamed");
+  b.mutable_runtime()->set_device("cuda");
+  b.mutable_runtime()->set_threads(7);
+  b.mutable_runtime()->set_loader_workers(3);
+  b.mutable_runtime()->set_output_dir("/elsewhere");
+  EXPECT_EQ(ResultFingerprint(a), ResultFingerprint(b));
+  EXPECT_NE(SpecFingerprint(a), SpecFingerprint(b));
+  b.mutable_runtime()->set_seed(1);
+  EXPECT_NE(ResultFingerprint(a), ResultFingerprint(b));
+}
+
 TEST(SpecLoaderTest, FingerprintChangesWithAnyField) {
   proto::Experiment a;
   proto::Experiment b;

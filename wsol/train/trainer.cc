@@ -351,7 +351,7 @@ void ParseHistory(const std::string& csv, proto::RunResults* results) {
 
 std::string RunDirectory(const proto::Experiment& spec, const std::string& cache_dir) {
   if (!spec.runtime().output_dir().empty()) return spec.runtime().output_dir();
-  return (fs::path(cache_dir) / "runs" / spec::SpecFingerprint(spec)).string();
+  return (fs::path(cache_dir) / "runs" / spec::ResultFingerprint(spec)).string();
 }
 
 absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
@@ -414,7 +414,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat(run_dir, ": ", ec.message()));
-  const std::string fingerprint = spec::SpecFingerprint(spec);
+  const std::string fingerprint = spec::ResultFingerprint(spec);
   const std::string checkpoint_path = (fs::path(run_dir) / kCheckpoint).string();
   const std::string best_path = (fs::path(run_dir) / kBestModel).string();
   WSOL_RETURN_IF_ERROR(wsol::WriteFileAtomically((fs::path(run_dir) / "spec.pbtxt").string(),
