@@ -13,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "datasets/fmnist_loc.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, out, "", "Output folder.");
 ABSL_FLAG(bool, preview, false, "Also write <out>/preview.png (test split, boxes drawn).");
@@ -39,13 +40,9 @@ int main(int argc, char** argv) {
     std::cerr << "--out is required\n";
     return 2;
   }
-  // Relative paths given to `bazel run` refer to the directory it was started from.
-  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
-      dir != nullptr && std::filesystem::path(out).is_relative()) {
-    out = (std::filesystem::path(dir) / out).string();
-  }
+  out = wsol::FromInvocationDir(out);
   wsol::datasets::FmnistLocOptions options;
-  options.fashion_mnist_dir = absl::GetFlag(FLAGS_fashion_mnist_dir);
+  options.fashion_mnist_dir = wsol::FromInvocationDir(absl::GetFlag(FLAGS_fashion_mnist_dir));
   options.canvas_size = absl::GetFlag(FLAGS_canvas_size);
   options.min_item_size = absl::GetFlag(FLAGS_min_item_size);
   options.max_item_size = absl::GetFlag(FLAGS_max_item_size);

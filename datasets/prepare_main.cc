@@ -15,6 +15,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
 #include "datasets/prepare.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, dataset, "", "Dataset name: CUB, ILSVRC, OpenImages, Oxford or VOC.");
 ABSL_FLAG(std::string, source, "", "The dataset's folder in its official layout.");
@@ -30,12 +31,6 @@ ABSL_FLAG(int, threads, 0, "Worker threads; 0: one per hardware thread.");
 
 namespace {
 
-// Relative paths given to `bazel run` refer to the directory it was started from.
-std::string FromInvocationDir(const std::string& path) {
-  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || dir == nullptr || std::filesystem::path(path).is_absolute()) return path;
-  return (std::filesystem::path(dir) / path).string();
-}
 
 }  // namespace
 
@@ -45,9 +40,9 @@ int main(int argc, char** argv) {
       "Writes wsolevaluation-format metadata (and masks) for a real dataset.");
   absl::ParseCommandLine(argc, argv);
   wsol::datasets::PrepareOptions options;
-  options.source = FromInvocationDir(absl::GetFlag(FLAGS_source));
-  options.out = FromInvocationDir(absl::GetFlag(FLAGS_out));
-  options.wsol_metadata = FromInvocationDir(absl::GetFlag(FLAGS_wsol_metadata));
+  options.source = wsol::FromInvocationDir(absl::GetFlag(FLAGS_source));
+  options.out = wsol::FromInvocationDir(absl::GetFlag(FLAGS_out));
+  options.wsol_metadata = wsol::FromInvocationDir(absl::GetFlag(FLAGS_wsol_metadata));
   options.val_per_class = absl::GetFlag(FLAGS_val_per_class);
   options.skip_bad_images = absl::GetFlag(FLAGS_skip_bad_images);
   options.threads = absl::GetFlag(FLAGS_threads);

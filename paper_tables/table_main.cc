@@ -18,6 +18,7 @@
 #include "paper_tables/lib/figures.h"
 #include "paper_tables/lib/table_runner.h"
 #include "wsol/train/trainer.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, table, "",
           "Which table or figure (a spec name under paper_tables/specs); default: the "
@@ -39,26 +40,21 @@ int main(int argc, char** argv) {
       "into runs, trains or reuses them (cached by spec hash), prints the Markdown table and "
       "writes CSV, JSON and PNG files.");
   absl::ParseCommandLine(argc, argv);
-  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  auto in_workspace = [&](const std::string& path) {
-    if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
-    return absl::StrCat(workspace, "/", path);
-  };
   wsol::tables::TableOptions options;
   options.profile = absl::GetFlag(FLAGS_profile);
   if (options.profile != "embedded" && options.profile != "paper") {
     std::cerr << "--profile=" << options.profile << ": expected embedded or paper\n";
     return 2;
   }
-  options.data_root = in_workspace(absl::GetFlag(FLAGS_data_root));
+  options.data_root = wsol::FromInvocationDir(absl::GetFlag(FLAGS_data_root));
   if (options.profile == "paper" && options.data_root.empty()) {
     std::cerr << "--profile=paper needs --data_root (datasets prepared by //datasets:prepare)\n";
     return 2;
   }
-  options.cache_dir = in_workspace(absl::GetFlag(FLAGS_cache_dir).empty()
-                                       ? std::string("wsol_cache")
-                                       : absl::GetFlag(FLAGS_cache_dir));
-  options.out_dir = in_workspace(absl::GetFlag(FLAGS_out_dir));
+  options.cache_dir = absl::GetFlag(FLAGS_cache_dir).empty()
+                          ? wsol::InWorkspace("wsol_cache")
+                          : wsol::FromInvocationDir(absl::GetFlag(FLAGS_cache_dir));
+  options.out_dir = wsol::FromInvocationDir(absl::GetFlag(FLAGS_out_dir));
   options.rerun = absl::GetFlag(FLAGS_rerun);
   options.dry_run = absl::GetFlag(FLAGS_dry_run);
   options.extra_set = absl::GetFlag(FLAGS_set);

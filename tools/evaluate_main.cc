@@ -19,6 +19,7 @@
 #include "wsol/metrics/evaluate_folder.h"
 #include "wsol/util/progress.h"
 #include "wsol/util/file_io.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, metadata, "",
           "Split folder in wsolevaluation's format (image_ids.txt, class_labels.txt, "
@@ -53,17 +54,10 @@ int main(int argc, char** argv) {
       "--iou_thresholds=50] [--json_out=results.json]");
   absl::ParseCommandLine(argc, argv);
 
-  // Under `bazel run` the working directory is the runfiles tree: relative paths are
-  // taken from the directory bazel was run in.
-  const char* workspace = std::getenv("BUILD_WORKING_DIRECTORY");
-  const auto resolve = [&](const std::string& path) {
-    if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
-    return std::string(workspace) + "/" + path;
-  };
   wsol::metrics::EvaluateFolderOptions options;
-  options.metadata = resolve(absl::GetFlag(FLAGS_metadata));
-  options.scoremaps = resolve(absl::GetFlag(FLAGS_scoremaps));
-  options.mask_root = resolve(absl::GetFlag(FLAGS_mask_root));
+  options.metadata = wsol::FromInvocationDir(absl::GetFlag(FLAGS_metadata));
+  options.scoremaps = wsol::FromInvocationDir(absl::GetFlag(FLAGS_scoremaps));
+  options.mask_root = wsol::FromInvocationDir(absl::GetFlag(FLAGS_mask_root));
   options.cam_curve_interval = absl::GetFlag(FLAGS_cam_curve_interval);
   options.multi_contour = absl::GetFlag(FLAGS_multi_contour_eval);
   options.sigma = absl::GetFlag(FLAGS_box_threshold);
@@ -101,7 +95,7 @@ int main(int argc, char** argv) {
     std::cerr << "evaluate: " << report.status() << "\n";
     return 1;
   }
-  const std::string json_out = resolve(absl::GetFlag(FLAGS_json_out));
+  const std::string json_out = wsol::FromInvocationDir(absl::GetFlag(FLAGS_json_out));
   if (!json_out.empty()) {
     const absl::Status written =
         wsol::WriteFileAtomically(json_out, wsol::metrics::ReportToJson(*report));

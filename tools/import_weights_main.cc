@@ -15,9 +15,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/status/status.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/backbones/weight_import.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, backbone, "resnet50", "Backbone name, as in the spec's architecture.");
 ABSL_FLAG(int64_t, num_classes, 1000, "Classes of the target task.");
@@ -32,8 +34,8 @@ ABSL_FLAG(bool, skip_mismatched_classifier, true,
 namespace {
 
 absl::Status Run() {
-  const std::string checkpoint = absl::GetFlag(FLAGS_checkpoint);
-  const std::string out = absl::GetFlag(FLAGS_out);
+  const std::string checkpoint = wsol::FromInvocationDir(absl::GetFlag(FLAGS_checkpoint));
+  const std::string out = wsol::FromInvocationDir(absl::GetFlag(FLAGS_out));
   if (checkpoint.empty() || out.empty()) {
     return absl::InvalidArgumentError("--checkpoint and --out are required");
   }
@@ -48,13 +50,16 @@ absl::Status Run() {
     auto backbone = wsol::backbones::CreateBackbone(absl::GetFlag(FLAGS_backbone), options);
     const wsol::backbones::ImportReport report =
         wsol::backbones::ImportCheckpoint(checkpoint, *backbone, import_options);
-    std::cout << report.Summary();
     if (!report.ok) {
-      return absl::FailedPreconditionError(
-          checkpoint + ": does not fit --backbone=" + absl::GetFlag(FLAGS_backbone) +
-          (report.mis_shaped.empty() ? " (missing tensors in --strict mode)" : " (mis-shaped tensors)") +
-          "; nothing written");
+      // The tensors at fault go with the error (stderr), not only to stdout.
+      return absl::FailedPreconditionError(absl::StrCat(
+          checkpoint, ": does not fit --backbone=", absl::GetFlag(FLAGS_backbone),
+          report.mis_shaped.empty() ? " (missing tensors in --strict mode)"
+                                    : " (mis-shaped tensors: check --width_multiplier, "
+                                      "--large_feature_map and --num_classes)",
+          "; nothing written\n", report.Summary()));
     }
+    std::cout << report.Summary();
     wsol::backbones::SaveBackboneWeights(*backbone, out);
   } catch (const c10::Error& e) {
     return absl::InvalidArgumentError(e.what_without_backtrace());

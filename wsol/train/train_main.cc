@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/trainer.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, spec, "", "Experiment spec (text-format wsol.proto.Experiment).");
 ABSL_FLAG(std::vector<std::string>, set, {},
@@ -34,12 +35,6 @@ int main(int argc, char** argv) {
     std::cerr << "--spec is required (see --help)\n";
     return 2;
   }
-  // Under `bazel run`, relative paths mean the user's workspace.
-  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  auto resolve = [&](const std::string& path) {
-    if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
-    return absl::StrCat(workspace, "/", path);
-  };
   std::vector<std::string> overrides = absl::GetFlag(FLAGS_set);
   if (!absl::GetFlag(FLAGS_device).empty()) {
     overrides.push_back("runtime.device=" + absl::GetFlag(FLAGS_device));
@@ -48,18 +43,18 @@ int main(int argc, char** argv) {
     overrides.push_back(absl::StrCat("runtime.threads=", absl::GetFlag(FLAGS_threads)));
   }
   if (!absl::GetFlag(FLAGS_output_dir).empty()) {
-    overrides.push_back("runtime.output_dir=" + resolve(absl::GetFlag(FLAGS_output_dir)));
+    overrides.push_back("runtime.output_dir=" + wsol::FromInvocationDir(absl::GetFlag(FLAGS_output_dir)));
   }
   absl::StatusOr<wsol::proto::Experiment> spec =
-      wsol::spec::LoadExperimentFile(resolve(absl::GetFlag(FLAGS_spec)), overrides);
+      wsol::spec::LoadExperimentFile(wsol::FromInvocationDir(absl::GetFlag(FLAGS_spec)), overrides);
   if (!spec.ok()) {
     std::cerr << spec.status().message() << "\n";
     return 1;
   }
   wsol::train::TrainerOptions options;
   options.cache_dir = absl::GetFlag(FLAGS_cache_dir).empty()
-                          ? resolve("wsol_cache")
-                          : resolve(absl::GetFlag(FLAGS_cache_dir));
+                          ? wsol::InWorkspace("wsol_cache")
+                          : wsol::FromInvocationDir(absl::GetFlag(FLAGS_cache_dir));
   options.validate_only = absl::GetFlag(FLAGS_validate_only);
   absl::StatusOr<wsol::proto::RunResults> results = wsol::train::RunExperiment(*spec, options);
   if (!results.ok()) {
