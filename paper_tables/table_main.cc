@@ -4,6 +4,7 @@
 //   bazel run //paper_tables:table2 -- --dry_run           # list runs and cost, train nothing
 //   bazel run //paper_tables:table1 -- --shard=0/2         # half the runs (share --cache_dir)
 // Each target passes --table=<name>; the spec is paper_tables/specs[/paper]/<name>.pbtxt.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -15,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_join.h"
 #include "paper_tables/lib/figures.h"
 #include "paper_tables/lib/table_runner.h"
 #include "wsol/train/trainer.h"
@@ -75,6 +77,19 @@ int main(int argc, char** argv) {
   absl::StatusOr<wsol::proto::TableSpec> table = wsol::tables::LoadTableSpec(spec_path);
   if (!table.ok()) {
     std::cerr << table.status().message() << "\n";
+    if (absl::IsNotFound(table.status())) {
+      // Name what exists for this profile.
+      std::vector<std::string> known;
+      std::error_code ec;
+      for (const auto& entry :
+           std::filesystem::directory_iterator(std::filesystem::path(spec_path).parent_path(), ec)) {
+        if (entry.path().extension() == ".pbtxt") known.push_back(entry.path().stem().string());
+      }
+      std::sort(known.begin(), known.end());
+      std::cerr << "unknown table \"" << name << "\" for --profile=" << options.profile
+                << "; known: " << absl::StrJoin(known, ", ") << "\n";
+      return 2;
+    }
     return 1;
   }
   wsol::train::TrainerOptions trainer;

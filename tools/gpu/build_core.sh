@@ -116,7 +116,8 @@ check_includes() {
     fi
   done < "$file"
 }
-for file in "${SOURCES[@]}"; do check_includes "$file"; done
+# gpu_check.cc is compiled here too, so it is held to the same rule.
+for file in "${SOURCES[@]}" "$PROGRAM"; do check_includes "$file"; done
 if [[ ${#VIOLATIONS[@]} -gt 0 ]]; then
   {
     echo "build_core.sh: the modelling core must use LibTorch and the standard library only:"

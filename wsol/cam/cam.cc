@@ -31,13 +31,12 @@ at::Tensor GradCam(const at::Tensor& features, const at::Tensor& scores) {
 at::Tensor NormalizeMinMax(const at::Tensor& maps) {
   TORCH_CHECK_VALUE(maps.dim() == 3, "maps must be [B, H, W], got ", maps.sizes());
   const at::Tensor flat = maps.reshape({maps.size(0), -1});
-  const at::Tensor lo = std::get<0>(flat.min(1, /*keepdim=*/true));
-  const at::Tensor hi = std::get<0>(flat.max(1, /*keepdim=*/true));
+  const auto [lo, hi] = at::aminmax(flat, /*dim=*/1, /*keepdim=*/true);
   const at::Tensor range = hi - lo;
-  // NaN anywhere makes min/max NaN; both cases give an all-zero map.
-  const at::Tensor degenerate = (range == 0) | at::isnan(range);
-  at::Tensor normalized = (flat - lo) / at::where(degenerate, at::ones_like(range), range);
-  normalized = at::where(degenerate.expand_as(normalized), at::zeros_like(normalized), normalized);
+  // A constant map, or NaN or an infinity anywhere (min/max then NaN or infinite), gives an
+  // all-zero map, as metrics::NormalizeCam.
+  const at::Tensor degenerate = (range == 0) | ~at::isfinite(range);
+  at::Tensor normalized = ((flat - lo) / range).masked_fill_(degenerate, 0);
   return normalized.reshape(maps.sizes());
 }
 

@@ -36,13 +36,18 @@ TEST(ClassActivationMapsTest, PicksEachImagesOwnClass) {
 
 TEST(NormalizeMinMaxTest, ScalesToUnitRangeAndZeroesDegenerateMaps) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
   torch::Tensor maps = torch::stack({torch::tensor({{2.0f, 4.0f}, {6.0f, 10.0f}}),
                                      torch::full({2, 2}, 7.0f),
-                                     torch::tensor({{1.0f, nan}, {0.0f, 3.0f}})});
+                                     torch::tensor({{1.0f, nan}, {0.0f, 3.0f}}),
+                                     torch::tensor({{1.0f, inf}, {0.0f, 3.0f}}),
+                                     torch::tensor({{1.0f, -inf}, {0.0f, 3.0f}})});
   torch::Tensor out = NormalizeMinMax(maps);
   EXPECT_TRUE(torch::allclose(out[0], torch::tensor({{0.0f, 0.25f}, {0.5f, 1.0f}})));
   EXPECT_TRUE(out[1].eq(0).all().item<bool>());  // constant -> zeros
   EXPECT_TRUE(out[2].eq(0).all().item<bool>());  // NaN -> zeros
+  EXPECT_TRUE(out[3].eq(0).all().item<bool>());  // +inf -> zeros (was a NaN pixel)
+  EXPECT_TRUE(out[4].eq(0).all().item<bool>());  // -inf -> zeros (was all NaN)
 }
 
 TEST(ResizeAndNormalizeTest, MatchesOpenCvCubicResizeThenMinMax) {
