@@ -244,13 +244,16 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
       maps = cam::ResizeAndNormalize(inference.cams.to(torch::kCPU), size, size).contiguous();
     }));
     entropy_sum += (-(logp.exp() * logp).sum(1)).sum().item<double>();
+    // Read on the CPU once per batch, not a tensor per image.
+    const torch::Tensor predicted_cpu = predicted.to(torch::kLong).contiguous();
+    const int64_t* predicted_class = predicted_cpu.data_ptr<int64_t>();
     for (int64_t i = 0; i < batch->size(); ++i) {
       const int64_t index = batch->indices[i];
       const int label_id = batch->all_labels[i].front();
       const bool right = multi_label
                              ? std::count(batch->all_labels[i].begin(), batch->all_labels[i].end(),
-                                          predicted[i].item<int64_t>()) > 0
-                             : predicted[i].item<int64_t>() == label_id;
+                                          predicted_class[i]) > 0
+                             : predicted_class[i] == label_id;
       correct += right;
       const datasets::ImageRecord& record = eval.split.images[index];
       cv::Mat map(size, size, CV_32F, maps[i].data_ptr<float>());
