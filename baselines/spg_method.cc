@@ -101,14 +101,15 @@ void SpgMethod::Attach(backbones::Backbone& backbone, int64_t num_classes) {
     torch::NoGradGuard no_grad;
     const bool was_training = backbone.is_training();
     backbone.eval();
-    torch::Device device = torch::kCPU;
+    // The probe takes the device and type of the backbone's weights.
+    torch::TensorOptions options;
     for (const auto& p : backbone.parameters()) {
-      device = p.device();
+      options = p.options().requires_grad(false);
       break;
     }
     capturing_ = true;
     captured_.clear();
-    backbone.Forward(torch::zeros({1, 3, 64, 64}, torch::TensorOptions().device(device)));
+    backbone.Forward(torch::zeros({1, 3, 64, 64}, options));
     capturing_ = false;
     backbone.train(was_training);
     for (int i = 0; i < 2; ++i) {

@@ -29,6 +29,7 @@ at::Tensor GradCam(const at::Tensor& features, const at::Tensor& scores);
 
 // Bicubic upsampling (align_corners = false, as OpenCV's INTER_CUBIC) of maps [B, h, w]
 // to [B, height, width], then per-map min-max normalization; constant or NaN maps -> 0.
+// Float64 maps stay float64; any other type is computed in float32.
 at::Tensor ResizeAndNormalize(const at::Tensor& maps, int64_t height, int64_t width);
 
 // Per-map min-max normalization of [B, H, W] (constant or NaN maps -> 0).

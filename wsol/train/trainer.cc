@@ -62,6 +62,35 @@ absl::Status Guard(const std::string& what, Fn&& fn) {
   }
 }
 
+// The floating-point type a run computes in (runtime.precision).
+torch::Dtype ComputeType(const proto::Experiment& spec) {
+  return spec.runtime().precision() == proto::Runtime::FLOAT64 ? torch::kDouble : torch::kFloat;
+}
+
+// Makes tensors created without an explicit type (parameters, buffers, a method's
+// branches) use `dtype` while it lives. A float64 model must be initialized in float64:
+// float32 initializers differ in their last bits between CPU kernels (the vectorized
+// normal sampler), which training would amplify.
+class ScopedDefaultDtype {
+ public:
+  explicit ScopedDefaultDtype(torch::Dtype dtype) : saved_(c10::get_default_dtype()) {
+    c10::set_default_dtype(c10::scalarTypeToTypeMeta(dtype));
+  }
+  ~ScopedDefaultDtype() { c10::set_default_dtype(saved_); }
+  ScopedDefaultDtype(const ScopedDefaultDtype&) = delete;
+  ScopedDefaultDtype& operator=(const ScopedDefaultDtype&) = delete;
+
+ private:
+  caffe2::TypeMeta saved_;
+};
+
+// A CPU map of the model's type, wrapped for the metrics (CV_32F or CV_64F, no copy).
+cv::Mat MapView(const torch::Tensor& map) {
+  const int rows = static_cast<int>(map.size(0)), cols = static_cast<int>(map.size(1));
+  if (map.scalar_type() == torch::kDouble) return cv::Mat(rows, cols, CV_64F, map.data_ptr<double>());
+  return cv::Mat(rows, cols, CV_32F, map.data_ptr<float>());
+}
+
 torch::Device ResolveDevice(const std::string& device) {
   if (device == "cuda" || (device == "auto" && torch::cuda::is_available())) {
     return torch::Device(torch::kCUDA);
@@ -152,6 +181,7 @@ struct Built {
 
 absl::StatusOr<Built> BuildModel(const proto::Experiment& spec, torch::Device device) {
   Built built;
+  const ScopedDefaultDtype dtype(ComputeType(spec));
   WSOL_ASSIGN_OR_RETURN(std::shared_ptr<baselines::Method> method,
                         baselines::BuildMethod(spec.method()));
   WSOL_ASSIGN_OR_RETURN(built.regularizer, regularizers::BuildRegularizer(spec.regularizer()));
@@ -178,7 +208,7 @@ absl::StatusOr<Built> BuildModel(const proto::Experiment& spec, torch::Device de
   }
   WSOL_RETURN_IF_ERROR(Guard("model", [&] {
     built.model = std::make_shared<WsolModel>(backbone, method, spec.dataset().num_classes());
-    built.model->to(device);
+    built.model->to(device, ComputeType(spec));
     const proto::Optimizer& o = spec.optimizer();
     built.sgd_settings = {.lr = o.lr(),
                           .momentum = o.momentum(),
@@ -228,20 +258,22 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
 
   torch::NoGradGuard no_grad;
   model.eval();
+  const torch::Dtype dtype = ComputeType(spec);
   loader.StartEpoch(0);
   int64_t images = 0, correct = 0;
   double entropy_sum = 0;
-  ProgressBar bar(label, loader.num_batches(), "img");
+  ProgressBar bar(label, loader.num_batches(), "img", progress);
   while (true) {
     WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, loader.Next());
     if (!batch) break;
     torch::Tensor maps, predicted, logp;
     WSOL_RETURN_IF_ERROR(Guard(label, [&] {
       baselines::Inference inference =
-          model.method().Infer(model.backbone(), batch->images.to(device), batch->labels.to(device));
-      logp = torch::log_softmax(inference.logits.to(torch::kCPU).to(torch::kFloat), 1);
+          model.method().Infer(model.backbone(), batch->images.to(device, dtype),
+                               batch->labels.to(device));
+      logp = torch::log_softmax(inference.logits.to(torch::kCPU, dtype), 1);
       predicted = logp.argmax(1);
-      maps = cam::ResizeAndNormalize(inference.cams.to(torch::kCPU), size, size).contiguous();
+      maps = cam::ResizeAndNormalize(inference.cams.to(torch::kCPU, dtype), size, size).contiguous();
     }));
     entropy_sum += (-(logp.exp() * logp).sum(1)).sum().item<double>();
     // Read on the CPU once per batch, not a tensor per image.
@@ -256,7 +288,7 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
                              : predicted_class[i] == label_id;
       correct += right;
       const datasets::ImageRecord& record = eval.split.images[index];
-      cv::Mat map(size, size, CV_32F, maps[i].data_ptr<float>());
+      const cv::Mat map = MapView(maps[i]);
       if (!scoremap_dir.empty()) {
         WSOL_RETURN_IF_ERROR(metrics::WriteNpy(
             (fs::path(scoremap_dir) / (record.image_id + ".npy")).string(), map));
@@ -278,9 +310,9 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
       }
     }
     images += batch->size();
-    if (progress) bar.Advance(batch->size());
+    bar.Advance(batch->size());
   }
-  if (progress) bar.Finish();
+  bar.Finish();
   if (images == 0) return absl::FailedPreconditionError(absl::StrCat(label, ": no images"));
   proto::SplitMetrics m;
   m.set_images(static_cast<int32_t>(images));
@@ -446,6 +478,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   }
   const int epochs = spec.optimizer().epochs();
   const uint64_t seed = spec.runtime().seed();
+  const torch::Dtype dtype = ComputeType(spec);
   for (int epoch = static_cast<int>(meta.next_epoch); epoch < epochs; ++epoch) {
     const absl::Time epoch_start = absl::Now();
     SetEpochLearningRate(*built.sgd, built.sgd_settings, epoch);
@@ -458,17 +491,17 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     double loss_sum = 0, reg_sum = 0;
     int64_t seen_images = 0, correct = 0, step = 0;
     ProgressBar bar(absl::StrFormat("epoch %d/%d", epoch + 1, epochs), train_loader->num_batches(),
-                    "img");
+                    "img", options.progress);
     while (true) {
       WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, train_loader->Next());
       if (!batch) break;
       ++step;
       baselines::StepOutput out;
       WSOL_RETURN_IF_ERROR(Guard(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
-        torch::Tensor targets = TargetDistributions(*batch, num_classes).to(device);
+        torch::Tensor targets = TargetDistributions(*batch, num_classes).to(device, dtype);
         built.sgd->zero_grad();
-        out = model.method().TrainingStep(model.backbone(), batch->images.to(device), targets,
-                                          *built.regularizer, rng);
+        out = model.method().TrainingStep(model.backbone(), batch->images.to(device, dtype),
+                                          targets, *built.regularizer, rng);
       }));
       const double loss = out.loss.total.item<double>();
       if (!std::isfinite(loss)) {
@@ -487,12 +520,10 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
       reg_sum += out.loss.regularization.item<double>() * n;
       correct += out.logits.argmax(1).to(torch::kCPU).eq(batch->labels).sum().item<int64_t>();
       seen_images += n;
-      if (options.progress) {
-        bar.Advance(n, absl::StrFormat("loss %.4f acc %.1f%%", loss_sum / seen_images,
-                                       100.0 * correct / seen_images));
-      }
+      bar.Advance(n, absl::StrFormat("loss %.4f acc %.1f%%", loss_sum / seen_images,
+                                     100.0 * correct / seen_images));
     }
-    if (options.progress) bar.Finish();
+    bar.Finish();
     if (seen_images == 0) return absl::FailedPreconditionError("the training split yielded no batch");
     WSOL_ASSIGN_OR_RETURN(
         proto::SplitMetrics val_metrics,
@@ -603,11 +634,13 @@ absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Exp
     std::vector<torch::Tensor> stages;
     WSOL_RETURN_IF_ERROR(Guard(record.image_id, [&] {
       baselines::Inference inference =
-          model.method().Infer(model.backbone(), input, torch::tensor({int64_t{e.label}}));
+          model.method().Infer(model.backbone(), input.to(ComputeType(spec)),
+                               torch::tensor({int64_t{e.label}}));
       e.predicted = static_cast<int>(inference.logits.argmax(1).item<int64_t>());
-      cam_map = cam::ResizeAndNormalize(inference.cams, size, size)[0].contiguous();
+      cam_map = cam::ResizeAndNormalize(inference.cams, size, size)[0].to(torch::kFloat).contiguous();
       for (const torch::Tensor& s : inference.stages) {
-        stages.push_back(cam::NormalizeMinMax(s.mean(1)).squeeze(0).contiguous());
+        stages.push_back(
+            cam::NormalizeMinMax(s.mean(1)).squeeze(0).to(torch::kFloat).contiguous());
       }
     }));
     e.cam = cv::Mat(size, size, CV_32F, cam_map.data_ptr<float>()).clone();

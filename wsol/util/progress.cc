@@ -20,13 +20,14 @@ std::string FormatDuration(double seconds) {
 
 }  // namespace
 
-ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit)
+ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit, bool enabled)
     : label_(std::move(label)),
       total_(std::max<int64_t>(total, 1)),
       unit_(std::move(unit)),
       start_(absl::Now()),
       last_draw_(absl::InfinitePast()),
-      tty_(isatty(fileno(stderr)) != 0) {}
+      tty_(isatty(fileno(stderr)) != 0),
+      enabled_(enabled) {}
 
 ProgressBar::~ProgressBar() { Finish(); }
 
@@ -51,6 +52,7 @@ void ProgressBar::Finish() {
 }
 
 void ProgressBar::Draw(bool final) {
+  if (!enabled_) return;
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start_);
   const double rate = elapsed > 0 ? items_ / elapsed : 0.0;
   const double eta = done_ > 0 ? elapsed * (total_ - done_) / done_ : -1.0;

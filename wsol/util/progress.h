@@ -19,8 +19,9 @@ namespace wsol {
 
 class ProgressBar {
  public:
-  // `total` steps; `unit` names what Advance's `items` count (for the rate).
-  ProgressBar(std::string label, int64_t total, std::string unit = "it");
+  // `total` steps; `unit` names what Advance's `items` count (for the rate). A bar made
+  // with `enabled` false prints nothing, so callers need no conditionals.
+  ProgressBar(std::string label, int64_t total, std::string unit = "it", bool enabled = true);
   ~ProgressBar();
   // One step done, covering `items` units; `status` is shown after the bar.
   void Advance(int64_t items = 1, const std::string& status = "");
@@ -41,6 +42,7 @@ class ProgressBar {
   int last_decile_ = -1;
   bool tty_;
   bool finished_ = false;
+  bool enabled_;
 };
 
 }  // namespace wsol
