@@ -54,7 +54,7 @@ Augmentation DrawAugmentation(const TransformOptions& options, Rng& rng) {
 absl::StatusOr<cv::Mat> DecodeImage(const std::string& path) {
   cv::Mat bgr;
   try {
-    bgr = cv::imread(path, cv::IMREAD_COLOR);
+    bgr = cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
   } catch (const cv::Exception& e) {
     return absl::DataLossError(absl::StrCat(path, ": ", e.what()));
   }

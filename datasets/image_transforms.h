@@ -56,7 +56,9 @@ struct Augmentation {
 Augmentation DrawAugmentation(const TransformOptions& options, Rng& rng);
 
 // DecodeImage reads `path` as 8-bit RGB (grayscale and palette images are expanded,
-// alpha dropped). NotFound when missing, DataLoss when not decodable.
+// alpha dropped) in the frame its pixels are stored in: an EXIF orientation tag is
+// ignored, as wsolevaluation's PIL loader ignores it, because the boxes and masks are in
+// that frame. NotFound when missing, DataLoss when not decodable.
 absl::StatusOr<cv::Mat> DecodeImage(const std::string& path);
 
 // TransformImage writes the transformed, normalized image into `chw` (3 x side x side

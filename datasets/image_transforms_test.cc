@@ -1,5 +1,6 @@
 #include "datasets/image_transforms.h"
 
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +34,52 @@ TEST(ImageTransformsTest, EvalNormalizesWithImageNetStatistics) {
     EXPECT_NEAR(chw[64 + i], -2.03571f, 1e-5);
     EXPECT_NEAR(chw[128 + i], -0.91556f, 1e-5);
   }
+}
+
+// A JPEG of `rgb` whose EXIF block says "rotate 90 degrees clockwise to display"
+// (orientation 6), inserted by hand after the start-of-image marker: an APP1 segment
+// "Exif\0\0" + a big-endian TIFF header + one IFD with the single entry 0x0112 = 6.
+std::string JpegWithOrientation6(const cv::Mat& bgr) {
+  std::vector<uchar> jpeg;
+  EXPECT_TRUE(cv::imencode(".jpg", bgr, jpeg));
+  const unsigned char app1[] = {
+      0xFF, 0xE1, 0x00, 34,                                     // APP1, length 2 + 32
+      'E', 'x', 'i', 'f', 0, 0,                                 // EXIF identifier
+      'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,             // TIFF header, IFD0 at 8
+      0x00, 0x01,                                               // one entry
+      0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01,           // Orientation, SHORT, 1
+      0x00, 0x06, 0x00, 0x00,                                   // value 6
+      0x00, 0x00, 0x00, 0x00};                                  // no next IFD
+  std::string out(jpeg.begin(), jpeg.begin() + 2);  // FF D8
+  out.append(reinterpret_cast<const char*>(app1), sizeof(app1));
+  out.append(jpeg.begin() + 2, jpeg.end());
+  return out;
+}
+
+TEST(DecodeImageTest, IgnoresExifOrientationAsTheProtocolsLoaderDoes) {
+  // 40 wide, 20 high, left half red: stored that way, the boxes refer to that frame.
+  cv::Mat bgr(20, 40, CV_8UC3, cv::Scalar(255, 0, 0));
+  bgr(cv::Rect(0, 0, 20, 20)).setTo(cv::Scalar(0, 0, 255));
+  const std::string path = FreshTestDir("exif") + "/rotated.jpg";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << JpegWithOrientation6(bgr);
+  }
+  // The tag is real: OpenCV's default decoding turns the image upright (20 x 40).
+  const cv::Mat upright = cv::imread(path, cv::IMREAD_COLOR);
+  ASSERT_EQ(upright.cols, 20);
+  ASSERT_EQ(upright.rows, 40);
+
+  absl::StatusOr<cv::Mat> rgb = DecodeImage(path);
+  ASSERT_THAT(rgb, IsOk());
+  EXPECT_EQ(rgb->cols, 40);
+  EXPECT_EQ(rgb->rows, 20);
+  // Red on the left in RGB order, blue on the right (JPEG-approximate).
+  const cv::Vec3b left = rgb->at<cv::Vec3b>(10, 5), right = rgb->at<cv::Vec3b>(10, 35);
+  EXPECT_GT(left[0], 200);
+  EXPECT_LT(left[2], 60);
+  EXPECT_GT(right[2], 200);
+  EXPECT_LT(right[0], 60);
 }
 
 // An image whose red channel is x and green channel is y.
