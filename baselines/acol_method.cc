@@ -65,6 +65,7 @@ void AcolMethod::Attach(backbones::Backbone& backbone, int64_t num_classes) {
   };
   install("classifier_A", classifier_a_);
   install("classifier_B", classifier_b_);
+  backbone.SetHeadDropout(false);  // wsolevaluation's InceptionAcol has no dropout.
 }
 
 AcolForward AcolMethod::Run(backbones::Backbone& backbone, const at::Tensor& images,

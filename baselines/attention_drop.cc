@@ -27,6 +27,9 @@ void AttentionDropMethod::Attach(backbones::Backbone& backbone, int64_t num_clas
                     ": no known layer positions for a backbone with blocks ", JoinNames(names));
   backbone.SetBlockHook(
       [this](const std::string& block, const at::Tensor& x) { return OnBlock(block, x); });
+  // wsolevaluation's ADL models have no head dropout (InceptionAdl); RDAP, ADL's sibling
+  // with no public code, follows it.
+  backbone.SetHeadDropout(false);
 }
 
 StepOutput AttentionDropMethod::TrainingStep(backbones::Backbone& backbone,

@@ -25,8 +25,8 @@ Family Recognize(const std::vector<std::string>& names) {
   if (!WithPrefix(names, "layer3.").empty() && !WithPrefix(names, "layer4.").empty()) {
     return Family::kResNet;
   }
-  if (Has(names, "stage3") && Has(names, "stage4") && Has(names, "stage5") &&
-      Has(names, "conv6")) {
+  if (Has(names, "stage3") && Has(names, "conv4_3") && Has(names, "stage4") &&
+      Has(names, "stage5") && Has(names, "conv6")) {
     return Family::kVgg;
   }
   if (Has(names, "Mixed_5d") && Has(names, "Mixed_6e") && Has(names, "SPG_A3_2b")) {
@@ -47,7 +47,7 @@ std::vector<std::string> AttentionDropBlocks(const std::vector<std::string>& blo
       return out;
     }
     case Family::kVgg:
-      return {"stage3", "stage4", "stage5"};
+      return {"stage3", "conv4_3", "stage5"};
     case Family::kInception:
       return {"Mixed_5d", "Mixed_6e", "SPG_A3_2b"};
     case Family::kUnknown:
@@ -66,7 +66,7 @@ std::vector<std::string> SpgSideBlocks(const std::vector<std::string>& block_nam
     case Family::kVgg:
       return {"stage4", "stage5"};
     case Family::kInception:
-      return {"Mixed_5d", "Mixed_6e"};
+      return {"Mixed_5d", "Mixed_6d"};
     case Family::kUnknown:
       break;
   }

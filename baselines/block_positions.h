@@ -12,15 +12,16 @@
 //     the first block of layer4 and the last block of layer4 (ResNet50: layer3.0,
 //     layer4.0, layer4.2, exactly wsolevaluation's [[], [], [], [0], [0, 2]]; for
 //     PreResNet-18 the analogous layer3.0, layer4.0, layer4.1).
-//   VGG16-GAP: after pool3 ("stage3"), after conv4_3 ("stage4", which in our VGG ends with
-//     pool4: wsolevaluation puts ADL before pool4, we act right after it unless
-//     large_feature_map removed pool4) and after conv5_3 ("stage5", before conv6).
+//   VGG16-GAP: after pool3 ("stage3"), after conv4_3 and before pool4 ("conv4_3") and
+//     after conv5_3 ("stage5", before conv6), as wsolevaluation's 'A' entries.
 //   InceptionV3: after Mixed_5d, Mixed_6e and SPG_A3_2b (wsolevaluation's ADL_5d, ADL_6e,
 //     ADL_A3_2b; our Mixed_5d hook is before the 3x3 max pool, as theirs).
 // SPG side branches (wsolevaluation's SPG_B_1a / SPG_B_2a inputs):
 //   ResNet family: the first and the last block of layer3 (ResNet50: layer3.0, layer3.5).
-//   VGG16-GAP: "stage4" (conv4_x then pool4) and "stage5" (conv5_x).
-//   InceptionV3: Mixed_5d (theirs after the max pool that follows it) and Mixed_6e.
+//   VGG16-GAP: "stage4" (conv4_x then pool4; theirs pools 3x3 with stride 2 there) and
+//     "stage5" (conv5_x).
+//   InceptionV3: Mixed_5d (theirs after the max pool that follows it) and Mixed_6d (the
+//     input of Mixed_6e, as wsolevaluation's SPG_B_2a).
 // Standard library only.
 #ifndef BASELINES_BLOCK_POSITIONS_H_
 #define BASELINES_BLOCK_POSITIONS_H_

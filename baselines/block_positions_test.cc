@@ -26,8 +26,9 @@ std::vector<std::string> ResNetBlocks(const std::vector<int>& depths) {
   return names;
 }
 
-const std::vector<std::string> kVggBlocks = {"stage1", "stage2", "stage3", "stage4", "stage5",
-                                             "conv6"};
+// The VGG16 backbone's hooked blocks (its header lists them).
+const std::vector<std::string> kVggBlocks = {"stage1",  "stage2", "stage3", "conv4_3",
+                                             "stage4",  "stage5", "conv6"};
 // The InceptionV3 backbone's hooked blocks (its header lists them).
 const std::vector<std::string> kInceptionBlocks = {
     "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a",  "Mixed_6b",
@@ -44,8 +45,9 @@ TEST(AttentionDropBlocksTest, PreResNet18TakesTheAnalogousBlocks) {
               ElementsAre("layer3.0", "layer4.0", "layer4.1"));
 }
 
-TEST(AttentionDropBlocksTest, Vgg16AfterPool3Conv4AndConv5) {
-  EXPECT_THAT(AttentionDropBlocks(kVggBlocks), ElementsAre("stage3", "stage4", "stage5"));
+TEST(AttentionDropBlocksTest, Vgg16AfterPool3Conv4BeforePool4AndConv5) {
+  // wsol/vgg.py's 'adl' config: ..., 'M', 'A', 512, 512, 512, 'A', 'M', 512, 512, 512, 'A'.
+  EXPECT_THAT(AttentionDropBlocks(kVggBlocks), ElementsAre("stage3", "conv4_3", "stage5"));
 }
 
 TEST(AttentionDropBlocksTest, InceptionV3AfterMixed5dMixed6eAndTheHead) {
@@ -66,7 +68,8 @@ TEST(SpgSideBlocksTest, FirstAndLastBlockOfLayer3ForResNets) {
 
 TEST(SpgSideBlocksTest, VggAndInception) {
   EXPECT_THAT(SpgSideBlocks(kVggBlocks), ElementsAre("stage4", "stage5"));
-  EXPECT_THAT(SpgSideBlocks(kInceptionBlocks), ElementsAre("Mixed_5d", "Mixed_6e"));
+  // wsol/inception.py InceptionSpg: x = Mixed_6d(x); feat = Mixed_6e(x); SPG_B_2a(x).
+  EXPECT_THAT(SpgSideBlocks(kInceptionBlocks), ElementsAre("Mixed_5d", "Mixed_6d"));
 }
 
 TEST(JoinNamesTest, CommaSeparated) {

@@ -128,6 +128,19 @@ TEST_P(MethodConformanceTest, AttachesToEveryBackboneAndStepsWithFiniteLossAndGr
   }
 }
 
+TEST_P(MethodConformanceTest, InceptionHeadDropoutAsWsolevaluationsVariant) {
+  // wsol/inception.py: InceptionCam and InceptionSpg apply dropout (p = 0.5) three times
+  // in the head; InceptionAdl and InceptionAcol apply none. HaS and CutMix train the CAM
+  // model; RDAP (no public code) follows ADL.
+  const std::set<std::string> without = {"adl", "rdap", "acol"};
+  auto net = testing::TinyBackbone("inception_v3");
+  ASSERT_TRUE(net->head_dropout());
+  std::shared_ptr<Method> method = Build(GetParam());
+  ASSERT_NE(method, nullptr);
+  method->Attach(*net, testing::kTinyClasses);
+  EXPECT_EQ(net->head_dropout(), without.count(GetParam()) == 0);
+}
+
 TEST_P(MethodConformanceTest, InfersCamsDeterministicallyInEvaluationMode) {
   auto net = testing::TinyBackbone("resnet50");
   std::shared_ptr<Method> method = Build(GetParam());

@@ -85,6 +85,18 @@ TEST(SpecsTest, EveryFileStartsWithACommentSayingWhatItReproduces) {
   }
 }
 
+TEST(SpecsTest, PaperSpecsScoreTheLastCheckpointAsWsolevaluation) {
+  // wsolevaluation reports its last checkpoint (--eval_checkpoint_type last); each paper
+  // spec says so itself rather than leaning on a default.
+  for (const std::string& path : SpecFiles()) {
+    if (path.find("/paper/") == std::string::npos) continue;
+    absl::StatusOr<proto::Experiment> spec = spec::LoadExperimentFile(path);
+    ASSERT_THAT(spec.status(), IsOk()) << path;
+    EXPECT_TRUE(spec->evaluation().has_checkpoint_selection()) << path;
+    EXPECT_EQ(spec->evaluation().checkpoint_selection(), proto::Evaluation::LAST_EPOCH) << path;
+  }
+}
+
 TEST(SpecsTest, EverySpecLoadsValidatesAndBuilds) {
   const std::vector<std::string> architectures = backbones::BackboneNames();
   const std::set<std::string> registered(architectures.begin(), architectures.end());

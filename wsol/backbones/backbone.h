@@ -54,6 +54,16 @@ class Backbone : public torch::nn::Module {
   virtual std::vector<torch::Tensor> NewLayerParameters() = 0;
   // All other parameters (the ones a pretrained checkpoint provides).
   virtual std::vector<torch::Tensor> FeatureParameters() = 0;
+  // Whether branches a method adds (ACoL's classifiers, SPG's heads) train at the new-layer
+  // rate. wsolevaluation picks the 10x group by parameter name: for VGG16 and InceptionV3
+  // everything outside the pretrained trunk, added heads included; for ResNet only names
+  // under "layer4." and "fc.", so there the added heads train at the base rate.
+  virtual bool MethodBranchesAreNewLayers() const { return true; }
+  // Dropout in the classifier head (InceptionV3's three, p = 0.5, in training).
+  // wsolevaluation's ADL and ACoL variants of InceptionV3 have none, so those methods turn
+  // it off when they attach. A no-op for backbones without head dropout.
+  virtual void SetHeadDropout(bool enabled) { (void)enabled; }
+  virtual bool head_dropout() const { return false; }
   // Names of the blocks the hook sees, in execution order (e.g. "layer3.5").
   virtual std::vector<std::string> BlockNames() const = 0;
   // Channels K of the feature map.

@@ -25,9 +25,10 @@ TEST(BackboneParameterCountTest, MatchesReferenceArchitecturesAtWidthOne) {
   // C = 256 x3, 512 x4, 1024 x6, 2048 x3: 2,530,992 more = 28,088,024 (Hu et al.'s 28.1M).
   // VGG16-GAP: VGG16's convs 14,714,688 + conv6 512*1024*9+1024 = 4,719,616
   // + fc 1024*1000+1000 = 1,025,000 = 20,459,304.
-  // PreResNet-18 (no stem BN, BN-ReLU before each conv, bias-free 1x1 projections, final
-  // BN): stem 9,408 + layer1 147,968 + layer2 525,184 + layer3 2,098,944
-  // + layer4 8,392,192 + final BN 1,024 + fc 513,000 = 11,687,720.
+  // PreResNet-18 (stem conv-BN-ReLU, BN-ReLU before each conv, bias-free 1x1
+  // projections, final BN): stem 9,408 + 128 + layer1 147,968 + layer2 525,184
+  // + layer3 2,098,944 + layer4 8,392,192 + final BN 1,024 + fc 513,000 = 11,687,848,
+  // the count pytorchcv's preresnet18 asserts for itself.
   // InceptionV3-CAM: torchvision's layers up to Mixed_6e, 8,965,856 (stem 172,672
   // + Mixed_5b..5d 818,528 + Mixed_6a 1,153,280 + Mixed_6b..6e 6,821,376), + SPG_A3_1b
   // 768*1024*9+1024 = 7,078,912 + SPG_A3_2b 1024*1024*9+1024 = 9,438,208 + SPG_A4
@@ -37,7 +38,7 @@ TEST(BackboneParameterCountTest, MatchesReferenceArchitecturesAtWidthOne) {
   const std::map<std::string, int64_t> expected = {{"resnet50", 25557032},
                                                    {"se_resnet50", 28088024},
                                                    {"vgg16", 20459304},
-                                                   {"preresnet18", 11687720},
+                                                   {"preresnet18", 11687848},
                                                    {"inception_v3", 26507976}};
   for (const auto& [name, count] : expected) {
     auto net = CreateBackbone(name, {.num_classes = 1000});
@@ -65,6 +66,28 @@ TEST(BackboneShapeTest, ResNet50FeatureMapIsOneSixteenthOrOneEighth) {
       "resnet50", {.num_classes = 7, .width_multiplier = 0.125, .large_feature_map = true});
   large->eval();
   EXPECT_EQ(large->Forward(torch::randn({1, 3, 224, 224})).features.size(2), 28);
+}
+
+TEST(BackboneShapeTest, Vgg16HooksConv43BeforePool4) {
+  // wsolevaluation's VGG16 ADL sits after conv4_3, before pool4: at 64 px that map is 8x8
+  // (pool1-3 halve 64 three times), stage4 (after pool4) is 4x4. Without pool4
+  // (large_feature_map) both are 8x8.
+  for (const bool large : {false, true}) {
+    SCOPED_TRACE(large ? "large feature map" : "pool4");
+    torch::NoGradGuard no_grad;
+    auto net = CreateBackbone(
+        "vgg16", {.num_classes = 3, .width_multiplier = 0.0625, .large_feature_map = large});
+    net->eval();
+    std::map<std::string, int64_t> side;
+    net->SetBlockHook([&](const std::string& block, const torch::Tensor& x) {
+      side[block] = x.size(2);
+      return x;
+    });
+    net->Forward(torch::randn({1, 3, 64, 64}));
+    EXPECT_EQ(side.at("stage3"), 8);
+    EXPECT_EQ(side.at("conv4_3"), 8);
+    EXPECT_EQ(side.at("stage4"), large ? 8 : 4);
+  }
 }
 
 class BackboneConformanceTest : public ::testing::TestWithParam<std::string> {};

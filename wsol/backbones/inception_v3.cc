@@ -187,9 +187,9 @@ class InceptionV3 : public Backbone {
     x = Hook(block_names_[name++], mixed6a_(x));
     for (auto& block : mixed6_) x = Hook(block_names_[name++], block(x));
     out.stages.push_back(x);
-    x = torch::dropout(x, kHeadDropout, is_training());
+    x = HeadDropout(x);
     x = Hook(block_names_[name++], spg_a3_1b_->forward(x));
-    x = torch::dropout(x, kHeadDropout, is_training());
+    x = HeadDropout(x);
     x = Hook(block_names_[name++], spg_a3_2b_->forward(x));
     out.stages.push_back(x);
     out.features = x;
@@ -200,7 +200,7 @@ class InceptionV3 : public Backbone {
   // GAP + SPG_A4 as a linear layer (the 1x1 conv commutes with GAP); during training the
   // head's last dropout comes first, as in wsolevaluation.
   torch::Tensor Classify(const torch::Tensor& features) override {
-    torch::Tensor pooled = torch::dropout(features, kHeadDropout, is_training()).mean({2, 3});
+    torch::Tensor pooled = HeadDropout(features).mean({2, 3});
     return torch::linear(pooled, ClassifierWeight(), spg_a4_->bias);
   }
   torch::Tensor ClassifierWeight() override { return spg_a4_->weight.flatten(1); }
@@ -208,8 +208,14 @@ class InceptionV3 : public Backbone {
   std::vector<torch::Tensor> FeatureParameters() override { return Split().second; }
   std::vector<std::string> BlockNames() const override { return block_names_; }
   int64_t FeatureChannels() const override { return feature_channels_; }
+  void SetHeadDropout(bool enabled) override { head_dropout_ = enabled; }
+  bool head_dropout() const override { return head_dropout_; }
 
  private:
+  torch::Tensor HeadDropout(const torch::Tensor& x) {
+    return head_dropout_ ? torch::dropout(x, kHeadDropout, is_training()) : x;
+  }
+
   static nn::Sequential HeadConv(int64_t in, int64_t out) {
     return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1)), nn::ReLU());
   }
@@ -223,6 +229,7 @@ class InceptionV3 : public Backbone {
   }
 
   bool large_feature_map_;
+  bool head_dropout_ = true;
   BasicConv2d conv1a_{nullptr}, conv2a_{nullptr}, conv2b_{nullptr}, conv3b_{nullptr},
       conv4a_{nullptr};
   std::vector<InceptionA> mixed5_;

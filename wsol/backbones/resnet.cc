@@ -94,7 +94,9 @@ class ResNet : public Backbone {
     const double w = options.width_multiplier;
     int64_t channels = ScaledChannels(64, w);
     conv1_ = register_module("conv1", Conv(3, channels, 7, 2, 3));
-    if (kind_ != BlockKind::kPreAct) bn1_ = register_module("bn1", nn::BatchNorm2d(channels));
+    // Every variant's stem is conv-BN-ReLU-maxpool; the pre-activation one too (as
+    // fb.resnet.torch's and pytorchcv's ImageNet PreResNets, whose weights import).
+    bn1_ = register_module("bn1", nn::BatchNorm2d(channels));
     const int64_t strides[4] = {1, 2, options.large_feature_map ? 1 : 2, 1};
     const int64_t planes[4] = {64, 128, 256, 512};
     for (int stage = 0; stage < 4; ++stage) {
@@ -122,8 +124,7 @@ class ResNet : public Backbone {
 
   BackboneOutput Forward(const torch::Tensor& images) override {
     BackboneOutput out;
-    torch::Tensor x = conv1_(images);
-    if (bn1_) x = torch::relu(bn1_(x));
+    torch::Tensor x = torch::relu(bn1_(conv1_(images)));
     x = torch::max_pool2d(x, 3, 2, 1);
     out.stages.push_back(x);
     size_t name = 0;
@@ -149,6 +150,7 @@ class ResNet : public Backbone {
   torch::Tensor ClassifierWeight() override { return fc_->weight; }
   std::vector<torch::Tensor> NewLayerParameters() override { return Split().first; }
   std::vector<torch::Tensor> FeatureParameters() override { return Split().second; }
+  bool MethodBranchesAreNewLayers() const override { return false; }
   std::vector<std::string> BlockNames() const override { return block_names_; }
   int64_t FeatureChannels() const override { return feature_channels_; }
 

@@ -6,7 +6,9 @@
 // large_feature_map, which also makes layer3 non-strided).
 //   ResNet50:     Bottleneck [3, 4, 6, 3] (He et al. 2016).
 //   SE-ResNet-50: the same with squeeze-and-excitation (reduction 16) in every block.
-//   PreResNet-18: pre-activation BasicBlocks [2, 2, 2, 2] (He et al., "Identity Mappings").
+//   PreResNet-18: pre-activation BasicBlocks [2, 2, 2, 2] (He et al., "Identity Mappings")
+//     after a conv-BN-ReLU stem, with a final BN-ReLU (bn_final), as the ImageNet
+//     pre-activation ResNets of fb.resnet.torch and pytorchcv.
 #ifndef WSOL_BACKBONES_RESNET_H_
 #define WSOL_BACKBONES_RESNET_H_
 

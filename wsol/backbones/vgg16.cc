@@ -16,7 +16,7 @@ constexpr int kConfig[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 5
 
 class Vgg16 : public Backbone {
  public:
-  explicit Vgg16(const BackboneOptions& options) {
+  explicit Vgg16(const BackboneOptions& options) : pool4_(!options.large_feature_map) {
     const double w = options.width_multiplier;
     int64_t channels = 3;
     int pools = 0;
@@ -59,7 +59,14 @@ class Vgg16 : public Backbone {
     BackboneOutput out;
     torch::Tensor x = images;
     for (size_t s = 0; s < stages_.size(); ++s) {
-      for (auto& layer : *stages_[s]) x = layer.forward(x);
+      const size_t layers = stages_[s]->size();
+      size_t i = 0;
+      for (auto& layer : *stages_[s]) {
+        // conv4_3's output before pool4, where wsolevaluation's second ADL layer sits.
+        if (s == 3 && pool4_ && ++i == layers) x = Hook(kConv43, x);
+        x = layer.forward(x);
+      }
+      if (s == 3 && !pool4_) x = Hook(kConv43, x);  // No pool4: the end of conv4_x.
       x = Hook(block_names_[s], x);
       out.stages.push_back(x);
     }
@@ -87,6 +94,7 @@ class Vgg16 : public Backbone {
   }
   std::vector<std::string> BlockNames() const override {
     std::vector<std::string> names = block_names_;
+    names.insert(names.begin() + 3, kConv43);
     names.push_back("conv6");
     return names;
   }
@@ -107,6 +115,8 @@ class Vgg16 : public Backbone {
     block_names_.push_back("stage" + std::to_string(stages_.size()));
   }
 
+  static constexpr char kConv43[] = "conv4_3";
+  bool pool4_;
   std::shared_ptr<nn::Module> features_ = std::make_shared<nn::Module>();
   std::vector<nn::Sequential> stages_;
   std::vector<std::string> block_names_;

@@ -28,6 +28,27 @@ TEST(SpecLoaderTest, LoadsGoodSpec) {
   EXPECT_FLOAT_EQ(spec->optimizer().momentum(), 0.9f);
 }
 
+TEST(SpecLoaderTest, DefaultsAreWsolevaluationsConfigDefaults) {
+  // clovaai/wsolevaluation config.py: --epochs 40, --lr 0.01, --batch_size 64,
+  // --lr_decay_frequency 30, --lr_classifier_ratio 10, --weight_decay 1e-4, momentum 0.9
+  // (Nesterov in main.py), --cam_curve_interval 0.001, --eval_checkpoint_type last.
+  const proto::Experiment defaults;
+  const proto::Optimizer& o = defaults.optimizer();
+  EXPECT_EQ(o.epochs(), 40);
+  EXPECT_FLOAT_EQ(o.lr(), 0.01f);
+  EXPECT_EQ(o.batch_size(), 64);
+  EXPECT_EQ(o.decay_every_epochs(), 30);
+  EXPECT_FLOAT_EQ(o.decay_factor(), 0.1f);
+  EXPECT_FLOAT_EQ(o.classifier_lr_multiplier(), 10.0f);
+  EXPECT_FLOAT_EQ(o.weight_decay(), 1e-4f);
+  EXPECT_FLOAT_EQ(o.momentum(), 0.9f);
+  EXPECT_TRUE(o.nesterov());
+  const proto::Evaluation& e = defaults.evaluation();
+  EXPECT_DOUBLE_EQ(e.cam_curve_interval(), 0.001);
+  EXPECT_TRUE(e.multi_contour_eval());
+  EXPECT_EQ(e.checkpoint_selection(), proto::Evaluation::LAST_EPOCH);
+}
+
 TEST(SpecLoaderTest, MissingFileIsNotFound) {
   EXPECT_THAT(LoadExperimentFile("no/such/spec.pbtxt"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no/such/spec.pbtxt")));

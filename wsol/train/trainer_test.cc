@@ -80,8 +80,8 @@ TEST(TrainerTest, TrainsEndToEndAndWritesEveryMetric) {
   EXPECT_EQ(results->history_size(), 3);
   EXPECT_GE(results->best_epoch(), 1);
   EXPECT_LE(results->best_epoch(), 3);
-  // By default the test split scores the best checkpoint by validation localization.
-  EXPECT_EQ(results->evaluated_epoch(), results->best_epoch());
+  // By default the test split scores the last checkpoint, as wsolevaluation does.
+  EXPECT_EQ(results->evaluated_epoch(), 3);
   for (const char* file : {"results.json", "history.csv", "checkpoint.pt", "best_model.pt"}) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + file)) << file;
   }
@@ -114,6 +114,14 @@ TEST(TrainerTest, ResumeAfterKillMatchesUninterruptedRun) {
   EXPECT_EQ(resumed->test().top1_cls(), uninterrupted->test().top1_cls());
   EXPECT_EQ(resumed->test().max_box_acc_v2(), uninterrupted->test().max_box_acc_v2());
   EXPECT_EQ(resumed->test().pxap(), uninterrupted->test().pxap());
+}
+
+TEST(TrainerTest, BestSelectionScoresTheBestCheckpoint) {
+  proto::Experiment spec = TinySpec(::testing::TempDir() + "/run_best");
+  spec.mutable_evaluation()->set_checkpoint_selection(proto::Evaluation::BEST_VAL_LOCALIZATION);
+  absl::StatusOr<proto::RunResults> results = RunExperiment(spec, Options());
+  ASSERT_THAT(results, IsOk());
+  EXPECT_EQ(results->evaluated_epoch(), results->best_epoch());
 }
 
 TEST(TrainerTest, LastEpochSelectionScoresTheFinalModel) {

@@ -17,7 +17,11 @@ WsolModel::WsolModel(std::shared_ptr<backbones::Backbone> backbone,
 
 std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& settings) {
   std::vector<torch::Tensor> fresh = model.backbone().NewLayerParameters();
-  for (const torch::Tensor& p : model.method().ExtraParameters()) fresh.push_back(p);
+  std::vector<torch::Tensor> features = model.backbone().FeatureParameters();
+  const bool branches_fresh = model.backbone().MethodBranchesAreNewLayers();
+  for (const torch::Tensor& p : model.method().ExtraParameters()) {
+    (branches_fresh ? fresh : features).push_back(p);
+  }
   auto options = [&](double lr) {
     return std::make_unique<torch::optim::SGDOptions>(
         torch::optim::SGDOptions(lr)
@@ -26,13 +30,16 @@ std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& 
             .weight_decay(settings.weight_decay));
   };
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(model.backbone().FeatureParameters(), options(settings.lr));
+  groups.emplace_back(features, options(settings.lr));
   groups.emplace_back(fresh, options(settings.lr * settings.classifier_lr_multiplier));
   return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(settings.lr));
 }
 
 double LearningRateForEpoch(const SgdSettings& settings, int epoch) {
-  return settings.lr * std::pow(settings.decay_factor, epoch / settings.decay_every_epochs);
+  // wsolevaluation calls adjust_learning_rate(epoch + 1) before each 0-based epoch and
+  // decays when that number is a multiple of the interval.
+  return settings.lr *
+         std::pow(settings.decay_factor, (epoch + 1) / settings.decay_every_epochs);
 }
 
 void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, int epoch) {

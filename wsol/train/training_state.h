@@ -28,7 +28,7 @@ struct SgdSettings {
   bool nesterov = true;
   double weight_decay = 1e-4;
   double classifier_lr_multiplier = 10.0;
-  int decay_every_epochs = 15;
+  int decay_every_epochs = 30;
   double decay_factor = 0.1;
 };
 
@@ -44,11 +44,15 @@ class WsolModel : public torch::nn::Module {
   std::shared_ptr<baselines::Method> method_;
 };
 
-// SGD over two groups: the backbone's feature parameters at lr, and its new layers plus
-// the method's branches at lr * classifier_lr_multiplier.
+// SGD over two groups: the backbone's feature parameters at lr, and its new layers at
+// lr * classifier_lr_multiplier. The method's branches join the new layers where the
+// backbone says wsolevaluation puts them there (VGG16, InceptionV3), else the features
+// (ResNet: only layer4 and fc get the multiplier).
 std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& settings);
 
-// Base learning rate in `epoch` (0-based): lr * decay_factor^(epoch / decay_every_epochs).
+// Base learning rate in `epoch` (0-based), as wsolevaluation's schedule:
+// lr * decay_factor^floor((epoch + 1) / decay_every_epochs). With an interval of 3 the
+// first decay comes before the third epoch (0-based epoch 2).
 double LearningRateForEpoch(const SgdSettings& settings, int epoch);
 void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, int epoch);
 

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "baselines/acol_method.h"
 #include "baselines/cam_method.h"
 #include "gtest/gtest.h"
 #include "wsol/backbones/backbone_registry.h"
@@ -19,15 +20,26 @@ std::shared_ptr<WsolModel> TinyModel(int seed) {
       std::make_shared<baselines::CamMethod>(), 3);
 }
 
+TEST(LearningRateTest, DecaysAsWsolevaluationCountsEpochs) {
+  // wsolevaluation's main.py, worked by hand for --lr_decay_frequency 3 and 10 epochs:
+  // before 0-based epoch e it calls adjust_learning_rate(e + 1), which multiplies the
+  // rate by 0.1 when e + 1 is a multiple of 3, i.e. before epochs 2, 5 and 8.
+  SgdSettings s{.lr = 1.0, .decay_every_epochs = 3, .decay_factor = 0.1};
+  const double want[10] = {1, 1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.001, 0.001};
+  for (int epoch = 0; epoch < 10; ++epoch) {
+    EXPECT_NEAR(LearningRateForEpoch(s, epoch), want[epoch], 1e-15) << "epoch " << epoch;
+  }
+}
+
 TEST(LearningRateTest, StepDecayAndClassifierMultiplier) {
-  SgdSettings s;  // lr 0.01, x0.1 every 15 epochs, new layers x10 (wsolevaluation).
+  SgdSettings s;  // lr 0.01, x0.1 every 30 epochs, new layers x10 (wsolevaluation).
   EXPECT_DOUBLE_EQ(LearningRateForEpoch(s, 0), 0.01);
-  EXPECT_DOUBLE_EQ(LearningRateForEpoch(s, 14), 0.01);
-  EXPECT_NEAR(LearningRateForEpoch(s, 15), 0.001, 1e-15);
-  EXPECT_NEAR(LearningRateForEpoch(s, 31), 0.0001, 1e-15);
+  EXPECT_DOUBLE_EQ(LearningRateForEpoch(s, 28), 0.01);
+  EXPECT_NEAR(LearningRateForEpoch(s, 29), 0.001, 1e-15);
+  EXPECT_NEAR(LearningRateForEpoch(s, 59), 0.0001, 1e-15);
   auto model = TinyModel(0);
   auto sgd = MakeSgd(*model, s);
-  SetEpochLearningRate(*sgd, s, 15);
+  SetEpochLearningRate(*sgd, s, 29);
   EXPECT_NEAR(static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[0].options()).lr(), 0.001,
               1e-15);
   EXPECT_NEAR(static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[1].options()).lr(), 0.01,
@@ -35,6 +47,44 @@ TEST(LearningRateTest, StepDecayAndClassifierMultiplier) {
   // The two groups hold every parameter of the model.
   size_t in_groups = sgd->param_groups()[0].params().size() + sgd->param_groups()[1].params().size();
   EXPECT_EQ(in_groups, model->parameters().size());
+}
+
+// Which SGD group (0: base rate, 1: new-layer rate) holds each of `params`.
+std::vector<int> GroupsOf(torch::optim::SGD& sgd, const std::vector<torch::Tensor>& params) {
+  std::vector<int> groups;
+  for (const torch::Tensor& p : params) {
+    int found = -1;
+    for (int g = 0; g < 2; ++g) {
+      for (const torch::Tensor& q : sgd.param_groups()[g].params()) {
+        if (q.unsafeGetTensorImpl() == p.unsafeGetTensorImpl()) found = g;
+      }
+    }
+    groups.push_back(found);
+  }
+  return groups;
+}
+
+TEST(LearningRateTest, MethodBranchesJoinTheGroupWsolevaluationGivesThem) {
+  // wsolevaluation's name rule: on ResNet only layer4.* and fc.* get the 10x rate, so
+  // ACoL's classifier_A / classifier_B train at the base rate; on VGG16 everything outside
+  // features.* gets 10x, the ACoL heads included.
+  for (const auto& [architecture, want_group] :
+       std::vector<std::pair<std::string, int>>{{"resnet50", 0}, {"vgg16", 1}}) {
+    SCOPED_TRACE(architecture);
+    torch::manual_seed(0);
+    auto acol = std::make_shared<baselines::AcolMethod>(0.7, 8);
+    auto model = std::make_shared<WsolModel>(
+        backbones::CreateBackbone(architecture, {.num_classes = 3, .width_multiplier = 0.0625}),
+        acol, 3);
+    auto sgd = MakeSgd(*model, SgdSettings{});
+    const std::vector<torch::Tensor> branches = acol->ExtraParameters();
+    ASSERT_FALSE(branches.empty());
+    for (int group : GroupsOf(*sgd, branches)) EXPECT_EQ(group, want_group);
+    // The classifier is a new layer on both.
+    EXPECT_EQ(GroupsOf(*sgd, {model->backbone().ClassifierWeight()}), std::vector<int>{1});
+    size_t in_groups = sgd->param_groups()[0].params().size() + sgd->param_groups()[1].params().size();
+    EXPECT_EQ(in_groups, model->parameters().size());
+  }
 }
 
 TEST(CheckpointTest, RoundTripRestoresWeightsMomentumAndMeta) {
