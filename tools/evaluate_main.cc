@@ -1,4 +1,5 @@
-// evaluate: scores saved CAMs (<image_id>.npy) against wsolevaluation-format metadata.
+// evaluate: scores saved CAMs (<image_id>.npy, or <image_id>_<label>.npy per label with
+// --multi_label) against wsolevaluation-format metadata.
 //
 //   bazel run //tools:evaluate -- --metadata=metadata/CUB/test --scoremaps=run/scoremaps
 //   bazel run //tools:evaluate -- --metadata=metadata/OpenImages/test
@@ -39,6 +40,12 @@ ABSL_FLAG(bool, multi_contour_eval, true,
 ABSL_FLAG(std::string, iou_thresholds, "30,50,70",
           "Comma-separated IoU thresholds in percent (MaxBoxAcc: 50).");
 ABSL_FLAG(double, box_threshold, 0.15, "Fixed CAM threshold sigma of GT-known Loc.");
+ABSL_FLAG(bool, multi_label, false,
+          "Multi-label mask data (PASCAL VOC): one score map per label, "
+          "<image_id>_<label>.npy, each scored against its label's own mask (the i-th mask "
+          "line of an image belongs to its i-th label); reports mPxAP and the pooled PxAP.");
+ABSL_FLAG(int, num_classes, 0,
+          "Classes of the mPxAP mean (--multi_label); 0: one more than the largest label.");
 ABSL_FLAG(int, eval_size, 224, "Side of the score maps; boxes and masks are resized to it.");
 ABSL_FLAG(int, threads, 0, "Worker threads; 0 uses every hardware thread.");
 ABSL_FLAG(std::string, json_out, "", "Also write the results as JSON to this file.");
@@ -48,7 +55,8 @@ ABSL_FLAG(int, progress_min_images, 200,
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Scores saved class activation maps with the wsolevaluation protocol (MaxBoxAcc, "
-      "MaxBoxAccV2, GT-known Loc, PxAP), reproducing its Python numbers exactly.\n"
+      "MaxBoxAccV2, GT-known Loc, PxAP), reproducing its Python numbers exactly, and "
+      "mPxAP for multi-label masks (--multi_label).\n"
       "  evaluate --metadata=<split folder> --scoremaps=<folder of <image_id>.npy> "
       "[--mask_root=<folder>] [--cam_curve_interval=0.001] [--multi_contour_eval=false "
       "--iou_thresholds=50] [--json_out=results.json]");
@@ -61,6 +69,8 @@ int main(int argc, char** argv) {
   options.cam_curve_interval = absl::GetFlag(FLAGS_cam_curve_interval);
   options.multi_contour = absl::GetFlag(FLAGS_multi_contour_eval);
   options.sigma = absl::GetFlag(FLAGS_box_threshold);
+  options.multi_label = absl::GetFlag(FLAGS_multi_label);
+  options.num_classes = absl::GetFlag(FLAGS_num_classes);
   options.eval_size = absl::GetFlag(FLAGS_eval_size);
   options.threads = absl::GetFlag(FLAGS_threads);
   if (options.metadata.empty() || options.scoremaps.empty()) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "wsol/metrics/iou.h"
 #include "wsol/metrics/npy.h"
+#include "wsol/metrics/scoremap.h"
 #include "wsol/util/parallel_for.h"
 #include "wsol/util/status_macros.h"
 
@@ -27,35 +28,57 @@ absl::Status Prefixed(const absl::Status& status, const std::string& prefix) {
   return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
 }
 
-// One thread's accumulator.
-struct Worker {
-  std::optional<BoxAccuracy> boxes;
-  std::optional<Pxap> masks;
-};
+// The score map of `label` of an image: <id>.npy, or <id>_<label>.npy per label.
+std::string MapPath(const EvaluateFolderOptions& options, const ImageRecord& record, int label) {
+  const std::string name = options.multi_label
+                               ? absl::StrCat(record.image_id, "_", label, ".npy")
+                               : record.image_id + ".npy";
+  return (std::filesystem::path(options.scoremaps) / name).string();
+}
 
 absl::Status ScoreImage(const ImageRecord& record, const EvaluateFolderOptions& options,
-                        LocalizationKind kind, Worker& worker) {
-  const std::string path =
-      (std::filesystem::path(options.scoremaps) / (record.image_id + ".npy")).string();
-  WSOL_ASSIGN_OR_RETURN(const cv::Mat map, ReadNpy(path));
-  if (map.rows != options.eval_size || map.cols != options.eval_size) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size", path,
-        map.rows, map.cols, options.eval_size, options.eval_size));
-  }
+                        LocalizationKind kind, SplitScores& scores) {
   const cv::Size size(options.eval_size, options.eval_size);
-  if (kind == LocalizationKind::kBoxes) {
-    std::vector<Box> gt;
-    gt.reserve(record.boxes.size());
-    for (const Box& box : record.boxes) {
-      gt.push_back(RescaleBox(box, {record.width, record.height}, {size.width, size.height}));
+  std::vector<cv::Mat> maps;
+  const size_t num_maps = options.multi_label ? record.labels.size() : 1;
+  for (size_t k = 0; k < num_maps; ++k) {
+    const std::string path = MapPath(options, record, record.labels[k]);
+    WSOL_ASSIGN_OR_RETURN(cv::Mat map, ReadNpy(path));
+    if (map.rows != options.eval_size || map.cols != options.eval_size) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size", path,
+          map.rows, map.cols, options.eval_size, options.eval_size));
     }
-    return Prefixed(worker.boxes->Add(map, gt), path);
+    if (absl::Status valid = CheckScoremap(map); !valid.ok()) return Prefixed(valid, path);
+    maps.push_back(std::move(map));
   }
-  absl::StatusOr<cv::Mat> mask =
-      LoadGtMask(options.mask_root, record.mask_paths, record.ignore_path, size);
-  if (!mask.ok()) return Prefixed(mask.status(), "masks of image " + record.image_id);
-  return Prefixed(worker.masks->Add(map, *mask), path);
+  ImageTruth truth;
+  truth.labels = record.labels;
+  if (kind == LocalizationKind::kBoxes) {
+    for (const Box& box : record.boxes) {
+      truth.boxes.push_back(
+          RescaleBox(box, {record.width, record.height}, {size.width, size.height}));
+    }
+  } else if (options.multi_label) {
+    if (record.mask_paths.size() != record.labels.size()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "image %s: %d labels but %d mask lines; multi-label data needs one mask per label, "
+          "in label order",
+          record.image_id, record.labels.size(), record.mask_paths.size()));
+    }
+    for (const std::string& mask_path : record.mask_paths) {
+      absl::StatusOr<cv::Mat> mask =
+          LoadGtMask(options.mask_root, {mask_path}, record.ignore_path, size);
+      if (!mask.ok()) return Prefixed(mask.status(), "masks of image " + record.image_id);
+      truth.masks.push_back(*std::move(mask));
+    }
+  } else {
+    absl::StatusOr<cv::Mat> mask =
+        LoadGtMask(options.mask_root, record.mask_paths, record.ignore_path, size);
+    if (!mask.ok()) return Prefixed(mask.status(), "masks of image " + record.image_id);
+    truth.masks.push_back(*std::move(mask));
+  }
+  return Prefixed(scores.Add(truth, maps), MapPath(options, record, record.labels.front()));
 }
 
 std::string Percent(double value) { return absl::StrFormat("%.4f", value); }
@@ -122,22 +145,38 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
   const int threads = WorkerCount(total, ResolveThreads(options.threads));
   report.options.threads = threads;
 
-  // Accumulators are created (and their options checked) before any work.
-  std::vector<Worker> workers(threads);
-  for (Worker& worker : workers) {
-    if (split.kind == LocalizationKind::kBoxes) {
-      absl::StatusOr<BoxAccuracy> acc = BoxAccuracy::Create(
-          {.cam_curve_interval = options.cam_curve_interval,
-           .iou_thresholds = options.iou_thresholds,
-           .multi_contour = options.multi_contour,
-           .sigma = options.sigma});
-      if (!acc.ok()) return acc.status();
-      worker.boxes.emplace(*std::move(acc));
-    } else {
-      absl::StatusOr<Pxap> pxap = Pxap::Create({.cam_curve_interval = options.cam_curve_interval});
-      if (!pxap.ok()) return pxap.status();
-      worker.masks.emplace(*std::move(pxap));
+  // Multi-label metadata needs one map per label.
+  int max_label = 0;
+  for (const ImageRecord& record : split.images) {
+    for (int label : record.labels) max_label = std::max(max_label, label);
+    if (record.labels.size() > 1 && !options.multi_label) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          folder, "/class_labels.txt: image ", record.image_id, " has ", record.labels.size(),
+          " labels; score multi-label data with multi_label (one map per label, "
+          "<image_id>_<label>.npy)"));
     }
+  }
+  if (options.multi_label && split.kind != LocalizationKind::kMasks) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        folder, "/localization.txt: multi-label scoring needs masks (mPxAP), not boxes"));
+  }
+  const int num_classes = options.num_classes > 0 ? options.num_classes : max_label + 1;
+  report.options.num_classes = options.multi_label ? num_classes : options.num_classes;
+
+  // Accumulators are created (and their options checked) before any work.
+  std::vector<SplitScores> workers;
+  for (int t = 0; t < threads; ++t) {
+    absl::StatusOr<SplitScores> scores =
+        SplitScores::Create({.cam_curve_interval = options.cam_curve_interval,
+                             .iou_thresholds = options.iou_thresholds,
+                             .multi_contour = options.multi_contour,
+                             .sigma = options.sigma,
+                             .boxes = split.kind == LocalizationKind::kBoxes,
+                             .masks = split.kind == LocalizationKind::kMasks,
+                             .multi_label = options.multi_label,
+                             .num_classes = num_classes});
+    if (!scores.ok()) return scores.status();
+    workers.push_back(*std::move(scores));
   }
 
   // Each worker scores into its own accumulator; the first failing image in metadata
@@ -154,25 +193,16 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
     return absl::OkStatus();
   }));
 
-  for (int t = 1; t < threads; ++t) {
-    const absl::Status merged = split.kind == LocalizationKind::kBoxes
-                                    ? workers[0].boxes->Merge(*workers[t].boxes)
-                                    : workers[0].masks->Merge(*workers[t].masks);
-    if (!merged.ok()) return merged;
-  }
-  if (split.kind == LocalizationKind::kBoxes) {
-    absl::StatusOr<BoxAccuracyResult> result = workers[0].boxes->Compute();
-    if (!result.ok()) return result.status();
-    report.boxes = *std::move(result);
-  } else {
-    absl::StatusOr<PxapResult> result = workers[0].masks->Compute();
-    if (!result.ok()) return result.status();
-    report.masks = *std::move(result);
-  }
+  for (int t = 1; t < threads; ++t) WSOL_RETURN_IF_ERROR(workers[0].Merge(workers[t]));
+  WSOL_ASSIGN_OR_RETURN(SplitScoresResult result, workers[0].Compute());
+  if (result.max_box_acc_v2) report.boxes = *std::move(result.max_box_acc_v2);
+  if (result.pxap) report.masks = *std::move(result.pxap);
+  if (result.mean_pxap) report.mean_pxap = *std::move(result.mean_pxap);
   return report;
 }
 
 std::string MetricName(const EvaluationReport& report) {
+  if (report.mean_pxap) return "mPxAP";
   if (report.masks) return "PxAP";
   return report.options.multi_contour ? "MaxBoxAccV2" : "MaxBoxAcc";
 }
@@ -183,7 +213,20 @@ std::string FormatReport(const EvaluationReport& report) {
   int64_t images = 0;
   if (report.masks) {
     images = report.masks->num_images;
-    absl::StrAppend(&out, "| PxAP | ", Percent(report.masks->pxap), " |\n");
+    if (report.mean_pxap) {
+      const MeanPxapResult& m = *report.mean_pxap;
+      absl::StrAppend(&out, "| mPxAP (mean over ", m.num_classes_scored, " classes) | ",
+                      Percent(m.mean_pxap), " |\n");
+      for (size_t c = 0; c < m.per_class.size(); ++c) {
+        if (!std::isnan(m.per_class[c])) {
+          absl::StrAppend(&out, "| PxAP of class ", c, " | ", Percent(m.per_class[c]), " |\n");
+        }
+      }
+      absl::StrAppend(&out, "| PxAP (every label's map, pooled) | ",
+                      Percent(report.masks->pxap), " |\n");
+    } else {
+      absl::StrAppend(&out, "| PxAP | ", Percent(report.masks->pxap), " |\n");
+    }
   } else if (report.boxes) {
     const BoxAccuracyResult& b = *report.boxes;
     images = b.num_images;
@@ -225,6 +268,14 @@ std::string ReportToJson(const EvaluationReport& report) {
     fields.push_back(absl::StrCat("\"num_images\": ", m.num_images));
     fields.push_back(absl::StrCat("\"mask_root\": ", JsonString(o.mask_root)));
     fields.push_back(absl::StrCat("\"pxap\": ", Full(m.pxap)));
+    if (report.mean_pxap) {
+      std::vector<std::string> per_class;
+      for (double v : report.mean_pxap->per_class) {
+        per_class.push_back(std::isnan(v) ? "null" : Full(v));
+      }
+      fields.push_back(absl::StrCat("\"mpxap\": ", Full(report.mean_pxap->mean_pxap)));
+      fields.push_back(absl::StrCat("\"pxap_per_class\": [", absl::StrJoin(per_class, ", "), "]"));
+    }
   } else if (report.boxes) {
     const BoxAccuracyResult& b = *report.boxes;
     std::vector<std::string> accuracy, thresholds;

@@ -5,7 +5,10 @@
 // boxes give MaxBoxAcc / MaxBoxAccV2 per IoU threshold with the best CAM thresholds and
 // GT-known Loc; masks give PxAP. Score maps are <scoremaps>/<image_id>.npy (float32 or
 // float64, eval_size x eval_size, values in [0, 1]), what wsolevaluation's inference
-// writes. Images are spread over threads, each with its own accumulator, merged at the
+// writes. Multi-label mask data (multi_label, e.g. PASCAL VOC) has one map per label,
+// <scoremaps>/<image_id>_<label>.npy, scored against that label's own mask (the i-th mask
+// line of an image is its i-th label's), and gives mPxAP beside the pooled PxAP
+// (split_scores.h). Images are spread over threads, each with its own accumulator, merged at the
 // end; the numbers do not depend on the thread count. Any bad input (a missing or
 // malformed map, metadata or mask) fails the whole evaluation with a message naming the
 // image and file; the error reported is that of the first bad image in metadata order.
@@ -27,6 +30,7 @@
 #include "datasets/metadata.h"
 #include "wsol/metrics/box_accuracy.h"
 #include "wsol/metrics/pxap.h"
+#include "wsol/metrics/split_scores.h"
 
 namespace wsol::metrics {
 
@@ -38,6 +42,10 @@ struct EvaluateFolderOptions {
   bool multi_contour = true;
   std::vector<int> iou_thresholds = {30, 50, 70};
   double sigma = 0.15;  // CAM threshold of GT-known Loc.
+  // One map and one mask per label, and mPxAP over num_classes (0: one more than the
+  // largest label in the metadata).
+  bool multi_label = false;
+  int num_classes = 0;
   int eval_size = 224;  // Score maps are eval_size x eval_size; boxes are rescaled to it.
   int threads = 0;      // 0: one per hardware thread.
   // Called after each image with (images done, total), from worker threads but never
@@ -49,11 +57,12 @@ struct EvaluationReport {
   EvaluateFolderOptions options;  // As used (threads resolved, no progress callback).
   std::optional<BoxAccuracyResult> boxes;  // Box metadata.
   std::optional<PxapResult> masks;         // Mask metadata.
+  std::optional<MeanPxapResult> mean_pxap;  // Multi-label mask metadata.
 };
 
 absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& options);
 
-// The headline metric's name: "MaxBoxAccV2", "MaxBoxAcc" or "PxAP".
+// The headline metric's name: "MaxBoxAccV2", "MaxBoxAcc", "PxAP" or "mPxAP".
 std::string MetricName(const EvaluationReport& report);
 
 // FormatReport renders the report as a Markdown table (percentages to 4 decimals).

@@ -31,6 +31,7 @@
 #include "wsol/metrics/pxap.h"
 #include "wsol/metrics/npy.h"
 #include "wsol/metrics/scoremap_boxes.h"
+#include "wsol/metrics/split_scores.h"
 #include "wsol/regularizers/regularizer_builder.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/results_io.h"
@@ -222,8 +223,15 @@ absl::StatusOr<Built> BuildModel(const proto::Experiment& spec, torch::Device de
   return built;
 }
 
+// The name of a saved score map: <id>.npy, or <id>_<label>.npy for multi-label data (one
+// map per label), what //tools:evaluate reads.
+std::string ScoremapName(const std::string& image_id, bool multi_label, int label) {
+  return multi_label ? absl::StrCat(image_id, "_", label, ".npy") : image_id + ".npy";
+}
+
 // Scores the model on one split: classification, entropy and every localization metric
-// the annotations allow.
+// the annotations allow (mPxAP too for multi-label masks: one CAM per label, each against
+// that label's own mask).
 absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLoader& loader,
                                              const EvalSplit& eval, const proto::Experiment& spec,
                                              const datasets::DatasetPaths& paths,
@@ -234,26 +242,22 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
   const int size = spec.dataset().eval_size();
   std::vector<int> ious(e.iou_thresholds().begin(), e.iou_thresholds().end());
   if (ious.empty()) ious = {30, 50, 70};
-  WSOL_ASSIGN_OR_RETURN(
-      metrics::BoxAccuracy v2,
-      metrics::BoxAccuracy::Create({.cam_curve_interval = e.cam_curve_interval(),
-                                    .iou_thresholds = ious,
-                                    .multi_contour = e.multi_contour_eval(),
-                                    .sigma = e.box_threshold()}));
-  WSOL_ASSIGN_OR_RETURN(
-      metrics::BoxAccuracy v1,
-      metrics::BoxAccuracy::Create({.cam_curve_interval = e.cam_curve_interval(),
-                                    .iou_thresholds = {50},
-                                    .multi_contour = false,
-                                    .sigma = e.box_threshold()}));
-  WSOL_ASSIGN_OR_RETURN(metrics::Pxap pxap, metrics::Pxap::Create({e.cam_curve_interval()}));
   const bool multi_label = spec.dataset().multi_label();
-  std::optional<metrics::MeanPxap> mpxap;
-  if (multi_label && eval.has_masks) {
-    WSOL_ASSIGN_OR_RETURN(metrics::MeanPxap m, metrics::MeanPxap::Create(
-                                                   spec.dataset().num_classes(),
-                                                   {e.cam_curve_interval()}));
-    mpxap.emplace(std::move(m));
+  const bool per_label_maps = multi_label && eval.has_masks;
+  std::optional<metrics::SplitScores> scores;
+  if (eval.has_boxes || eval.has_masks) {
+    WSOL_ASSIGN_OR_RETURN(
+        metrics::SplitScores created,
+        metrics::SplitScores::Create({.cam_curve_interval = e.cam_curve_interval(),
+                                      .iou_thresholds = ious,
+                                      .multi_contour = e.multi_contour_eval(),
+                                      .sigma = e.box_threshold(),
+                                      .boxes = eval.has_boxes,
+                                      .masks = eval.has_masks,
+                                      .max_box_acc = full,
+                                      .multi_label = per_label_maps,
+                                      .num_classes = spec.dataset().num_classes()}));
+    scores.emplace(std::move(created));
   }
 
   torch::NoGradGuard no_grad;
@@ -266,51 +270,89 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
   while (true) {
     WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, loader.Next());
     if (!batch) break;
-    torch::Tensor maps, predicted, logp;
+    const int64_t n = batch->size();
+    // The CAM of each image's first label; with per-label maps, then of its k-th label
+    // for every image that has one (the same images, forward again).
+    std::vector<std::vector<torch::Tensor>> maps(n);
+    torch::Tensor logp;
     WSOL_RETURN_IF_ERROR(Guard(label, [&] {
+      const torch::Tensor input = batch->images.to(device, dtype);
       baselines::Inference inference =
-          model.method().Infer(model.backbone(), batch->images.to(device, dtype),
-                               batch->labels.to(device));
+          model.method().Infer(model.backbone(), input, batch->labels.to(device));
       logp = torch::log_softmax(inference.logits.to(torch::kCPU, dtype), 1);
-      predicted = logp.argmax(1);
-      maps = cam::ResizeAndNormalize(inference.cams.to(torch::kCPU, dtype), size, size).contiguous();
+      const torch::Tensor first =
+          cam::ResizeAndNormalize(inference.cams.to(torch::kCPU, dtype), size, size).contiguous();
+      for (int64_t i = 0; i < n; ++i) maps[i].push_back(first[i]);
+      for (size_t k = 1; per_label_maps; ++k) {
+        std::vector<int64_t> rows, classes;
+        for (int64_t i = 0; i < n; ++i) {
+          if (batch->all_labels[i].size() > k) {
+            rows.push_back(i);
+            classes.push_back(batch->all_labels[i][k]);
+          }
+        }
+        if (rows.empty()) break;
+        const torch::Tensor index = torch::tensor(rows, torch::kLong);
+        baselines::Inference more = model.method().Infer(
+            model.backbone(), input.index_select(0, index.to(device)),
+            torch::tensor(classes, torch::kLong).to(device));
+        const torch::Tensor kth =
+            cam::ResizeAndNormalize(more.cams.to(torch::kCPU, dtype), size, size).contiguous();
+        for (size_t r = 0; r < rows.size(); ++r) maps[rows[r]].push_back(kth[r]);
+      }
     }));
     entropy_sum += (-(logp.exp() * logp).sum(1)).sum().item<double>();
     // Read on the CPU once per batch, not a tensor per image.
-    const torch::Tensor predicted_cpu = predicted.to(torch::kLong).contiguous();
+    const torch::Tensor predicted_cpu = logp.argmax(1).to(torch::kLong).contiguous();
     const int64_t* predicted_class = predicted_cpu.data_ptr<int64_t>();
-    for (int64_t i = 0; i < batch->size(); ++i) {
+    for (int64_t i = 0; i < n; ++i) {
       const int64_t index = batch->indices[i];
-      const int label_id = batch->all_labels[i].front();
-      const bool right = multi_label
-                             ? std::count(batch->all_labels[i].begin(), batch->all_labels[i].end(),
-                                          predicted_class[i]) > 0
-                             : predicted_class[i] == label_id;
+      const std::vector<int>& labels = batch->all_labels[i];
+      const bool right =
+          multi_label ? std::count(labels.begin(), labels.end(), predicted_class[i]) > 0
+                      : predicted_class[i] == labels.front();
       correct += right;
       const datasets::ImageRecord& record = eval.split.images[index];
-      const cv::Mat map = MapView(maps[i]);
+      std::vector<cv::Mat> views;
+      for (const torch::Tensor& map : maps[i]) views.push_back(MapView(map));
       if (!scoremap_dir.empty()) {
-        WSOL_RETURN_IF_ERROR(metrics::WriteNpy(
-            (fs::path(scoremap_dir) / (record.image_id + ".npy")).string(), map));
-      }
-      if (!full && !eval.has_boxes && !eval.has_masks) continue;
-      if (eval.has_boxes) {
-        std::vector<metrics::Box> boxes;
-        for (const metrics::Box& b : record.boxes) {
-          boxes.push_back(metrics::RescaleBox(b, {record.width, record.height}, {size, size}));
+        for (size_t k = 0; k < views.size(); ++k) {
+          WSOL_RETURN_IF_ERROR(metrics::WriteNpy(
+              (fs::path(scoremap_dir) / ScoremapName(record.image_id, per_label_maps, labels[k]))
+                  .string(),
+              views[k]));
         }
-        WSOL_RETURN_IF_ERROR(v2.Add(map, boxes, right));
-        if (full) WSOL_RETURN_IF_ERROR(v1.Add(map, boxes, right));
+      }
+      if (!scores) continue;
+      metrics::ImageTruth truth;
+      truth.labels = labels;
+      for (const metrics::Box& b : record.boxes) {
+        truth.boxes.push_back(metrics::RescaleBox(b, {record.width, record.height}, {size, size}));
       }
       if (eval.has_masks) {
-        WSOL_ASSIGN_OR_RETURN(cv::Mat mask,
-                              metrics::LoadGtMask(paths.mask_root, eval.mask_paths[index],
-                                                  eval.ignore_paths[index], {size, size}));
-        WSOL_RETURN_IF_ERROR(pxap.Add(map, mask));
+        const std::vector<std::string>& mask_paths = eval.mask_paths[index];
+        if (per_label_maps && mask_paths.size() != labels.size()) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "image %s has %d labels but %d masks; multi-label data needs one mask per "
+              "label, in label order",
+              record.image_id, labels.size(), mask_paths.size()));
+        }
+        for (size_t k = 0; k < (per_label_maps ? labels.size() : 1); ++k) {
+          const std::vector<std::string> these =
+              per_label_maps ? std::vector<std::string>{mask_paths[k]} : mask_paths;
+          WSOL_ASSIGN_OR_RETURN(cv::Mat mask,
+                                metrics::LoadGtMask(paths.mask_root, these,
+                                                    eval.ignore_paths[index], {size, size}));
+          truth.masks.push_back(std::move(mask));
+        }
+      }
+      if (absl::Status added = scores->Add(truth, views, right); !added.ok()) {
+        return absl::Status(added.code(),
+                            absl::StrCat("image ", record.image_id, ": ", added.message()));
       }
     }
-    images += batch->size();
-    bar.Advance(batch->size());
+    images += n;
+    bar.Advance(n);
   }
   bar.Finish();
   if (images == 0) return absl::FailedPreconditionError(absl::StrCat(label, ": no images"));
@@ -320,32 +362,34 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
   m.set_mean_entropy(entropy_sum / images);
   m.set_has_boxes(eval.has_boxes);
   m.set_has_masks(eval.has_masks);
-  if (eval.has_boxes) {
-    WSOL_ASSIGN_OR_RETURN(metrics::BoxAccuracyResult r2, v2.Compute());
+  if (!scores) return m;
+  WSOL_ASSIGN_OR_RETURN(metrics::SplitScoresResult r, scores->Compute());
+  if (r.max_box_acc_v2) {
+    const metrics::BoxAccuracyResult& r2 = *r.max_box_acc_v2;
     for (size_t i = 0; i < r2.iou_thresholds.size(); ++i) {
       m.add_iou_thresholds(r2.iou_thresholds[i]);
       m.add_max_box_acc_v2_per_iou(r2.max_box_acc[i]);
     }
     m.set_max_box_acc_v2(r2.max_box_acc_mean);
-    if (full) {
-      WSOL_ASSIGN_OR_RETURN(metrics::BoxAccuracyResult r1, v1.Compute());
-      m.set_max_box_acc(r1.max_box_acc[0]);
-      m.set_gt_known_loc(r1.gt_known_loc_at_sigma);
-      m.set_top1_loc(r1.top1_loc_at_sigma);
-      m.set_gt_known_loc_best(r1.gt_known_loc_at_best);
-      m.set_top1_loc_best(r1.top1_loc_at_best);
-      m.set_best_threshold(r1.best_loc_cam_threshold);
-    }
   }
-  if (eval.has_masks) {
-    WSOL_ASSIGN_OR_RETURN(metrics::PxapResult r, pxap.Compute());
-    m.set_pxap(r.pxap);
+  if (r.max_box_acc) {
+    const metrics::BoxAccuracyResult& r1 = *r.max_box_acc;
+    m.set_max_box_acc(r1.max_box_acc[0]);
+    m.set_gt_known_loc(r1.gt_known_loc_at_sigma);
+    m.set_top1_loc(r1.top1_loc_at_sigma);
+    m.set_gt_known_loc_best(r1.gt_known_loc_at_best);
+    m.set_top1_loc_best(r1.top1_loc_at_best);
+    m.set_best_threshold(r1.best_loc_cam_threshold);
   }
+  if (r.pxap) m.set_pxap(r.pxap->pxap);
+  if (r.mean_pxap) m.set_mpxap(r.mean_pxap->mean_pxap);
   return m;
 }
 
+// Model selection's score: MaxBoxAccV2 for boxes, mPxAP for multi-label masks, else PxAP.
 double LocalizationScore(const proto::SplitMetrics& m) {
-  return m.has_boxes() ? m.max_box_acc_v2() : m.pxap();
+  if (m.has_boxes()) return m.max_box_acc_v2();
+  return m.has_mpxap() ? m.mpxap() : m.pxap();
 }
 
 std::string HistoryHeader() {
