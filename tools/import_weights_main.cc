@@ -1,5 +1,5 @@
-// import_weights: copies a torchvision-format checkpoint (Python's
-// torch.save(model.state_dict(), path), zip or legacy format) into one of our backbones,
+// import_weights: copies a checkpoint (Python's torch.save(model.state_dict(), path),
+// zip or legacy format; torchvision's, timm's or pytorchcv's names) into one of our backbones,
 // prints what matched, and writes the backbone's weights for the trainer
 // (wsol::backbones::LoadBackboneWeights; Python's torch.load reads them too).
 //
@@ -28,6 +28,10 @@ ABSL_FLAG(bool, large_feature_map, false, "wsolevaluation's large_feature_map va
 ABSL_FLAG(std::string, checkpoint, "", "State dict saved by Python's torch.save (.pth).");
 ABSL_FLAG(std::string, out, "", "Where to write the backbone's weights.");
 ABSL_FLAG(bool, strict, false, "Fail when a tensor of the backbone is missing.");
+ABSL_FLAG(std::string, layout, "auto",
+          "Naming of the checkpoint: native (torchvision; timm's resnet50 and seresnet50), "
+          "timm_legacy_senet (timm's legacy_seresnet50, Cadene's se_resnet50), "
+          "pytorchcv_preresnet (pytorchcv's preresnet18) or auto (recognised from the names).");
 ABSL_FLAG(bool, skip_mismatched_classifier, true,
           "Leave the classifier at its initialization when its shape differs.");
 
@@ -46,6 +50,11 @@ absl::Status Run() {
   wsol::backbones::ImportOptions import_options;
   import_options.strict = absl::GetFlag(FLAGS_strict);
   import_options.skip_mismatched_classifier = absl::GetFlag(FLAGS_skip_mismatched_classifier);
+  if (!wsol::backbones::ParseLayout(absl::GetFlag(FLAGS_layout), &import_options.layout)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--layout=", absl::GetFlag(FLAGS_layout),
+        ": expected auto, native, timm_legacy_senet or pytorchcv_preresnet"));
+  }
   try {
     auto backbone = wsol::backbones::CreateBackbone(absl::GetFlag(FLAGS_backbone), options);
     const wsol::backbones::ImportReport report =
@@ -72,7 +81,7 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Imports a torchvision-format checkpoint into a WSOL backbone.\n"
+      "Imports a torchvision, timm or pytorchcv checkpoint into a WSOL backbone.\n"
       "  import_weights --backbone=resnet50 --num_classes=200 --checkpoint=in.pth --out=out.pt");
   absl::ParseCommandLine(argc, argv);
   const absl::Status status = Run();

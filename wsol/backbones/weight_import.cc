@@ -1,6 +1,8 @@
 #include "wsol/backbones/weight_import.h"
 
+#include <cctype>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -83,11 +85,99 @@ ImportReport Match(const StateDict& checkpoint, torch::nn::Module& module,
   return report;
 }
 
+// One rewrite rule: a whole-name pattern and its replacement (std::regex syntax).
+struct Rule {
+  std::regex pattern;
+  std::string replacement;
+};
+
+const std::vector<Rule>& RulesFor(CheckpointLayout layout) {
+  static const auto* legacy_senet = new std::vector<Rule>{
+      {std::regex(R"(^layer0\.conv1\.(.*)$)"), "conv1.$1"},
+      {std::regex(R"(^layer0\.bn1\.(.*)$)"), "bn1.$1"},
+      {std::regex(R"(^(layer[1-4]\.\d+)\.se_module\.(fc[12]\..*)$)"), "$1.se.$2"},
+      {std::regex(R"(^last_linear\.(.*)$)"), "fc.$1"},
+  };
+  // pytorchcv numbers stages and units from 1; its unit's convK.bn is the BN-ReLU before
+  // convK.conv, our blocks' bnK.
+  static const auto* pytorchcv_preresnet = new std::vector<Rule>{
+      {std::regex(R"(^features\.init_block\.conv\.(.*)$)"), "conv1.$1"},
+      {std::regex(R"(^features\.init_block\.bn\.(.*)$)"), "bn1.$1"},
+      {std::regex(R"(^features\.stage([1-4])\.unit(\d+)\.body\.conv([12])\.bn\.(.*)$)"),
+       "layer$1.#$2.bn$3.$4"},
+      {std::regex(R"(^features\.stage([1-4])\.unit(\d+)\.body\.conv([12])\.conv\.(.*)$)"),
+       "layer$1.#$2.conv$3.$4"},
+      {std::regex(R"(^features\.stage([1-4])\.unit(\d+)\.identity_conv\.(.*)$)"),
+       "layer$1.#$2.shortcut.$3"},
+      {std::regex(R"(^features\.post_activ\.bn\.(.*)$)"), "bn_final.$1"},
+      {std::regex(R"(^output\.(.*)$)"), "fc.$1"},
+  };
+  static const auto* none = new std::vector<Rule>;
+  switch (layout) {
+    case CheckpointLayout::kTimmLegacySenet:
+      return *legacy_senet;
+    case CheckpointLayout::kPytorchcvPreResNet:
+      return *pytorchcv_preresnet;
+    default:
+      return *none;
+  }
+}
+
 }  // namespace
+
+std::string LayoutName(CheckpointLayout layout) {
+  switch (layout) {
+    case CheckpointLayout::kAuto: return "auto";
+    case CheckpointLayout::kNative: return "native";
+    case CheckpointLayout::kTimmLegacySenet: return "timm_legacy_senet";
+    case CheckpointLayout::kPytorchcvPreResNet: return "pytorchcv_preresnet";
+  }
+  return "?";
+}
+
+bool ParseLayout(const std::string& name, CheckpointLayout* layout) {
+  for (CheckpointLayout l : {CheckpointLayout::kAuto, CheckpointLayout::kNative,
+                             CheckpointLayout::kTimmLegacySenet,
+                             CheckpointLayout::kPytorchcvPreResNet}) {
+    if (LayoutName(l) == name) {
+      *layout = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+CheckpointLayout DetectLayout(const std::vector<std::string>& names) {
+  for (std::string name : names) {
+    if (StartsWith(name, kDataParallelPrefix)) name = name.substr(sizeof(kDataParallelPrefix) - 1);
+    if (StartsWith(name, "features.init_block.")) return CheckpointLayout::kPytorchcvPreResNet;
+    if (StartsWith(name, "layer0.")) return CheckpointLayout::kTimmLegacySenet;
+  }
+  return CheckpointLayout::kNative;
+}
+
+std::string TranslateName(const std::string& raw_name, CheckpointLayout layout) {
+  std::string name = raw_name;
+  if (StartsWith(name, kDataParallelPrefix)) name = name.substr(sizeof(kDataParallelPrefix) - 1);
+  for (const Rule& rule : RulesFor(layout)) {
+    if (!std::regex_match(name, rule.pattern)) continue;
+    std::string out = std::regex_replace(name, rule.pattern, rule.replacement);
+    // "#U" marks a 1-based unit number: our blocks count from 0.
+    const size_t hash = out.find('#');
+    if (hash != std::string::npos) {
+      size_t end = hash + 1;
+      while (end < out.size() && std::isdigit(static_cast<unsigned char>(out[end]))) ++end;
+      const int unit = std::stoi(out.substr(hash + 1, end - hash - 1));
+      out = out.substr(0, hash) + std::to_string(unit - 1) + out.substr(end);
+    }
+    return out;
+  }
+  return name;
+}
 
 std::string ImportReport::Summary() const {
   std::ostringstream out;
-  out << "copied " << copied.size() << " tensors; " << missing.size() << " missing, "
+  out << "layout " << LayoutName(layout) << ": copied " << copied.size() << " tensors; " << missing.size() << " missing, "
       << unexpected.size() << " unexpected, " << mis_shaped.size() << " mis-shaped, "
       << skipped_classifier.size() << " classifier tensors skipped (shape differs), "
       << missing_counters.size() << " BatchNorm counters defaulted to 0\n";
@@ -97,6 +187,7 @@ std::string ImportReport::Summary() const {
   if (!skipped_classifier.empty()) {
     out << "classifier skipped: " << JoinMismatches(skipped_classifier) << "\n";
   }
+  for (const std::string& note : notes) out << "note: " << note << "\n";
   return out.str();
 }
 
@@ -118,7 +209,34 @@ std::string ClassifierPrefix(Backbone& backbone) {
 
 ImportReport ImportCheckpoint(const std::string& path, Backbone& backbone,
                               const ImportOptions& options) {
-  return ImportStateDict(ReadStateDict(path), backbone, ClassifierPrefix(backbone), options);
+  StateDict state = ReadStateDict(path);
+  CheckpointLayout layout = options.layout;
+  if (layout == CheckpointLayout::kAuto) {
+    std::vector<std::string> names;
+    for (const auto& [name, tensor] : state) names.push_back(name);
+    layout = DetectLayout(names);
+  }
+  // Translated names; an unexpected tensor is reported as "ours (theirs)".
+  std::map<std::string, std::string> original;
+  for (auto& [name, tensor] : state) {
+    const std::string ours = TranslateName(name, layout);
+    if (ours != name) original[ours] = name;
+    name = ours;
+  }
+  ImportReport report = ImportStateDict(state, backbone, ClassifierPrefix(backbone), options);
+  report.layout = layout;
+  for (std::string& name : report.unexpected) {
+    auto it = original.find(name);
+    if (it != original.end()) name += " (" + it->second + ")";
+  }
+  if (layout == CheckpointLayout::kTimmLegacySenet) {
+    report.notes.push_back(
+        "Cadene's SE-ResNet-50 (timm legacy_seresnet50) strides its 1x1 conv1 and pools "
+        "without padding; ours, like timm's seresnet50, strides the 3x3 conv2: the weights "
+        "fit, but they were trained in a slightly different network. Prefer timm's "
+        "seresnet50 weights where you have them.");
+  }
+  return report;
 }
 
 StateDict ModuleStateDict(const torch::nn::Module& module) {

@@ -12,7 +12,11 @@
 //   ...
 //   wsol::backbones::LoadBackboneWeights(*net, "resnet50_cub.pt");  // in the trainer
 //
-// Checkpoint names are used as they are, less a leading "module." (DataParallel).
+// Checkpoint names are used as they are, less a leading "module." (DataParallel), or
+// translated from another layout. torchvision has neither PreResNet-18 nor SE-ResNet-50,
+// so the layouts their users have are read too (CheckpointLayout): timm's seresnet50
+// (already our names), timm's legacy_seresnet50 (Cadene's SENet names) and pytorchcv's
+// preresnet18. The layout is recognised from the names unless given.
 // Modelling core: LibTorch and the standard library only; errors throw c10::Error.
 #ifndef WSOL_BACKBONES_WEIGHT_IMPORT_H_
 #define WSOL_BACKBONES_WEIGHT_IMPORT_H_
@@ -28,6 +32,31 @@
 
 namespace wsol::backbones {
 
+// Where a checkpoint's tensor names come from.
+enum class CheckpointLayout {
+  kAuto,               // Recognised from the names (the other three).
+  kNative,             // torchvision's names, which ours follow; timm's resnet50 and
+                       // seresnet50 (SE as se.fc1 / se.fc2) use them too.
+  kTimmLegacySenet,    // timm's legacy_seresnet50 / Cadene's se_resnet50: layer0.conv1,
+                       // layer0.bn1, layerN.i.se_module.fc1, last_linear.
+  kPytorchcvPreResNet, // pytorchcv's preresnet18: features.init_block.conv,
+                       // features.stageS.unitU.body.convK.{bn,conv}, identity_conv,
+                       // features.post_activ.bn, output.
+};
+
+// "auto", "native", "timm_legacy_senet", "pytorchcv_preresnet".
+std::string LayoutName(CheckpointLayout layout);
+// The layout of that name; false for an unknown one.
+bool ParseLayout(const std::string& name, CheckpointLayout* layout);
+
+// The layout `names` are in (never kAuto): pytorchcv's when a name starts with
+// "features.init_block.", Cadene's SENet when one starts with "layer0.", else native.
+CheckpointLayout DetectLayout(const std::vector<std::string>& names);
+
+// Our name for the checkpoint tensor `name` of `layout`; names with no counterpart come
+// back unchanged (and are then reported as unexpected).
+std::string TranslateName(const std::string& name, CheckpointLayout layout);
+
 struct ImportOptions {
   // Leave the classifier at its initialization when its shape differs from the
   // checkpoint's (a different class count: the usual WSOL fine-tuning case) instead of
@@ -35,6 +64,8 @@ struct ImportOptions {
   bool skip_mismatched_classifier = true;
   // Fail when a parameter or buffer of the module is missing from the checkpoint.
   bool strict = false;
+  // The checkpoint's naming (ImportCheckpoint; ImportStateDict takes names as they are).
+  CheckpointLayout layout = CheckpointLayout::kAuto;
 };
 
 struct ShapeMismatch {
@@ -58,6 +89,9 @@ struct ImportReport {
   std::vector<ShapeMismatch> skipped_classifier;
   // No mis-shaped tensors and, in strict mode, none missing.
   bool ok = false;
+  // The layout the names were read in, and what a user should know about it.
+  CheckpointLayout layout = CheckpointLayout::kNative;
+  std::vector<std::string> notes;
 
   // Counts, then each non-empty list by name (mis-shaped ones with both shapes).
   std::string Summary() const;
@@ -69,8 +103,10 @@ struct ImportReport {
 ImportReport ImportStateDict(const StateDict& checkpoint, torch::nn::Module& module,
                              const std::string& classifier_prefix, const ImportOptions& options);
 
-// Reads `path` (ReadStateDict) and imports it into `backbone`, whose classifier is
-// found from ClassifierWeight().
+// Reads `path` (ReadStateDict), translates its names from options.layout (detected when
+// kAuto) and imports it into `backbone`, whose classifier is found from
+// ClassifierWeight(). Unexpected and missing tensors are reported under our names, the
+// unexpected ones with the checkpoint's name too.
 ImportReport ImportCheckpoint(const std::string& path, Backbone& backbone,
                               const ImportOptions& options);
 
