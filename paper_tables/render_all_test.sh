@@ -45,6 +45,8 @@ grep -q '^| Δ (CAM + ER − CAM) | [+-]' "$cache/tables/table1/table1.md" || fa
 # Table 1 with all seven methods: 7 x {baseline, ER} + 7 difference rows.
 check_table table1_full 21 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
 grep -q '^| Δ (SPG + ER − SPG) | [+-]' "$cache/tables/table1_full/table1_full.md" || fail "table1_full: no SPG difference row"
+# The extension: CAM x {ResNet50, VGG16} x {baseline, ER} + 2 difference rows.
+check_table table1_extension 6 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
 # Table 2: the baseline plus 4 regularizers x 3 lambdas.
 check_table table2 13 "| Method | Setting | Top-1 Cls | MaxBoxAccV2 | PxAP | Entropy (nats) | Seeds |" >/dev/null
 # Table 3: CE, label smoothing, confidence penalty, ER.
@@ -59,6 +61,14 @@ for figure in figure_entropy figure_feature_maps figure_qualitative; do
   [[ $(stat -c %s "$png") -gt 5000 ]] || fail "$figure: suspiciously small PNG"
 done
 [[ $(wc -l <"$cache/tables/figure_entropy/figure_entropy_points.csv") -gt 6 ]] || fail "figure_entropy: CSV too short"
+# The paper profile's Table 1 plans the paper's grid without data or training: 40 runs,
+# each with its spec.
+dry=$(paper_tables/table1 --profile=paper --data_root=/nonexistent --cache_dir="$cache" --dry_run 2>&1) ||
+  fail "table1 --profile=paper --dry_run failed: $dry"
+grep -qF 'table1: 40 runs' <<<"$dry" || fail "paper table1 --dry_run: not 40 runs: $dry"
+for spec in cam_preresnet18_cub cam_preresnet18_cub_er rdap_se_resnet50_openimages_er; do
+  grep -qF "spec baselines/specs/paper/$spec.pbtxt" <<<"$dry" || fail "paper table1 --dry_run lacks $spec"
+done
 # An unknown table name is refused with the names that exist.
 set +e
 unknown=$(paper_tables/table1 --table=table4 --cache_dir="$cache" 2>&1)

@@ -281,10 +281,15 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableO
       const proto::Experiment& e = p.experiment;
       const bool cached = train::ReadResults(p.run_dir).ok();
       std::cout << absl::StrFormat(
-          "  [%s] %-28s seed %d  %s %s x%.3g, %d epochs x batch %d, %s%s\n",
+          "  [%s] %-28s seed %d  %s %s x%.3g, %d epochs x batch %d\n      spec %s%s\n"
+          "      run  %s%s\n",
           static_cast<int>(i) % options.shard_count == options.shard_index ? "this shard" : "other shard",
           table.runs(p.row).label(), p.seed, e.dataset().name(), e.backbone().architecture(),
           e.backbone().width_multiplier(), e.optimizer().epochs(), e.optimizer().batch_size(),
+          table.runs(p.row).spec(),
+          table.runs(p.row).set().empty()
+              ? ""
+              : absl::StrCat(" --set=", absl::StrJoin(table.runs(p.row).set(), ",")),
           p.run_dir, cached ? " (cached)" : "");
     }
     return std::string();

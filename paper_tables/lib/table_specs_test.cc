@@ -2,7 +2,9 @@
 // whose specs parse and validate (with their overrides), and is named after its file, as
 // the binaries find their spec by name.
 #include <filesystem>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -16,9 +18,9 @@ namespace fs = std::filesystem;
 using ::wsol::testing::IsOk;
 
 // The binaries of paper_tables/BUILD.bazel; each needs a spec in both profiles.
-const char* const kBinaries[] = {"table1",         "table1_full",         "table2",
-                                 "table3",         "figure_entropy",      "figure_feature_maps",
-                                 "figure_qualitative"};
+const char* const kBinaries[] = {"table1",         "table1_full",         "table1_extension",
+                                 "table2",         "table3",              "figure_entropy",
+                                 "figure_feature_maps", "figure_qualitative"};
 
 TEST(TableSpecsTest, EveryBinaryHasAnEmbeddedAndAPaperSpecThatPlans) {
   for (const std::string profile : {"embedded", "paper"}) {
@@ -39,6 +41,59 @@ TEST(TableSpecsTest, EveryBinaryHasAnEmbeddedAndAPaperSpecThatPlans) {
       EXPECT_EQ(runs->size(), static_cast<size_t>(table->runs_size() * table->seeds_size()));
     }
   }
+}
+
+// (architecture, dataset, method, regularizer case) of every planned run of a paper table.
+std::multiset<std::tuple<std::string, std::string, int, int>> PaperGrid(const std::string& name) {
+  std::multiset<std::tuple<std::string, std::string, int, int>> grid;
+  absl::StatusOr<proto::TableSpec> table = LoadTableSpec("paper_tables/specs/paper/" + name + ".pbtxt");
+  EXPECT_THAT(table, IsOk());
+  if (!table.ok()) return grid;
+  TableOptions options;
+  options.profile = "paper";
+  options.data_root = "/data";
+  options.cache_dir = ::testing::TempDir() + "/cache";
+  absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(*table, options);
+  EXPECT_THAT(runs, IsOk());
+  if (!runs.ok()) return grid;
+  for (const PlannedRun& run : *runs) {
+    const proto::Experiment& e = run.experiment;
+    grid.emplace(e.backbone().architecture(), e.dataset().name(), e.method().method_case(),
+                 e.regularizer().regularizer_case());
+  }
+  return grid;
+}
+
+TEST(TableSpecsTest, PaperTable1IsThePapersGrid) {
+  // PreResNet-18 and SE-ResNet-50 x CUB and OpenImages x CAM, HaS, CutMix, ADL, RDAP x
+  // without and with ER, each once.
+  std::multiset<std::tuple<std::string, std::string, int, int>> want;
+  for (const std::string architecture : {"preresnet18", "se_resnet50"}) {
+    for (const std::string dataset : {"CUB", "OpenImages"}) {
+      for (int method : {proto::Method::kCam, proto::Method::kHas, proto::Method::kCutmix,
+                         proto::Method::kAdl, proto::Method::kRdap}) {
+        for (int regularizer :
+             {proto::Regularizer::kNone, proto::Regularizer::kEntropyKlUniform}) {
+          want.emplace(architecture, dataset, method, regularizer);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(PaperGrid("table1"), want);
+}
+
+TEST(TableSpecsTest, PaperExtensionHasWsolevaluationsBackbonesAndTheMaskDataSets) {
+  std::set<std::string> architectures, datasets;
+  for (const auto& [architecture, dataset, method, regularizer] : PaperGrid("table1_extension")) {
+    architectures.insert(architecture);
+    datasets.insert(dataset);
+  }
+  EXPECT_EQ(architectures, (std::set<std::string>{"inception_v3", "resnet50", "vgg16"}));
+  EXPECT_EQ(datasets, (std::set<std::string>{"CUB", "OpenImages", "Oxford", "VOC"}));
+  // Table 2 sweeps lambda on CUB and on OpenImages.
+  std::set<std::string> table2_datasets;
+  for (const auto& run : PaperGrid("table2")) table2_datasets.insert(std::get<1>(run));
+  EXPECT_EQ(table2_datasets, (std::set<std::string>{"CUB", "OpenImages"}));
 }
 
 TEST(TableSpecsTest, NoSpecFileIsLeftWithoutABinary) {
