@@ -63,9 +63,11 @@ absl::Status Run() {
       // The tensors at fault go with the error (stderr), not only to stdout.
       return absl::FailedPreconditionError(absl::StrCat(
           checkpoint, ": does not fit --backbone=", absl::GetFlag(FLAGS_backbone),
-          report.mis_shaped.empty() ? " (missing tensors in --strict mode)"
-                                    : " (mis-shaped tensors: check --width_multiplier, "
-                                      "--large_feature_map and --num_classes)",
+          report.copied.empty()
+              ? " (no tensor fits: check --backbone and --layout)"
+              : report.mis_shaped.empty() ? " (missing tensors in --strict mode)"
+                                          : " (mis-shaped tensors: check --width_multiplier, "
+                                            "--large_feature_map and --num_classes)",
           "; nothing written\n", report.Summary()));
     }
     std::cout << report.Summary();

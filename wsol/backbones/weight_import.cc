@@ -81,7 +81,9 @@ ImportReport Match(const StateDict& checkpoint, torch::nn::Module& module,
                                                           : report.missing)
         .push_back(name);
   }
-  report.ok = report.mis_shaped.empty() && (!options.strict || report.missing.empty());
+  // A checkpoint none of whose tensors fit (another backbone or layout) is never "ok".
+  report.ok = report.mis_shaped.empty() && !report.copied.empty() &&
+              (!options.strict || report.missing.empty());
   return report;
 }
 

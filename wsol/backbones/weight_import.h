@@ -87,7 +87,7 @@ struct ImportReport {
   std::vector<ShapeMismatch> mis_shaped;
   // Classifier tensors left at their initialization (skip_mismatched_classifier).
   std::vector<ShapeMismatch> skipped_classifier;
-  // No mis-shaped tensors and, in strict mode, none missing.
+  // At least one tensor copied, none mis-shaped and, in strict mode, none missing.
   bool ok = false;
   // The layout the names were read in, and what a user should know about it.
   CheckpointLayout layout = CheckpointLayout::kNative;

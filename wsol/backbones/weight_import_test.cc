@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "wsol/backbones/backbone_registry.h"
+#include "wsol/backbones/checkpoint_layouts_testing.h"
 #include "wsol/backbones/state_dict_io.h"
 
 namespace wsol::backbones {
@@ -221,89 +222,6 @@ TEST(LoadBackboneWeightsTest, RejectsAnotherArchitectureAndLeavesTheModuleUnchan
   }
 }
 
-// State dicts in the layouts users have for the paper's backbones, written with the
-// exact names and shapes of their source code at width 1 and 1000 classes (random
-// values): pytorchcv's preresnet18 (pytorchcv/models/preresnet.py), timm's seresnet50
-// (timm/models/resnet.py with attn_layer='se') and timm's legacy_seresnet50
-// (timm/models/senet.py). The names are spelled out here from those files, independently
-// of the importer's rules.
-class LayoutBuilder {
- public:
-  void Tensor(const std::string& name, std::vector<int64_t> shape) {
-    state_.emplace_back(name, torch::randn(shape));
-  }
-  // BatchNorm2d's tensors; `counter` adds num_batches_tracked.
-  void Bn(const std::string& prefix, int64_t channels, bool counter) {
-    for (const char* t : {"weight", "bias", "running_mean"}) Tensor(prefix + "." + t, {channels});
-    state_.emplace_back(prefix + ".running_var", torch::rand({channels}) + 0.5);
-    if (counter) state_.emplace_back(prefix + ".num_batches_tracked", torch::tensor(int64_t{7}));
-  }
-  StateDict& state() { return state_; }
-
- private:
-  StateDict state_;
-};
-
-StateDict PytorchcvPreResNet18() {
-  torch::manual_seed(11);
-  LayoutBuilder b;  // pytorchcv's files are read without num_batches_tracked here.
-  b.Tensor("features.init_block.conv.weight", {64, 3, 7, 7});
-  b.Bn("features.init_block.bn", 64, false);
-  const int64_t channels[4] = {64, 128, 256, 512};
-  int64_t in = 64;
-  for (int s = 1; s <= 4; ++s) {
-    for (int u = 1; u <= 2; ++u) {
-      const int64_t out = channels[s - 1];
-      const std::string unit = "features.stage" + std::to_string(s) + ".unit" + std::to_string(u);
-      b.Bn(unit + ".body.conv1.bn", in, false);  // BN-ReLU before conv1: input channels
-      b.Tensor(unit + ".body.conv1.conv.weight", {out, in, 3, 3});
-      b.Bn(unit + ".body.conv2.bn", out, false);
-      b.Tensor(unit + ".body.conv2.conv.weight", {out, out, 3, 3});
-      if (in != out) b.Tensor(unit + ".identity_conv.weight", {out, in, 1, 1});
-      in = out;
-    }
-  }
-  b.Bn("features.post_activ.bn", 512, false);
-  b.Tensor("output.weight", {1000, 512});
-  b.Tensor("output.bias", {1000});
-  return b.state();
-}
-
-// `legacy`: Cadene's names (layer0.conv1, se_module, last_linear) instead of timm's.
-StateDict TimmSeResNet50(bool legacy) {
-  torch::manual_seed(12);
-  LayoutBuilder b;
-  b.Tensor(legacy ? "layer0.conv1.weight" : "conv1.weight", {64, 3, 7, 7});
-  b.Bn(legacy ? "layer0.bn1" : "bn1", 64, true);
-  const int depths[4] = {3, 4, 6, 3};
-  int64_t in = 64;
-  for (int layer = 1; layer <= 4; ++layer) {
-    const int64_t planes = 64 << (layer - 1), out = planes * 4, reduced = out / 16;
-    for (int i = 0; i < depths[layer - 1]; ++i) {
-      const std::string block = "layer" + std::to_string(layer) + "." + std::to_string(i);
-      b.Tensor(block + ".conv1.weight", {planes, in, 1, 1});
-      b.Bn(block + ".bn1", planes, true);
-      b.Tensor(block + ".conv2.weight", {planes, planes, 3, 3});
-      b.Bn(block + ".bn2", planes, true);
-      b.Tensor(block + ".conv3.weight", {out, planes, 1, 1});
-      b.Bn(block + ".bn3", out, true);
-      const std::string se = block + (legacy ? ".se_module" : ".se");
-      b.Tensor(se + ".fc1.weight", {reduced, out, 1, 1});
-      b.Tensor(se + ".fc1.bias", {reduced});
-      b.Tensor(se + ".fc2.weight", {out, reduced, 1, 1});
-      b.Tensor(se + ".fc2.bias", {out});
-      if (i == 0) {
-        b.Tensor(block + ".downsample.0.weight", {out, in, 1, 1});
-        b.Bn(block + ".downsample.1", out, true);
-      }
-      in = out;
-    }
-  }
-  b.Tensor(legacy ? "last_linear.weight" : "fc.weight", {1000, 2048});
-  b.Tensor(legacy ? "last_linear.bias" : "fc.bias", {1000});
-  return b.state();
-}
-
 struct LayoutCase {
   const char* name;
   const char* architecture;
@@ -344,7 +262,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         LayoutCase{"pytorchcv_preresnet18",
                    "preresnet18",
-                   &PytorchcvPreResNet18,
+                   &testing::PytorchcvPreResNet18,
                    CheckpointLayout::kPytorchcvPreResNet,
                    {{"features.init_block.conv.weight", "conv1.weight"},
                     {"features.init_block.bn.bias", "bn1.bias"},
@@ -356,14 +274,14 @@ INSTANTIATE_TEST_SUITE_P(
                     {"features.post_activ.bn.running_mean", "bn_final.running_mean"}}},
         LayoutCase{"timm_seresnet50",
                    "se_resnet50",
-                   [] { return TimmSeResNet50(false); },
+                   [] { return testing::TimmSeResNet50(false); },
                    CheckpointLayout::kNative,
                    {{"conv1.weight", "conv1.weight"},
                     {"layer3.5.se.fc2.bias", "layer3.5.se.fc2.bias"},
                     {"layer4.0.downsample.1.running_var", "layer4.0.downsample.1.running_var"}}},
         LayoutCase{"timm_legacy_seresnet50",
                    "se_resnet50",
-                   [] { return TimmSeResNet50(true); },
+                   [] { return testing::TimmSeResNet50(true); },
                    CheckpointLayout::kTimmLegacySenet,
                    {{"layer0.conv1.weight", "conv1.weight"},
                     {"layer0.bn1.num_batches_tracked", "bn1.num_batches_tracked"},
@@ -372,9 +290,20 @@ INSTANTIATE_TEST_SUITE_P(
                     {"layer2.0.downsample.0.weight", "layer2.0.downsample.0.weight"}}}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(PaperBackboneLayoutTest, ACheckpointNothingOfWhichFitsIsNotOk) {
+  // pytorchcv's names read as torchvision's: every tensor is unexpected, none copied.
+  const std::string path = TempPath("wrong_layout.pth");
+  WriteStateDict(testing::PytorchcvPreResNet18(), path);
+  auto net = CreateBackbone("preresnet18", {.num_classes = 1000});
+  const ImportReport report = ImportCheckpoint(path, *net, {.layout = CheckpointLayout::kNative});
+  EXPECT_FALSE(report.ok);
+  EXPECT_THAT(report.copied, IsEmpty());
+  EXPECT_THAT(report.unexpected, Contains("features.init_block.conv.weight"));
+}
+
 TEST(PaperBackboneLayoutTest, LegacySenetImportSaysTheStrideDiffers) {
   const std::string path = TempPath("legacy_note.pth");
-  WriteStateDict(TimmSeResNet50(true), path);
+  WriteStateDict(testing::TimmSeResNet50(true), path);
   auto net = CreateBackbone("se_resnet50", {.num_classes = 1000});
   const ImportReport report = ImportCheckpoint(path, *net, {});
   EXPECT_THAT(report.Summary(), HasSubstr("layout timm_legacy_senet"));
