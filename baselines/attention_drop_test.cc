@@ -128,7 +128,7 @@ TYPED_TEST(AttentionDropInBackboneTest, SitsAtTheDocumentedBlocks) {
   EXPECT_THAT(method->positions(), ElementsAre("layer3.0", "layer4.0", "layer4.2"));
   auto vgg = testing::TinyBackbone("vgg16");
   method->Attach(*vgg, testing::kTinyClasses);
-  EXPECT_THAT(method->positions(), ElementsAre("stage3", "stage4", "stage5"));
+  EXPECT_THAT(method->positions(), ElementsAre("stage3", "conv4_3", "stage5"));
 }
 
 TYPED_TEST(AttentionDropInBackboneTest, IsTheIdentityInEvaluationMode) {
