@@ -82,7 +82,7 @@ AcolForward AcolMethod::Run(backbones::Backbone& backbone, const at::Tensor& ima
   return result;
 }
 
-StepOutput AcolMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+methods::StepOutput AcolMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                                     const at::Tensor& targets,
                                     const regularizers::Regularizer& regularizer,
                                     std::mt19937_64& rng) {
@@ -95,10 +95,10 @@ StepOutput AcolMethod::TrainingStep(backbones::Backbone& backbone, const at::Ten
            a.regularization + b.regularization}};
 }
 
-Inference AcolMethod::Infer(backbones::Backbone& backbone, const at::Tensor& images,
+methods::Inference AcolMethod::Infer(backbones::Backbone& backbone, const at::Tensor& images,
                             const at::Tensor& classes) {
   AcolForward run = Run(backbone, images, classes);
-  Inference inference;
+  methods::Inference inference;
   inference.logits = run.logits_a;
   inference.cams = torch::max(cam::NormalizeMinMax(SelectClass(run.maps_a.detach(), classes)),
                               cam::NormalizeMinMax(SelectClass(run.maps_b.detach(), classes)));

@@ -34,7 +34,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 
 namespace wsol::baselines {
 
@@ -50,16 +50,16 @@ struct AcolForward {
   std::vector<at::Tensor> stages;
 };
 
-class AcolMethod : public Method {
+class AcolMethod : public methods::Method {
  public:
   AcolMethod(double erasing_threshold, int64_t hidden_channels);
   std::string Name() const override { return "acol"; }
   void Attach(backbones::Backbone& backbone, int64_t num_classes) override;
-  StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+  methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                           const at::Tensor& targets,
                           const regularizers::Regularizer& regularizer,
                           std::mt19937_64& rng) override;
-  Inference Infer(backbones::Backbone& backbone, const at::Tensor& images,
+  methods::Inference Infer(backbones::Backbone& backbone, const at::Tensor& images,
                   const at::Tensor& classes) override;
 
   // Both branches on the backbone's features; labels [B] drive the erasure.

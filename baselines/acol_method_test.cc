@@ -65,7 +65,7 @@ TEST_F(AcolMethodTest, LossIsTheSumOverBothBranches) {
   torch::NoGradGuard no_grad;
   auto er = regularizers::CreateRegularizer("entropy_kl_uniform", 0.5);
   std::mt19937_64 rng(0);
-  const StepOutput step = acol_->TrainingStep(*net_, batch_.images, batch_.targets, *er, rng);
+  const methods::StepOutput step = acol_->TrainingStep(*net_, batch_.images, batch_.targets, *er, rng);
   const AcolForward run = acol_->Run(*net_, batch_.images, batch_.labels);
   const regularizers::LossTerms a = er->Loss(run.logits_a, batch_.targets);
   const regularizers::LossTerms b = er->Loss(run.logits_b, batch_.targets);
@@ -80,7 +80,7 @@ TEST_F(AcolMethodTest, CamIsTheMaxOfBothBranchesNormalizedMaps) {
   acol_->eval();
   torch::NoGradGuard no_grad;
   const torch::Tensor classes = torch::tensor({2, 0, 3});
-  const Inference inference = acol_->Infer(*net_, batch_.images, classes);
+  const methods::Inference inference = acol_->Infer(*net_, batch_.images, classes);
   const AcolForward run = acol_->Run(*net_, batch_.images, classes);
   ASSERT_EQ(inference.cams.sizes(), (std::vector<int64_t>{3, 4, 4}));
   for (int64_t b = 0; b < 3; ++b) {

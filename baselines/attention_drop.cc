@@ -32,7 +32,7 @@ void AttentionDropMethod::Attach(backbones::Backbone& backbone, int64_t num_clas
   backbone.SetHeadDropout(false);
 }
 
-StepOutput AttentionDropMethod::TrainingStep(backbones::Backbone& backbone,
+methods::StepOutput AttentionDropMethod::TrainingStep(backbones::Backbone& backbone,
                                              const at::Tensor& images, const at::Tensor& targets,
                                              const regularizers::Regularizer& regularizer,
                                              std::mt19937_64& rng) {
@@ -43,7 +43,7 @@ StepOutput AttentionDropMethod::TrainingStep(backbones::Backbone& backbone,
     std::map<std::string, bool>& pending;
     ~Clear() { pending.clear(); }
   } clear{pending_};
-  return Method::TrainingStep(backbone, images, targets, regularizer, rng);
+  return methods::Method::TrainingStep(backbone, images, targets, regularizer, rng);
 }
 
 at::Tensor AttentionDropMethod::OnBlock(const std::string& block, const at::Tensor& x) {

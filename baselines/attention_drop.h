@@ -18,14 +18,14 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 
 namespace wsol::baselines {
 
 // Self-attention map of feature maps x [B, K, h, w]: the mean over channels, [B, 1, h, w].
 at::Tensor SelfAttention(const at::Tensor& x);
 
-class AttentionDropMethod : public Method {
+class AttentionDropMethod : public methods::Method {
  public:
   explicit AttentionDropMethod(double drop_rate);
 
@@ -36,7 +36,7 @@ class AttentionDropMethod : public Method {
 
   // Draws each position's drop decision from `rng` (one uniform u per position, in
   // position order; drop when u < drop_rate), then the plain classifier's loss.
-  StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+  methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                           const at::Tensor& targets,
                           const regularizers::Regularizer& regularizer,
                           std::mt19937_64& rng) override;

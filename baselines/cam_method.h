@@ -8,11 +8,11 @@
 
 #include <string>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 
 namespace wsol::baselines {
 
-class CamMethod : public Method {
+class CamMethod : public methods::Method {
  public:
   std::string Name() const override { return "cam"; }
 };

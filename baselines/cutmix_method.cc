@@ -64,15 +64,15 @@ CutMixMethod::CutMixMethod(double beta, double prob) : beta_(beta), prob_(prob) 
   TORCH_CHECK_VALUE(prob >= 0.0 && prob <= 1.0, "CutMix prob must be in [0, 1], got ", prob);
 }
 
-StepOutput CutMixMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+methods::StepOutput CutMixMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                                       const at::Tensor& targets,
                                       const regularizers::Regularizer& regularizer,
                                       std::mt19937_64& rng) {
   if (is_training() && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < prob_) {
     const CutMixBatch mixed = CutMix(images, targets, beta_, rng);
-    return Method::TrainingStep(backbone, mixed.images, mixed.targets, regularizer, rng);
+    return methods::Method::TrainingStep(backbone, mixed.images, mixed.targets, regularizer, rng);
   }
-  return Method::TrainingStep(backbone, images, targets, regularizer, rng);
+  return methods::Method::TrainingStep(backbone, images, targets, regularizer, rng);
 }
 
 }  // namespace wsol::baselines

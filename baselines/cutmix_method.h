@@ -22,7 +22,7 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 
 namespace wsol::baselines {
 
@@ -50,13 +50,13 @@ CutMixBox CutMixBoxFor(int64_t height, int64_t width, double lam, std::mt19937_6
 CutMixBatch CutMix(const at::Tensor& images, const at::Tensor& targets, double beta,
                    std::mt19937_64& rng);
 
-class CutMixMethod : public Method {
+class CutMixMethod : public methods::Method {
  public:
   CutMixMethod(double beta, double prob);
   std::string Name() const override { return "cutmix"; }
   // In training mode, with probability prob (one uniform draw per batch), CutMix the
   // batch; then the loss against the (mixed) targets.
-  StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+  methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                           const at::Tensor& targets,
                           const regularizers::Regularizer& regularizer,
                           std::mt19937_64& rng) override;

@@ -87,7 +87,7 @@ TEST(CutMixMethodTest, EvalModeAndProbabilityZeroLeaveTheBatchAlone) {
       always.TrainingStep(*net, batch.images, batch.targets, *none, rng).logits, plain));
   CutMixMethod never(1.0, 0.0);
   never.train();
-  StepOutput out = never.TrainingStep(*net, batch.images, batch.targets, *none, rng);
+  methods::StepOutput out = never.TrainingStep(*net, batch.images, batch.targets, *none, rng);
   EXPECT_TRUE(torch::allclose(out.logits, plain));
   // The loss is then the plain cross-entropy against the one-hot targets.
   EXPECT_NEAR(out.loss.total.item<double>(),
@@ -103,7 +103,7 @@ TEST(CutMixMethodTest, TrainingLossIsTheCrossEntropyAgainstTheMixedTargets) {
   CutMixMethod method(1.0, 1.0);
   method.train();
   std::mt19937_64 rng(9);
-  const StepOutput out = method.TrainingStep(*net, batch.images, batch.targets, *none, rng);
+  const methods::StepOutput out = method.TrainingStep(*net, batch.images, batch.targets, *none, rng);
   // Replay: the method draws the probability first, then CutMix.
   std::mt19937_64 replay(9);
   std::uniform_real_distribution<double>(0.0, 1.0)(replay);

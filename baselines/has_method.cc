@@ -58,12 +58,12 @@ HasMethod::HasMethod(int64_t grid_size, double drop_rate)
                     drop_rate);
 }
 
-StepOutput HasMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+methods::StepOutput HasMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                                    const at::Tensor& targets,
                                    const regularizers::Regularizer& regularizer,
                                    std::mt19937_64& rng) {
   const at::Tensor input = is_training() ? HideAndSeek(images, grid_size_, drop_rate_, rng) : images;
-  return Method::TrainingStep(backbone, input, targets, regularizer, rng);
+  return methods::Method::TrainingStep(backbone, input, targets, regularizer, rng);
 }
 
 }  // namespace wsol::baselines

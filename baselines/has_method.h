@@ -19,7 +19,7 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 
 namespace wsol::baselines {
 
@@ -37,12 +37,12 @@ at::Tensor HideCells(const at::Tensor& images, const at::Tensor& cells, int64_t 
 at::Tensor HideAndSeek(const at::Tensor& images, int64_t grid_size, double drop_rate,
                        std::mt19937_64& rng);
 
-class HasMethod : public Method {
+class HasMethod : public methods::Method {
  public:
   HasMethod(int64_t grid_size, double drop_rate);
   std::string Name() const override { return "has"; }
   // Hides cells of each image (training mode only), then the plain classifier's loss.
-  StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+  methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                           const at::Tensor& targets,
                           const regularizers::Regularizer& regularizer,
                           std::mt19937_64& rng) override;

@@ -8,7 +8,7 @@
 
 namespace wsol::baselines {
 
-absl::StatusOr<std::shared_ptr<Method>> BuildMethod(const proto::Method& spec) {
+absl::StatusOr<std::shared_ptr<methods::Method>> BuildMethod(const proto::Method& spec) {
   using google::protobuf::FieldDescriptor;
   const google::protobuf::Reflection* reflection = spec.GetReflection();
   const FieldDescriptor* chosen =

@@ -9,12 +9,12 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 #include "wsol/proto/method.pb.h"
 
 namespace wsol::baselines {
 
-absl::StatusOr<std::shared_ptr<Method>> BuildMethod(const proto::Method& spec);
+absl::StatusOr<std::shared_ptr<methods::Method>> BuildMethod(const proto::Method& spec);
 
 }  // namespace wsol::baselines
 

@@ -38,38 +38,38 @@ int64_t IntParam(const MethodParams& params, const std::string& key) {
 const std::vector<MethodEntry>& MethodTable() {
   static const auto* table = new std::vector<MethodEntry>{
       {"cam",
-       [](const MethodParams& p) -> std::shared_ptr<Method> {
+       [](const MethodParams& p) -> std::shared_ptr<methods::Method> {
          CheckParamNames("cam", p, {});
          return std::make_shared<CamMethod>();
        }},
       {"has",
-       [](const MethodParams& p) -> std::shared_ptr<Method> {
+       [](const MethodParams& p) -> std::shared_ptr<methods::Method> {
          CheckParamNames("has", p, {"grid_size", "drop_rate"});
          return std::make_shared<HasMethod>(IntParam(p, "grid_size"), Param(p, "drop_rate"));
        }},
       {"cutmix",
-       [](const MethodParams& p) -> std::shared_ptr<Method> {
+       [](const MethodParams& p) -> std::shared_ptr<methods::Method> {
          CheckParamNames("cutmix", p, {"beta", "prob"});
          return std::make_shared<CutMixMethod>(Param(p, "beta"), Param(p, "prob"));
        }},
       {"adl",
-       [](const MethodParams& p) -> std::shared_ptr<Method> {
+       [](const MethodParams& p) -> std::shared_ptr<methods::Method> {
          CheckParamNames("adl", p, {"drop_rate", "gamma"});
          return std::make_shared<AdlMethod>(Param(p, "drop_rate"), Param(p, "gamma"));
        }},
       {"rdap",
-       [](const MethodParams& p) -> std::shared_ptr<Method> {
+       [](const MethodParams& p) -> std::shared_ptr<methods::Method> {
          CheckParamNames("rdap", p, {"mask_size", "drop_rate"});
          return std::make_shared<RdapMethod>(Param(p, "mask_size"), Param(p, "drop_rate"));
        }},
       {"acol",
-       [](const MethodParams& p) -> std::shared_ptr<Method> {
+       [](const MethodParams& p) -> std::shared_ptr<methods::Method> {
          CheckParamNames("acol", p, {"erasing_threshold", "hidden_channels"});
          return std::make_shared<AcolMethod>(Param(p, "erasing_threshold"),
                                              IntParam(p, "hidden_channels"));
        }},
       {"spg",
-       [](const MethodParams& p) -> std::shared_ptr<Method> {
+       [](const MethodParams& p) -> std::shared_ptr<methods::Method> {
          CheckParamNames("spg", p,
                          {"threshold_1h", "threshold_1l", "threshold_2h", "threshold_2l",
                           "threshold_3h", "threshold_3l", "branch_channels", "head_channels"});
@@ -92,7 +92,7 @@ std::vector<std::string> MethodNames() {
   return names;
 }
 
-std::shared_ptr<Method> CreateMethod(const std::string& name, const MethodParams& params) {
+std::shared_ptr<methods::Method> CreateMethod(const std::string& name, const MethodParams& params) {
   for (const MethodEntry& entry : MethodTable()) {
     if (entry.name == name) return entry.make(params);
   }

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 
 namespace wsol::baselines {
 
@@ -20,7 +20,7 @@ using MethodParams = std::map<std::string, double>;
 
 struct MethodEntry {
   std::string name;
-  std::shared_ptr<Method> (*make)(const MethodParams& params);
+  std::shared_ptr<methods::Method> (*make)(const MethodParams& params);
 };
 
 const std::vector<MethodEntry>& MethodTable();
@@ -28,7 +28,7 @@ std::vector<std::string> MethodNames();
 
 // Builds the named method; an unknown name or parameter throws c10::ValueError naming
 // the valid ones.
-std::shared_ptr<Method> CreateMethod(const std::string& name, const MethodParams& params);
+std::shared_ptr<methods::Method> CreateMethod(const std::string& name, const MethodParams& params);
 
 // Reads params[key], throwing c10::ValueError when it is missing.
 double Param(const MethodParams& params, const std::string& key);

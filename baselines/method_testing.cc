@@ -23,7 +23,7 @@ TinyBatch MakeTinyBatch(int64_t batch, int64_t size, uint64_t seed) {
   return out;
 }
 
-std::vector<double> TrainSteps(Method& method, backbones::Backbone& backbone,
+std::vector<double> TrainSteps(methods::Method& method, backbones::Backbone& backbone,
                                const TinyBatch& batch, const regularizers::Regularizer& regularizer,
                                int steps, double lr, uint64_t rng_seed) {
   std::vector<torch::Tensor> params = backbone.parameters();
@@ -35,7 +35,7 @@ std::vector<double> TrainSteps(Method& method, backbones::Backbone& backbone,
   for (int i = 0; i < steps; ++i) {
     std::mt19937_64 rng(rng_seed);
     sgd.zero_grad();
-    StepOutput out = method.TrainingStep(backbone, batch.images, batch.targets, regularizer, rng);
+    methods::StepOutput out = method.TrainingStep(backbone, batch.images, batch.targets, regularizer, rng);
     out.loss.total.backward();
     sgd.step();
     losses.push_back(out.loss.total.item<double>());

@@ -16,7 +16,7 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 #include "wsol/backbones/backbone.h"
 #include "wsol/regularizers/regularizer.h"
 
@@ -38,7 +38,7 @@ TinyBatch MakeTinyBatch(int64_t batch = 8, int64_t size = 64, uint64_t seed = 1)
 // `steps` SGD steps (momentum 0.9) over the backbone's and the method's parameters, in
 // training mode; every step draws from a fresh std::mt19937_64(rng_seed), so randomized
 // methods see the same augmentation each step. Returns each step's total loss.
-std::vector<double> TrainSteps(Method& method, backbones::Backbone& backbone,
+std::vector<double> TrainSteps(methods::Method& method, backbones::Backbone& backbone,
                                const TinyBatch& batch, const regularizers::Regularizer& regularizer,
                                int steps, double lr = 0.01, uint64_t rng_seed = 5);
 

@@ -43,8 +43,8 @@ proto::Method SpecFor(const std::string& name, int width = 16) {
   return spec;
 }
 
-std::shared_ptr<Method> Build(const std::string& name) {
-  absl::StatusOr<std::shared_ptr<Method>> method = BuildMethod(SpecFor(name));
+std::shared_ptr<methods::Method> Build(const std::string& name) {
+  absl::StatusOr<std::shared_ptr<methods::Method>> method = BuildMethod(SpecFor(name));
   EXPECT_THAT(method.status(), ::wsol::testing::IsOk());
   return method.ok() ? *method : nullptr;
 }
@@ -99,7 +99,7 @@ TEST_P(MethodConformanceTest, AttachesToEveryBackboneAndStepsWithFiniteLossAndGr
   for (const std::string& arch : backbones::BackboneNames()) {
     SCOPED_TRACE(arch);
     auto net = testing::TinyBackbone(arch);
-    std::shared_ptr<Method> method = Build(GetParam());
+    std::shared_ptr<methods::Method> method = Build(GetParam());
     ASSERT_NE(method, nullptr);
     method->Attach(*net, testing::kTinyClasses);
     EXPECT_EQ(method->Name(), GetParam());
@@ -107,7 +107,7 @@ TEST_P(MethodConformanceTest, AttachesToEveryBackboneAndStepsWithFiniteLossAndGr
     method->train();
     const testing::TinyBatch batch = testing::MakeTinyBatch(4, 64);
     std::mt19937_64 rng(1);
-    StepOutput step = method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
+    methods::StepOutput step = method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
     EXPECT_EQ(step.logits.sizes(), (std::vector<int64_t>{4, testing::kTinyClasses}));
     ASSERT_TRUE(AllFinite(step.loss.total));
     EXPECT_TRUE(AllFinite(step.loss.classification));
@@ -135,7 +135,7 @@ TEST_P(MethodConformanceTest, InceptionHeadDropoutAsWsolevaluationsVariant) {
   const std::set<std::string> without = {"adl", "rdap", "acol"};
   auto net = testing::TinyBackbone("inception_v3");
   ASSERT_TRUE(net->head_dropout());
-  std::shared_ptr<Method> method = Build(GetParam());
+  std::shared_ptr<methods::Method> method = Build(GetParam());
   ASSERT_NE(method, nullptr);
   method->Attach(*net, testing::kTinyClasses);
   EXPECT_EQ(net->head_dropout(), without.count(GetParam()) == 0);
@@ -143,15 +143,15 @@ TEST_P(MethodConformanceTest, InceptionHeadDropoutAsWsolevaluationsVariant) {
 
 TEST_P(MethodConformanceTest, InfersCamsDeterministicallyInEvaluationMode) {
   auto net = testing::TinyBackbone("resnet50");
-  std::shared_ptr<Method> method = Build(GetParam());
+  std::shared_ptr<methods::Method> method = Build(GetParam());
   ASSERT_NE(method, nullptr);
   method->Attach(*net, testing::kTinyClasses);
   net->eval();
   method->eval();
   torch::NoGradGuard no_grad;
   const testing::TinyBatch batch = testing::MakeTinyBatch(3, 64);
-  const Inference first = method->Infer(*net, batch.images, batch.labels);
-  const Inference second = method->Infer(*net, batch.images, batch.labels);
+  const methods::Inference first = method->Infer(*net, batch.images, batch.labels);
+  const methods::Inference second = method->Infer(*net, batch.images, batch.labels);
   EXPECT_EQ(first.cams.sizes(), (std::vector<int64_t>{3, 4, 4}));
   EXPECT_EQ(first.logits.sizes(), (std::vector<int64_t>{3, testing::kTinyClasses}));
   EXPECT_TRUE(AllFinite(first.cams));
@@ -163,17 +163,17 @@ TEST_P(MethodConformanceTest, InfersCamsDeterministicallyInEvaluationMode) {
 TEST_P(MethodConformanceTest, TrainingOnlyPartsAreTheIdentityInEvaluationMode) {
   if (GetParam() == "acol") GTEST_SKIP() << "ACoL's inference reads its own branches";
   auto net = testing::TinyBackbone("resnet50");
-  std::shared_ptr<Method> method = Build(GetParam());
+  std::shared_ptr<methods::Method> method = Build(GetParam());
   ASSERT_NE(method, nullptr);
   method->Attach(*net, testing::kTinyClasses);
   net->eval();
   method->eval();
   torch::NoGradGuard no_grad;
   const testing::TinyBatch batch = testing::MakeTinyBatch(3, 64);
-  const Inference inference = method->Infer(*net, batch.images, batch.labels);
+  const methods::Inference inference = method->Infer(*net, batch.images, batch.labels);
   auto none = regularizers::CreateRegularizer("none");
   std::mt19937_64 rng(2);
-  const StepOutput eval_step = method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
+  const methods::StepOutput eval_step = method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
   net->SetBlockHook(nullptr);  // the bare backbone
   const backbones::BackboneOutput bare = net->Forward(batch.images);
   EXPECT_TRUE(torch::equal(inference.logits, bare.logits));
@@ -185,7 +185,7 @@ TEST_P(MethodConformanceTest, TrainingOnlyPartsAreTheIdentityInEvaluationMode) {
 
 TEST_P(MethodConformanceTest, LossFallsOverAFewStepsOnATinyFixedBatch) {
   auto net = testing::TinyBackbone("resnet50");
-  std::shared_ptr<Method> method = Build(GetParam());
+  std::shared_ptr<methods::Method> method = Build(GetParam());
   ASSERT_NE(method, nullptr);
   method->Attach(*net, testing::kTinyClasses);
   auto er = regularizers::CreateRegularizer("entropy_kl_uniform", 1e-4);

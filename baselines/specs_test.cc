@@ -126,7 +126,7 @@ TEST(SpecsTest, EverySpecLoadsValidatesAndBuilds) {
     EXPECT_EQ(spec->name(), stem);
 
     // The method named by the file, built by the builder.
-    absl::StatusOr<std::shared_ptr<Method>> method = BuildMethod(spec->method());
+    absl::StatusOr<std::shared_ptr<methods::Method>> method = BuildMethod(spec->method());
     ASSERT_THAT(method.status(), IsOk());
     EXPECT_EQ(stem.rfind((*method)->Name(), 0), 0u);
 
@@ -166,7 +166,7 @@ TEST(SpecsTest, EverySpecLoadsValidatesAndBuilds) {
       net->eval();
       (*method)->eval();
       torch::NoGradGuard no_grad;
-      const Inference inference =
+      const methods::Inference inference =
           (*method)->Infer(*net, torch::zeros({1, 3, 64, 64}), torch::zeros({1}, torch::kLong));
       EXPECT_EQ(inference.logits.size(1), spec->dataset().num_classes());
       continue;
@@ -178,7 +178,7 @@ TEST(SpecsTest, EverySpecLoadsValidatesAndBuilds) {
     (*method)->eval();
     torch::NoGradGuard no_grad;
     const int64_t size = spec->dataset().crop_size();
-    const Inference inference =
+    const methods::Inference inference =
         (*method)->Infer(*net, torch::zeros({1, 3, size, size}), torch::zeros({1}, torch::kLong));
     EXPECT_EQ(inference.cams.dim(), 3);
     EXPECT_EQ(inference.logits.size(1), spec->dataset().num_classes());

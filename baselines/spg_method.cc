@@ -172,7 +172,7 @@ SpgForward SpgMethod::Run(backbones::Backbone& backbone, const at::Tensor& image
   return run;
 }
 
-StepOutput SpgMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+methods::StepOutput SpgMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                                    const at::Tensor& targets,
                                    const regularizers::Regularizer& regularizer,
                                    std::mt19937_64& rng) {

@@ -20,7 +20,7 @@
 //   C  <- seeds of (sigmoid(B1) + sigmoid(B2)) / 2                   (delta_3h, delta_3l)
 // Loss = the regularizer's loss on the classifier's logits + the three guidance losses
 // (wsolevaluation: CE + the same three). CAM at inference: the classifier's CAM, as
-// wsolevaluation (SPG_A4's map of the class), so Method::Infer applies.
+// wsolevaluation (SPG_A4's map of the class), so methods::Method::Infer applies.
 // Simplifications: SPG reuses our backbones' trunk and classifier instead of
 // wsolevaluation's SPG-specific trunks (for VGG16: conv6 instead of SPG_A_3's two convs;
 // for InceptionV3 B1 reads Mixed_5d before the max pool that follows it); wsolevaluation's
@@ -42,7 +42,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 
 namespace wsol::baselines {
 
@@ -65,7 +65,7 @@ struct SpgForward {
   at::Tensor seeds_b2, seeds_b1, seeds_c;
 };
 
-class SpgMethod : public Method {
+class SpgMethod : public methods::Method {
  public:
   struct Options {
     // (delta_h, delta_l) per guidance loss; defaults are wsolevaluation's config.py.
@@ -80,7 +80,7 @@ class SpgMethod : public Method {
   // Finds the side blocks, probes their channel counts with one evaluation-mode forward
   // of a 64 x 64 input, creates the heads and installs the capturing block hook.
   void Attach(backbones::Backbone& backbone, int64_t num_classes) override;
-  StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
+  methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
                           const at::Tensor& targets,
                           const regularizers::Regularizer& regularizer,
                           std::mt19937_64& rng) override;

@@ -119,7 +119,7 @@ TEST_F(SpgMethodTest, LossAddsTheThreeGuidanceTermsToTheClassifierLoss) {
   torch::NoGradGuard no_grad;
   auto none = regularizers::CreateRegularizer("none");
   std::mt19937_64 rng(0);
-  const StepOutput step = spg_->TrainingStep(*net_, batch_.images, batch_.targets, *none, rng);
+  const methods::StepOutput step = spg_->TrainingStep(*net_, batch_.images, batch_.targets, *none, rng);
   const SpgForward run = spg_->Run(*net_, batch_.images, batch_.labels);
   const double guidance = (SeededBinaryCrossEntropy(run.b2, run.seeds_b2) +
                            SeededBinaryCrossEntropy(run.b1, run.seeds_b1) +
@@ -134,7 +134,7 @@ TEST_F(SpgMethodTest, InferenceIsThePlainCamAndTheHookIsPassive) {
   net_->eval();
   spg_->eval();
   torch::NoGradGuard no_grad;
-  const Inference inference = spg_->Infer(*net_, batch_.images, batch_.labels);
+  const methods::Inference inference = spg_->Infer(*net_, batch_.images, batch_.labels);
   const backbones::BackboneOutput out = net_->Forward(batch_.images);
   EXPECT_TRUE(torch::allclose(
       inference.cams,

@@ -5,7 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "datasets/fmnist_loc.h"
+#include "datasets/fmnist_loc/fmnist_loc.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {

@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "datasets/fmnist_loc.h"
-#include "datasets/image_loader.h"
-#include "datasets/image_transforms.h"
-#include "datasets/metadata.h"
-#include "datasets/rng.h"
+#include "datasets/fmnist_loc/fmnist_loc.h"
+#include "wsol/data/image_loader.h"
+#include "wsol/data/image_transforms.h"
+#include "wsol/metadata/metadata.h"
+#include "wsol/util/rng.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -56,9 +56,9 @@ const std::string& Scratch() {
 
 // 500x375 JPEGs with photo-like content (smooth gradients, shapes, sensor noise), so the
 // files are about as large and slow to decode as CUB's.
-const SplitMetadata& CubLikeSplit() {
-  static const SplitMetadata* split = [] {
-    auto* s = new SplitMetadata;
+const metadata::SplitMetadata& CubLikeSplit() {
+  static const metadata::SplitMetadata* split = [] {
+    auto* s = new metadata::SplitMetadata;
     Rng rng(1);
     for (int i = 0; i < kCubImages; ++i) {
       cv::Mat image(375, 500, CV_8UC3);
@@ -85,7 +85,7 @@ const SplitMetadata& CubLikeSplit() {
       cv::Mat noise(image.size(), CV_8UC3);
       cv::randn(noise, cv::Scalar::all(0), cv::Scalar::all(12));
       image += noise;
-      ImageRecord r;
+      metadata::ImageRecord r;
       r.image_id = "cub/" + std::to_string(i) + ".jpg";
       r.labels = {i % 200};
       r.width = 500;
@@ -107,9 +107,9 @@ double ProcessCpuSeconds() {
 
 // Reports images/s (wall clock) and images per CPU-second of the whole process, which
 // stays meaningful on a machine shared with other work.
-void RunEpochs(benchmark::State& state, const SplitMetadata& split, LoaderOptions options) {
+void RunEpochs(benchmark::State& state, const metadata::SplitMetadata& split, data::LoaderOptions options) {
   options.num_workers = static_cast<int>(state.range(0));
-  auto loader = ImageLoader::Create(split, options);
+  auto loader = data::ImageLoader::Create(split, options);
   if (!loader.ok()) {
     state.SkipWithError(loader.status().ToString().c_str());
     return;
@@ -120,7 +120,7 @@ void RunEpochs(benchmark::State& state, const SplitMetadata& split, LoaderOption
   for (auto _ : state) {
     (*loader)->StartEpoch(epoch++);
     while (true) {
-      absl::StatusOr<std::optional<Batch>> batch = (*loader)->Next();
+      absl::StatusOr<std::optional<data::Batch>> batch = (*loader)->Next();
       if (!batch.ok()) {
         state.SkipWithError(batch.status().ToString().c_str());
         return;
@@ -136,7 +136,7 @@ void RunEpochs(benchmark::State& state, const SplitMetadata& split, LoaderOption
 }
 
 void BM_LoaderCubJpeg(benchmark::State& state) {
-  LoaderOptions options;
+  data::LoaderOptions options;
   options.image_root = Scratch();
   options.transform.train = true;
   options.transform.resize_size = 256;
@@ -148,14 +148,14 @@ void BM_LoaderCubJpeg(benchmark::State& state) {
 BENCHMARK(BM_LoaderCubJpeg)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_LoaderFmnistLocPng(benchmark::State& state) {
-  static const std::optional<SplitMetadata> split = []() -> std::optional<SplitMetadata> {
+  static const std::optional<metadata::SplitMetadata> split = []() -> std::optional<metadata::SplitMetadata> {
     FmnistLocOptions options;
     options.train_per_class = 30;
     options.val_per_class = 1;
     options.test_per_class = 1;
     const std::string root = Scratch() + "/fmnist_loc";
     if (!GenerateFmnistLoc(options, root).ok()) return std::nullopt;
-    absl::StatusOr<SplitMetadata> train = ReadSplitMetadata(root + "/metadata/train");
+    absl::StatusOr<metadata::SplitMetadata> train = metadata::ReadSplitMetadata(root + "/metadata/train");
     if (!train.ok()) return std::nullopt;
     return *train;
   }();
@@ -163,7 +163,7 @@ void BM_LoaderFmnistLocPng(benchmark::State& state) {
     state.SkipWithError("FMNIST-Loc could not be generated (dataset-fashion-mnist missing?)");
     return;
   }
-  LoaderOptions options;
+  data::LoaderOptions options;
   options.image_root = Scratch() + "/fmnist_loc";
   options.transform.train = true;
   options.transform.resize_size = 72;
@@ -176,11 +176,11 @@ BENCHMARK(BM_LoaderFmnistLocPng)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark:
 
 // Decoding alone, one thread: the floor under the CUB numbers above.
 void BM_DecodeCubJpeg(benchmark::State& state) {
-  const SplitMetadata& split = CubLikeSplit();
+  const metadata::SplitMetadata& split = CubLikeSplit();
   int i = 0;
   for (auto _ : state) {
     absl::StatusOr<cv::Mat> rgb =
-        DecodeImage(Scratch() + "/" + split.images[i++ % kCubImages].image_id);
+        data::DecodeImage(Scratch() + "/" + split.images[i++ % kCubImages].image_id);
     benchmark::DoNotOptimize(rgb->data);
   }
   state.counters["images/s"] =

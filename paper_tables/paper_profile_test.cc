@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "datasets/metadata.h"
-#include "datasets/prepare.h"
+#include "wsol/metadata/metadata.h"
+#include "datasets/prepare/prepare.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -98,15 +98,15 @@ std::string WriteTwoLabelMaskSet() {
   const std::string root = FreshDir("mask_set");
   for (const auto& [split, count] :
        std::vector<std::pair<std::string, int>>{{"train", 12}, {"val", 6}, {"test", 6}}) {
-    datasets::SplitMetadata metadata;
-    metadata.kind = datasets::LocalizationKind::kMasks;
+    metadata::SplitMetadata metadata;
+    metadata.kind = metadata::LocalizationKind::kMasks;
     for (int i = 0; i < count; ++i) {
       const int first = i % 3, second = (i + 1) % 3;
       const bool two = i % 2 == 1;
       const std::string id = absl::StrCat(split, "/img_", i, ".jpg");
       cv::Mat image(120, 160, CV_8UC3);
       cv::randu(image, cv::Scalar::all(30), cv::Scalar::all(100));
-      datasets::ImageRecord record{.image_id = id, .labels = {first}, .width = 160, .height = 120};
+      metadata::ImageRecord record{.image_id = id, .labels = {first}, .width = 160, .height = 120};
       std::vector<std::pair<int, cv::Rect>> objects = {{first, cv::Rect(8 + 5 * i, 10, 60, 50)}};
       if (two) {
         record.labels.push_back(second);
@@ -126,7 +126,7 @@ std::string WriteTwoLabelMaskSet() {
       EXPECT_TRUE(cv::imwrite(root + "/images/" + id, image));
       metadata.images.push_back(record);
     }
-    EXPECT_THAT(datasets::WriteSplitMetadata(metadata, root + "/metadata/" + split), IsOk());
+    EXPECT_THAT(metadata::WriteSplitMetadata(metadata, root + "/metadata/" + split), IsOk());
   }
   return root;
 }

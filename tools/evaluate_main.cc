@@ -17,7 +17,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "wsol/metrics/evaluate_folder.h"
+#include "wsol/evaluation/evaluate_folder.h"
 #include "wsol/util/progress.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/paths.h"
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       "--iou_thresholds=50] [--json_out=results.json]");
   absl::ParseCommandLine(argc, argv);
 
-  wsol::metrics::EvaluateFolderOptions options;
+  wsol::evaluation::EvaluateFolderOptions options;
   options.metadata = wsol::FromInvocationDir(absl::GetFlag(FLAGS_metadata));
   options.scoremaps = wsol::FromInvocationDir(absl::GetFlag(FLAGS_scoremaps));
   options.mask_root = wsol::FromInvocationDir(absl::GetFlag(FLAGS_mask_root));
@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
     if (done == total) bar->Finish();
   };
 
-  const absl::StatusOr<wsol::metrics::EvaluationReport> report =
-      wsol::metrics::EvaluateFolder(options);
+  const absl::StatusOr<wsol::evaluation::EvaluationReport> report =
+      wsol::evaluation::EvaluateFolder(options);
   if (!report.ok()) {
     bar.reset();  // Its final line must not follow the error.
     std::cerr << "evaluate: " << report.status() << "\n";
@@ -108,12 +108,12 @@ int main(int argc, char** argv) {
   const std::string json_out = wsol::FromInvocationDir(absl::GetFlag(FLAGS_json_out));
   if (!json_out.empty()) {
     const absl::Status written =
-        wsol::WriteFileAtomically(json_out, wsol::metrics::ReportToJson(*report));
+        wsol::WriteFileAtomically(json_out, wsol::evaluation::ReportToJson(*report));
     if (!written.ok()) {
       std::cerr << "evaluate: --json_out: " << written << "\n";
       return 1;
     }
   }
-  std::cout << wsol::metrics::FormatReport(*report);
+  std::cout << wsol::evaluation::FormatReport(*report);
   return 0;
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
-# //tools:evaluate end to end on the parity sets of //wsol/metrics:parity_fixture: the
-# numbers it prints as JSON are wsolevaluation's (wsol/metrics/testdata/
+# //tools:evaluate end to end on the parity sets of //wsol/evaluation:parity_fixture: the
+# numbers it prints as JSON are wsolevaluation's (wsol/evaluation/testdata/
 # wsolevaluation_golden.txt, recorded from their Python code), and every kind of bad input
 # gives a clear error on stderr, exit status 1 and nothing on stdout.
 set -uo pipefail

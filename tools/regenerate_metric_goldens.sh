@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Re-records wsol/metrics/testdata/wsolevaluation_golden.txt: the numbers that
+# Re-records wsol/evaluation/testdata/wsolevaluation_golden.txt: the numbers that
 # clovaai/wsolevaluation's own BoxEvaluator and MaskEvaluator give on the parity sets of
-# //wsol/metrics:parity_fixture (read by //wsol/metrics:wsolevaluation_parity_test).
+# //wsol/evaluation:parity_fixture (read by //wsol/evaluation:wsolevaluation_parity_test).
 #
 #   tools/regenerate_metric_goldens.sh WSOLEVALUATION_CHECKOUT [--time]
 #
@@ -9,7 +9,7 @@
 # imported unchanged from the checkout (tools/wsolevaluation_reference.py explains the
 # stand-ins for modules it imports but does not use). Takes about 5 minutes. With --time
 # it also prints their per-image accumulate() times on the same score maps, the Python
-# side of the speed comparison with //wsol/metrics:metrics_benchmark.
+# side of the speed comparison with //wsol/evaluation:metrics_benchmark.
 set -euo pipefail
 checkout="${1:?usage: tools/regenerate_metric_goldens.sh WSOLEVALUATION_CHECKOUT [--time]}"
 [[ -f "$checkout/evaluation.py" ]] || { echo "$checkout has no evaluation.py" >&2; exit 2; }
@@ -18,9 +18,9 @@ cd "$(dirname "$0")/.."
 python=/usr/bin/python3
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-bazel build //wsol/metrics:write_parity_fixture
-bazel-bin/wsol/metrics/write_parity_fixture --out="$scratch/fixture"
-golden=wsol/metrics/testdata/wsolevaluation_golden.txt
+bazel build //wsol/evaluation:write_parity_fixture
+bazel-bin/wsol/evaluation/write_parity_fixture --out="$scratch/fixture"
+golden=wsol/evaluation/testdata/wsolevaluation_golden.txt
 "$python" tools/wsolevaluation_reference.py golden --wsolevaluation="$checkout" \
   --fixture="$scratch/fixture" > "$scratch/golden.txt"
 mv "$scratch/golden.txt" "$golden"

@@ -2,10 +2,10 @@
 """Runs clovaai/wsolevaluation's own evaluators on our parity sets.
 
 Two commands, both given a wsolevaluation checkout and a folder written by
-//wsol/metrics:write_parity_fixture (boxes/ and masks/):
+//wsol/evaluation:write_parity_fixture (boxes/ and masks/):
 
   golden  prints, for several settings, the numbers BoxEvaluator and MaskEvaluator give:
-          the lines of wsol/metrics/testdata/wsolevaluation_golden.txt.
+          the lines of wsol/evaluation/testdata/wsolevaluation_golden.txt.
   time    measures their accumulate() per image, single thread, on the same score maps.
 
 Their code is imported unchanged. Modules it imports but never uses for evaluation
@@ -105,7 +105,7 @@ def golden(evaluation, fixture):
     print("# Recorded by tools/regenerate_metric_goldens.sh from clovaai/wsolevaluation's")
     print("# BoxEvaluator and MaskEvaluator (numpy %s, OpenCV %s) on the sets of"
           % (np.__version__, cv2.__version__))
-    print("# //wsol/metrics:parity_fixture. Do not edit; regenerate.")
+    print("# //wsol/evaluation:parity_fixture. Do not edit; regenerate.")
     print("# <setting> <key> <values...>; floats are Python repr (round-trip exact).")
     for interval, multi in BOX_SETTINGS:
         name = "boxes_%s_%s" % (interval, "multi" if multi else "single")
@@ -195,7 +195,7 @@ def main():
     parser.add_argument("--wsolevaluation", required=True,
                         help="checkout of github.com/clovaai/wsolevaluation")
     parser.add_argument("--fixture", required=True,
-                        help="folder written by //wsol/metrics:write_parity_fixture")
+                        help="folder written by //wsol/evaluation:write_parity_fixture")
     parser.add_argument("--repeats", type=int, default=3, help="timing repetitions")
     parser.add_argument("--what", choices=["all", "boxes", "boxes_coarse", "masks"], default="all",
                         help="which evaluators to time")

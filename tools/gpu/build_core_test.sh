@@ -28,7 +28,7 @@ case "$mode" in
     output=$("$script" --list 2>&1) || fail "--list exited $?: $output"
     for core in wsol/backbones/resnet.cc wsol/backbones/backbone_registry.cc \
                 wsol/regularizers/entropy_kl_uniform.cc wsol/regularizers/regularizer_registry.cc \
-                wsol/cam/cam.cc baselines/method.cc baselines/method_registry.cc \
+                wsol/cam/cam.cc wsol/methods/method.cc baselines/method_registry.cc \
                 wsol/train/training_state.cc; do
       expect_line "$output" "$core"
     done

@@ -18,9 +18,9 @@
 #include "absl/time/time.h"
 #include "baselines/method_builder.h"
 #include "datasets/dataset_paths.h"
-#include "datasets/image_loader.h"
-#include "datasets/metadata.h"
-#include "datasets/image_transforms.h"
+#include "wsol/data/image_loader.h"
+#include "wsol/metadata/metadata.h"
+#include "wsol/data/image_transforms.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgproc.hpp"
 #include "wsol/backbones/backbone_registry.h"
@@ -101,7 +101,7 @@ torch::Device ResolveDevice(const std::string& device) {
 
 // One split's images with the localization each metric needs.
 struct EvalSplit {
-  datasets::SplitMetadata split;     // Boxes (or masks for mask-only data).
+  metadata::SplitMetadata split;     // Boxes (or masks for mask-only data).
   std::vector<std::vector<std::string>> mask_paths;  // Per image; empty: no masks.
   std::vector<std::string> ignore_paths;
   bool has_boxes = false;
@@ -112,13 +112,13 @@ absl::StatusOr<EvalSplit> ReadEvalSplit(const proto::Dataset& dataset,
                                         const datasets::DatasetPaths& paths,
                                         const std::string& split_name) {
   EvalSplit out;
-  datasets::ReadOptions read{.num_classes = dataset.num_classes(), .require_localization = true};
-  WSOL_ASSIGN_OR_RETURN(out.split, datasets::ReadSplitMetadata(
+  metadata::ReadOptions read{.num_classes = dataset.num_classes(), .require_localization = true};
+  WSOL_ASSIGN_OR_RETURN(out.split, metadata::ReadSplitMetadata(
                                        (fs::path(paths.metadata_root) / split_name).string(), read));
   out.mask_paths.resize(out.split.images.size());
   out.ignore_paths.resize(out.split.images.size());
-  auto take_masks = [&](const datasets::SplitMetadata& masks) -> absl::Status {
-    std::map<std::string, const datasets::ImageRecord*> by_id;
+  auto take_masks = [&](const metadata::SplitMetadata& masks) -> absl::Status {
+    std::map<std::string, const metadata::ImageRecord*> by_id;
     for (const auto& r : masks.images) by_id[r.image_id] = &r;
     for (size_t i = 0; i < out.split.images.size(); ++i) {
       auto it = by_id.find(out.split.images[i].image_id);
@@ -133,22 +133,22 @@ absl::StatusOr<EvalSplit> ReadEvalSplit(const proto::Dataset& dataset,
     out.has_masks = true;
     return absl::OkStatus();
   };
-  if (out.split.kind == datasets::LocalizationKind::kBoxes) out.has_boxes = true;
-  if (out.split.kind == datasets::LocalizationKind::kMasks) WSOL_RETURN_IF_ERROR(take_masks(out.split));
+  if (out.split.kind == metadata::LocalizationKind::kBoxes) out.has_boxes = true;
+  if (out.split.kind == metadata::LocalizationKind::kMasks) WSOL_RETURN_IF_ERROR(take_masks(out.split));
   if (!paths.mask_metadata_root.empty() && paths.mask_metadata_root != paths.metadata_root) {
     const fs::path mask_folder = fs::path(paths.mask_metadata_root) / split_name;
     if (fs::exists(mask_folder)) {
-      WSOL_ASSIGN_OR_RETURN(datasets::SplitMetadata masks,
-                            datasets::ReadSplitMetadata(mask_folder.string(), read));
+      WSOL_ASSIGN_OR_RETURN(metadata::SplitMetadata masks,
+                            metadata::ReadSplitMetadata(mask_folder.string(), read));
       WSOL_RETURN_IF_ERROR(take_masks(masks));
     }
   }
   return out;
 }
 
-datasets::LoaderOptions MakeLoaderOptions(const proto::Experiment& spec,
+data::LoaderOptions MakeLoaderOptions(const proto::Experiment& spec,
                                           const datasets::DatasetPaths& paths, bool train) {
-  datasets::LoaderOptions o;
+  data::LoaderOptions o;
   o.image_root = paths.image_root;
   o.transform.train = train;
   o.transform.resize_size = spec.dataset().resize_size();
@@ -163,7 +163,7 @@ datasets::LoaderOptions MakeLoaderOptions(const proto::Experiment& spec,
 }
 
 // Label distributions: one-hot rows, or the uniform mix of an image's labels.
-torch::Tensor TargetDistributions(const datasets::Batch& batch, int64_t num_classes) {
+torch::Tensor TargetDistributions(const data::Batch& batch, int64_t num_classes) {
   torch::Tensor targets = torch::zeros({batch.size(), num_classes});
   auto acc = targets.accessor<float, 2>();
   for (int64_t i = 0; i < batch.size(); ++i) {
@@ -183,7 +183,7 @@ struct Built {
 absl::StatusOr<Built> BuildModel(const proto::Experiment& spec, torch::Device device) {
   Built built;
   const ScopedDefaultDtype dtype(ComputeType(spec));
-  WSOL_ASSIGN_OR_RETURN(std::shared_ptr<baselines::Method> method,
+  WSOL_ASSIGN_OR_RETURN(std::shared_ptr<methods::Method> method,
                         baselines::BuildMethod(spec.method()));
   WSOL_ASSIGN_OR_RETURN(built.regularizer, regularizers::BuildRegularizer(spec.regularizer()));
   std::shared_ptr<backbones::Backbone> backbone;
@@ -232,7 +232,7 @@ std::string ScoremapName(const std::string& image_id, bool multi_label, int labe
 // Scores the model on one split: classification, entropy and every localization metric
 // the annotations allow (mPxAP too for multi-label masks: one CAM per label, each against
 // that label's own mask).
-absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLoader& loader,
+absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, data::ImageLoader& loader,
                                              const EvalSplit& eval, const proto::Experiment& spec,
                                              const datasets::DatasetPaths& paths,
                                              torch::Device device, bool full, bool progress,
@@ -268,7 +268,7 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
   double entropy_sum = 0;
   ProgressBar bar(label, loader.num_batches(), "img", progress);
   while (true) {
-    WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, loader.Next());
+    WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader.Next());
     if (!batch) break;
     const int64_t n = batch->size();
     // The CAM of each image's first label; with per-label maps, then of its k-th label
@@ -277,7 +277,7 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
     torch::Tensor logp;
     WSOL_RETURN_IF_ERROR(Guard(label, [&] {
       const torch::Tensor input = batch->images.to(device, dtype);
-      baselines::Inference inference =
+      methods::Inference inference =
           model.method().Infer(model.backbone(), input, batch->labels.to(device));
       logp = torch::log_softmax(inference.logits.to(torch::kCPU, dtype), 1);
       const torch::Tensor first =
@@ -293,7 +293,7 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
         }
         if (rows.empty()) break;
         const torch::Tensor index = torch::tensor(rows, torch::kLong);
-        baselines::Inference more = model.method().Infer(
+        methods::Inference more = model.method().Infer(
             model.backbone(), input.index_select(0, index.to(device)),
             torch::tensor(classes, torch::kLong).to(device));
         const torch::Tensor kth =
@@ -312,7 +312,7 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(WsolModel& model, datasets::ImageLo
           multi_label ? std::count(labels.begin(), labels.end(), predicted_class[i]) > 0
                       : predicted_class[i] == labels.front();
       correct += right;
-      const datasets::ImageRecord& record = eval.split.images[index];
+      const metadata::ImageRecord& record = eval.split.images[index];
       std::vector<cv::Mat> views;
       for (const torch::Tensor& map : maps[i]) views.push_back(MapView(map));
       if (!scoremap_dir.empty()) {
@@ -452,8 +452,8 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                         datasets::ResolveDatasetPaths(spec.dataset(), options.cache_dir));
   const int64_t num_classes = spec.dataset().num_classes();
   WSOL_ASSIGN_OR_RETURN(
-      datasets::SplitMetadata train_split,
-      datasets::ReadSplitMetadata(
+      metadata::SplitMetadata train_split,
+      metadata::ReadSplitMetadata(
           (fs::path(paths.metadata_root) / spec.dataset().train_split()).string(),
           {.num_classes = static_cast<int>(num_classes), .require_localization = false}));
   std::set<int> seen;
@@ -466,12 +466,12 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   WSOL_ASSIGN_OR_RETURN(EvalSplit val, ReadEvalSplit(spec.dataset(), paths, spec.evaluation().selection_split() == "test" ? spec.dataset().test_split() : spec.dataset().val_split()));
   WSOL_ASSIGN_OR_RETURN(EvalSplit test, ReadEvalSplit(spec.dataset(), paths, spec.dataset().test_split()));
 
-  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<datasets::ImageLoader> train_loader,
-                        datasets::ImageLoader::Create(train_split, MakeLoaderOptions(spec, paths, true)));
-  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<datasets::ImageLoader> val_loader,
-                        datasets::ImageLoader::Create(val.split, MakeLoaderOptions(spec, paths, false)));
-  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<datasets::ImageLoader> test_loader,
-                        datasets::ImageLoader::Create(test.split, MakeLoaderOptions(spec, paths, false)));
+  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<data::ImageLoader> train_loader,
+                        data::ImageLoader::Create(train_split, MakeLoaderOptions(spec, paths, true)));
+  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<data::ImageLoader> val_loader,
+                        data::ImageLoader::Create(val.split, MakeLoaderOptions(spec, paths, false)));
+  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<data::ImageLoader> test_loader,
+                        data::ImageLoader::Create(test.split, MakeLoaderOptions(spec, paths, false)));
 
   WSOL_ASSIGN_OR_RETURN(Built built, BuildModel(spec, device));
   WsolModel& model = *built.model;
@@ -479,7 +479,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   if (options.validate_only) {
     // One forward pass on a real batch proves the data and model fit together.
     train_loader->StartEpoch(0);
-    WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, train_loader->Next());
+    WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, train_loader->Next());
     if (!batch) return absl::FailedPreconditionError("training split is empty");
     WSOL_RETURN_IF_ERROR(Guard("validation forward pass", [&] {
       torch::NoGradGuard no_grad;
@@ -537,10 +537,10 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     ProgressBar bar(absl::StrFormat("epoch %d/%d", epoch + 1, epochs), train_loader->num_batches(),
                     "img", options.progress);
     while (true) {
-      WSOL_ASSIGN_OR_RETURN(std::optional<datasets::Batch> batch, train_loader->Next());
+      WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, train_loader->Next());
       if (!batch) break;
       ++step;
-      baselines::StepOutput out;
+      methods::StepOutput out;
       WSOL_RETURN_IF_ERROR(Guard(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
         torch::Tensor targets = TargetDistributions(*batch, num_classes).to(device, dtype);
         built.sgd->zero_grad();
@@ -657,7 +657,7 @@ absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Exp
   torch::NoGradGuard no_grad;
 
   const int size = spec.dataset().eval_size();
-  datasets::TransformOptions transform;
+  data::TransformOptions transform;
   transform.train = false;
   transform.resize_size = spec.dataset().resize_size();
   transform.crop_size = spec.dataset().crop_size();
@@ -666,18 +666,18 @@ absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Exp
   std::vector<ImageExplanation> out;
   for (int k = 0; k < count && k < total; ++k) {
     const int64_t index = k * total / std::max(1, count);
-    const datasets::ImageRecord& record = test.split.images[index];
+    const metadata::ImageRecord& record = test.split.images[index];
     const std::string path = (fs::path(paths.image_root) / record.image_id).string();
-    WSOL_ASSIGN_OR_RETURN(cv::Mat rgb, datasets::DecodeImage(path));
+    WSOL_ASSIGN_OR_RETURN(cv::Mat rgb, data::DecodeImage(path));
     torch::Tensor input = torch::empty({1, 3, size, size});
-    datasets::TransformImage(rgb, transform, datasets::Augmentation{}, input.data_ptr<float>());
+    data::TransformImage(rgb, transform, data::Augmentation{}, input.data_ptr<float>());
     ImageExplanation e;
     e.image_id = record.image_id;
     e.label = record.labels.front();
     torch::Tensor cam_map;
     std::vector<torch::Tensor> stages;
     WSOL_RETURN_IF_ERROR(Guard(record.image_id, [&] {
-      baselines::Inference inference =
+      methods::Inference inference =
           model.method().Infer(model.backbone(), input.to(ComputeType(spec)),
                                torch::tensor({int64_t{e.label}}));
       e.predicted = static_cast<int>(inference.logits.argmax(1).item<int64_t>());

@@ -11,7 +11,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "datasets/dataset_paths.h"
-#include "wsol/metrics/evaluate_folder.h"
+#include "wsol/evaluation/evaluate_folder.h"
 #include "wsol/metrics/npy.h"
 #include "wsol/train/results_io.h"
 #include "wsol/util/status_matchers.h"
@@ -137,7 +137,7 @@ TEST(TrainerTest, LastEpochSelectionScoresTheFinalModel) {
   absl::StatusOr<datasets::DatasetPaths> paths =
       datasets::ResolveDatasetPaths(spec.dataset(), Options().cache_dir);
   ASSERT_THAT(paths, IsOk());
-  absl::StatusOr<metrics::EvaluationReport> report = metrics::EvaluateFolder(
+  absl::StatusOr<evaluation::EvaluationReport> report = evaluation::EvaluateFolder(
       {.metadata = paths->metadata_root + "/test",
        .scoremaps = spec.runtime().output_dir() + "/scoremaps",
        .cam_curve_interval = 0.05,

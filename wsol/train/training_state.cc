@@ -9,7 +9,7 @@
 namespace wsol::train {
 
 WsolModel::WsolModel(std::shared_ptr<backbones::Backbone> backbone,
-                     std::shared_ptr<baselines::Method> method, int64_t num_classes)
+                     std::shared_ptr<methods::Method> method, int64_t num_classes)
     : backbone_(register_module("backbone", std::move(backbone))),
       method_(register_module("method", std::move(method))) {
   method_->Attach(*backbone_, num_classes);

@@ -13,7 +13,7 @@
 
 #include <torch/nn/module.h>
 
-#include "baselines/method.h"
+#include "wsol/methods/method.h"
 #include "wsol/backbones/backbone.h"
 
 namespace torch::optim {
@@ -35,13 +35,13 @@ struct SgdSettings {
 class WsolModel : public torch::nn::Module {
  public:
   WsolModel(std::shared_ptr<backbones::Backbone> backbone,
-            std::shared_ptr<baselines::Method> method, int64_t num_classes);
+            std::shared_ptr<methods::Method> method, int64_t num_classes);
   backbones::Backbone& backbone() { return *backbone_; }
-  baselines::Method& method() { return *method_; }
+  methods::Method& method() { return *method_; }
 
  private:
   std::shared_ptr<backbones::Backbone> backbone_;
-  std::shared_ptr<baselines::Method> method_;
+  std::shared_ptr<methods::Method> method_;
 };
 
 // SGD over two groups: the backbone's feature parameters at lr, and its new layers at

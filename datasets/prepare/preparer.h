@@ -1,0 +1,113 @@
+// preparer.h
+//
+// What every dataset preparer shares: its options and result, and the steps they all take
+// (reading annotation text files, reading image sizes, carving a validation split, writing
+// binary masks and the metadata folders).
+//
+// A preparer reads a dataset in its official layout under `source` and writes
+//   <out>/metadata/<split>/{image_ids,class_labels,image_sizes,localization}.txt
+//   <out>/masks/...          binary masks (0 or 255) it derived, when the data has masks
+//   <out>/class_names.txt    one class name per line, in label order
+// Images are not copied: image ids are paths relative to PrepareResult::image_root.
+//
+//   wsol::datasets::PrepareOptions options{.source = "CUB_200_2011", .out = "data/CUB"};
+//   absl::StatusOr<wsol::datasets::PrepareResult> result = wsol::datasets::PrepareCub(options);
+//   std::cout << result->dataset_spec;   // the `dataset { ... }` block for an experiment
+#ifndef DATASETS_PREPARE_PREPARER_H_
+#define DATASETS_PREPARE_PREPARER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wsol/metadata/metadata.h"
+#include "wsol/util/text_lines.h"
+#include "wsol/metrics/box.h"
+
+namespace wsol::datasets {
+
+struct PrepareOptions {
+  // The dataset's folder in its official layout (see each preparer's header).
+  std::string source;
+  // Output folder (created if missing).
+  std::string out;
+  // Optional: wsolevaluation's ready metadata for this dataset (the folder holding
+  // train/, val/ and test/, e.g. wsolevaluation/metadata/CUB). Splits found there are
+  // imported (checked against the images) instead of being derived from `source`.
+  std::string wsol_metadata;
+  // Datasets without an official fully annotated validation split (CUB without
+  // wsolevaluation's CUBV2, Oxford-IIIT Pet, VOC) get one carved from their training
+  // images: the first images in the official order until every class has this many.
+  int val_per_class = 5;
+  // Unreadable or inconsistent images are skipped and listed in PrepareResult::notes
+  // instead of stopping the preparer.
+  bool skip_bad_images = false;
+  // Threads for reading image headers and writing masks; 0: one per hardware thread.
+  int threads = 0;
+  // Called now and then from the preparing thread with a stage name and counts.
+  std::function<void(const std::string& stage, int64_t done, int64_t total)> progress;
+};
+
+struct PrepareResult {
+  std::string dataset;     // The proto Dataset.name: "CUB", "OpenImages", ...
+  std::string image_root;  // Image ids are relative to this folder.
+  std::string mask_root;   // Mask paths are relative to this folder (empty: no masks).
+  int num_classes = 0;
+  std::map<std::string, int64_t> split_sizes;  // Images per written split.
+  int64_t masks_written = 0;
+  std::vector<std::string> notes;  // What a person should know: carved splits, skips, ...
+  std::string dataset_spec;        // Text-format `dataset { ... }` block for a spec.
+};
+
+// ---- Steps shared by the preparers -------------------------------------------------
+
+// ReadTextFile returns the whole of `path`.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+
+// FillImageSizes reads the size of every image (image_root/image_id) from its header.
+// Bad images are an error naming the id and path, or, with options.skip_bad_images,
+// removed from `images` and listed in `notes`.
+absl::Status FillImageSizes(const std::string& image_root, const PrepareOptions& options,
+                            std::vector<metadata::ImageRecord>* images, std::vector<std::string>* notes);
+
+// CarveValidation moves images from the front of `train` (in order) into the returned
+// list while any of their labels has fewer than `per_class` images there.
+std::vector<metadata::ImageRecord> CarveValidation(int per_class, std::vector<metadata::ImageRecord>* train);
+
+// ClampBox turns float corners into an integer box inside a width x height image
+// (coordinates truncated toward zero, then clamped to [0, width-1] x [0, height-1]).
+metrics::Box ClampBox(double x0, double y0, double x1, double y1, int width, int height);
+
+// WriteBinaryMask writes `on` (width * height, row-major, non-zero = on) as a grayscale
+// PNG with values 0 and 255, creating its folder.
+absl::Status WriteBinaryMask(const std::vector<uint8_t>& on, int width, int height,
+                             const std::string& path);
+
+// ImportWsolSplit reads wsolevaluation's metadata for `split` from
+// options.wsol_metadata/<split>, checks that every image exists under `image_root`, fills
+// image sizes the file leaves out (their OpenImages image_sizes.txt is empty) and rejects
+// sizes that disagree with the image. Mask files, if any, must exist under `mask_root`.
+absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(const std::string& split,
+                                              const std::string& image_root,
+                                              const std::string& mask_root, int num_classes,
+                                              const PrepareOptions& options,
+                                              std::vector<std::string>* notes);
+
+// WritePrepared writes each split's metadata under <out>/metadata/<split>,
+// <out>/class_names.txt, fills result->split_sizes and result->dataset_spec
+// (`annotation` is the proto enum name: "BOXES" or "MASKS").
+absl::Status WritePrepared(const std::map<std::string, metadata::SplitMetadata>& splits,
+                           const std::vector<std::string>& class_names,
+                           const std::string& annotation, bool multi_label,
+                           const PrepareOptions& options, PrepareResult* result);
+
+// Threads resolves options.threads.
+int PrepareThreads(const PrepareOptions& options);
+
+}  // namespace wsol::datasets
+
+#endif  // DATASETS_PREPARE_PREPARER_H_
