@@ -8,7 +8,8 @@
 
 #include "baselines/method_testing.h"
 #include "gtest/gtest.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/regularizers/no_regularizer.h"
 
 namespace wsol::baselines {
 namespace {
@@ -63,7 +64,7 @@ TEST_F(AcolMethodTest, BranchBSeesTheFeaturesErasedWhereBranchAReachesTheThresho
 TEST_F(AcolMethodTest, LossIsTheSumOverBothBranches) {
   net_->eval();
   torch::NoGradGuard no_grad;
-  auto er = regularizers::CreateRegularizer("entropy_kl_uniform", 0.5);
+  auto er = std::make_unique<regularizers::EntropyKlUniform>(regularizers::EntropyKlUniformOptions{.lambda = 0.5});
   std::mt19937_64 rng(0);
   const methods::StepOutput step = acol_->TrainingStep(*net_, batch_.images, batch_.targets, *er, rng);
   const AcolForward run = acol_->Run(*net_, batch_.images, batch_.labels);

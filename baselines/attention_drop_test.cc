@@ -12,7 +12,8 @@
 #include "baselines/rdap_method.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/regularizers/no_regularizer.h"
 
 namespace wsol::baselines {
 namespace {
@@ -157,7 +158,7 @@ TYPED_TEST(AttentionDropInBackboneTest, IsTheIdentityInEvaluationMode) {
 TYPED_TEST(AttentionDropInBackboneTest, DecisionsComeFromTheStepRng) {
   auto net = testing::TinyBackbone("resnet50");
   const testing::TinyBatch batch = testing::MakeTinyBatch(2, 64);
-  auto none = regularizers::CreateRegularizer("none");
+  auto none = std::make_unique<regularizers::NoRegularizer>();
   std::shared_ptr<AttentionDropMethod> method = TypeParam::Make(0.5);
   method->Attach(*net, testing::kTinyClasses);
   method->train();

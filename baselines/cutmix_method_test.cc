@@ -8,7 +8,8 @@
 
 #include "baselines/method_testing.h"
 #include "gtest/gtest.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/regularizers/no_regularizer.h"
 
 namespace wsol::baselines {
 namespace {
@@ -76,7 +77,7 @@ TEST(CutMixMethodTest, EvalModeAndProbabilityZeroLeaveTheBatchAlone) {
   auto net = testing::TinyBackbone();
   net->eval();
   const testing::TinyBatch batch = testing::MakeTinyBatch(4, 32);
-  auto none = regularizers::CreateRegularizer("none");
+  auto none = std::make_unique<regularizers::NoRegularizer>();
   torch::NoGradGuard no_grad;
   const torch::Tensor plain = net->Forward(batch.images).logits;
   std::mt19937_64 rng(3);
@@ -98,7 +99,7 @@ TEST(CutMixMethodTest, TrainingLossIsTheCrossEntropyAgainstTheMixedTargets) {
   auto net = testing::TinyBackbone();
   net->eval();
   const testing::TinyBatch batch = testing::MakeTinyBatch(4, 32);
-  auto none = regularizers::CreateRegularizer("none");
+  auto none = std::make_unique<regularizers::NoRegularizer>();
   torch::NoGradGuard no_grad;
   CutMixMethod method(1.0, 1.0);
   method.train();

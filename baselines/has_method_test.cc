@@ -8,7 +8,8 @@
 
 #include "baselines/method_testing.h"
 #include "gtest/gtest.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/regularizers/no_regularizer.h"
 
 namespace wsol::baselines {
 namespace {
@@ -86,7 +87,7 @@ TEST(HasMethodTest, EvalModeSeesTheWholeImageAndTrainingHides) {
   auto net = testing::TinyBackbone();
   net->eval();  // deterministic BatchNorm for the comparison
   const testing::TinyBatch batch = testing::MakeTinyBatch(2, 32);
-  auto none = regularizers::CreateRegularizer("none");
+  auto none = std::make_unique<regularizers::NoRegularizer>();
   torch::NoGradGuard no_grad;
   const torch::Tensor plain = net->Forward(batch.images).logits;
   const torch::Tensor blank = net->Forward(torch::zeros_like(batch.images)).logits;

@@ -1,43 +1,128 @@
 #include "baselines/method_builder.h"
 
-#include <string>
-
 #include "absl/strings/str_cat.h"
-#include "baselines/method_registry.h"
-#include "google/protobuf/descriptor.h"
+#include "baselines/acol_method.h"
+#include "baselines/adl_method.h"
+#include "baselines/cam_method.h"
+#include "baselines/cutmix_method.h"
+#include "baselines/has_method.h"
+#include "baselines/rdap_method.h"
+#include "baselines/spg_method.h"
+#include "wsol/util/name_table.h"
+#include "wsol/util/torch_status.h"
 
 namespace wsol::baselines {
 
+const std::vector<MethodRow>& MethodTable() {
+  using M = proto::Method;
+  static const auto* table = new std::vector<MethodRow>{
+      {M::kCam, "cam", [](const M&, FieldChecker&) {},
+       [](const M&) -> std::shared_ptr<methods::Method> { return std::make_shared<CamMethod>(); }},
+      {M::kHas, "has",
+       [](const M& m, FieldChecker& c) {
+         c.Range(m.has().grid_size() > 0, "grid_size", m.has().grid_size(), "> 0");
+         c.InUnit("drop_rate", m.has().drop_rate());
+       },
+       [](const M& m) -> std::shared_ptr<methods::Method> {
+         return std::make_shared<HasMethod>(m.has().grid_size(), m.has().drop_rate());
+       }},
+      {M::kCutmix, "cutmix",
+       [](const M& m, FieldChecker& c) {
+         c.Positive("beta", m.cutmix().beta());
+         c.InUnit("prob", m.cutmix().prob());
+       },
+       [](const M& m) -> std::shared_ptr<methods::Method> {
+         return std::make_shared<CutMixMethod>(m.cutmix().beta(), m.cutmix().prob());
+       }},
+      {M::kAdl, "adl",
+       [](const M& m, FieldChecker& c) {
+         c.InUnit("drop_rate", m.adl().drop_rate());
+         c.InUnit("gamma", m.adl().gamma());
+       },
+       [](const M& m) -> std::shared_ptr<methods::Method> {
+         return std::make_shared<AdlMethod>(m.adl().drop_rate(), m.adl().gamma());
+       }},
+      {M::kRdap, "rdap",
+       [](const M& m, FieldChecker& c) {
+         c.Range(m.rdap().mask_size() > 0 && m.rdap().mask_size() <= 1, "mask_size",
+                 m.rdap().mask_size(), "in (0, 1]");
+         c.InUnit("drop_rate", m.rdap().drop_rate());
+       },
+       [](const M& m) -> std::shared_ptr<methods::Method> {
+         return std::make_shared<RdapMethod>(m.rdap().mask_size(), m.rdap().drop_rate());
+       }},
+      {M::kAcol, "acol",
+       [](const M& m, FieldChecker& c) {
+         c.InUnit("erasing_threshold", m.acol().erasing_threshold());
+         c.Range(m.acol().hidden_channels() > 0, "hidden_channels", m.acol().hidden_channels(),
+                 "> 0");
+       },
+       [](const M& m) -> std::shared_ptr<methods::Method> {
+         return std::make_shared<AcolMethod>(m.acol().erasing_threshold(),
+                                             m.acol().hidden_channels());
+       }},
+      {M::kSpg, "spg",
+       [](const M& m, FieldChecker& c) {
+         const proto::Spg& s = m.spg();
+         const double pairs[3][2] = {{s.threshold_1h(), s.threshold_1l()},
+                                     {s.threshold_2h(), s.threshold_2l()},
+                                     {s.threshold_3h(), s.threshold_3l()}};
+         for (int i = 0; i < 3; ++i) {
+           const std::string h = absl::StrCat("threshold_", i + 1, "h");
+           const std::string l = absl::StrCat("threshold_", i + 1, "l");
+           c.InUnit(h, pairs[i][0]);
+           c.Range(pairs[i][1] >= 0 && pairs[i][1] <= 1 && pairs[i][1] < pairs[i][0], l,
+                   pairs[i][1], absl::StrCat("in [0, ", c.Path(h), ")"));
+         }
+         c.Range(s.branch_channels() > 0, "branch_channels", s.branch_channels(), "> 0");
+         c.Range(s.head_channels() > 0, "head_channels", s.head_channels(), "> 0");
+       },
+       [](const M& m) -> std::shared_ptr<methods::Method> {
+         const proto::Spg& s = m.spg();
+         SpgMethod::Options options;
+         options.thresholds = {{{s.threshold_1h(), s.threshold_1l()},
+                                {s.threshold_2h(), s.threshold_2l()},
+                                {s.threshold_3h(), s.threshold_3l()}}};
+         options.branch_channels = s.branch_channels();
+         options.head_channels = s.head_channels();
+         return std::make_shared<SpgMethod>(options);
+       }},
+  };
+  return *table;
+}
+
+std::vector<std::string> MethodNames() { return NamesOf(MethodTable()); }
+
+const MethodRow* FindMethodRow(const proto::Method& spec) {
+  const proto::Method::MethodCase kase =
+      spec.method_case() == proto::Method::METHOD_NOT_SET ? proto::Method::kCam : spec.method_case();
+  for (const MethodRow& row : MethodTable()) {
+    if (row.kase == kase) return &row;
+  }
+  return nullptr;
+}
+
+absl::Status ValidateMethod(const proto::Method& spec) {
+  const MethodRow* row = FindMethodRow(spec);
+  if (row == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat("method: oneof case ", spec.method_case(), " has no row in the method table"));
+  }
+  FieldChecker check(absl::StrCat("method.", row->name));
+  row->validate(spec, check);
+  return check.Result();
+}
+
 absl::StatusOr<std::shared_ptr<methods::Method>> BuildMethod(const proto::Method& spec) {
-  using google::protobuf::FieldDescriptor;
-  const google::protobuf::Reflection* reflection = spec.GetReflection();
-  const FieldDescriptor* chosen =
-      reflection->GetOneofFieldDescriptor(spec, spec.GetDescriptor()->FindOneofByName("method"));
-  const std::string name = chosen == nullptr ? "cam" : chosen->name();
-  MethodParams params;
-  if (chosen != nullptr) {
-    const google::protobuf::Message& message = reflection->GetMessage(spec, chosen);
-    const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
-    for (int i = 0; i < descriptor->field_count(); ++i) {
-      const FieldDescriptor* field = descriptor->field(i);
-      const google::protobuf::Reflection* r = message.GetReflection();
-      switch (field->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_FLOAT: params[field->name()] = r->GetFloat(message, field); break;
-        case FieldDescriptor::CPPTYPE_DOUBLE: params[field->name()] = r->GetDouble(message, field); break;
-        case FieldDescriptor::CPPTYPE_INT32: params[field->name()] = r->GetInt32(message, field); break;
-        case FieldDescriptor::CPPTYPE_INT64: params[field->name()] = static_cast<double>(r->GetInt64(message, field)); break;
-        case FieldDescriptor::CPPTYPE_BOOL: params[field->name()] = r->GetBool(message, field) ? 1.0 : 0.0; break;
-        default:
-          return absl::InternalError(absl::StrCat("method.", name, ".", field->name(),
-                                                  ": unsupported field type"));
-      }
-    }
+  if (absl::Status valid = ValidateMethod(spec); !valid.ok()) return valid;
+  const MethodRow* row = FindMethodRow(spec);
+  std::shared_ptr<methods::Method> method;
+  if (absl::Status built = TorchStatus(absl::StrCat("method.", row->name),
+                                       [&] { method = row->build(spec); });
+      !built.ok()) {
+    return built;
   }
-  try {
-    return CreateMethod(name, params);
-  } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(absl::StrCat("method.", name, ": ", e.what_without_backtrace()));
-  }
+  return method;
 }
 
 }  // namespace wsol::baselines

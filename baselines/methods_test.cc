@@ -11,15 +11,16 @@
 #include <torch/torch.h>
 
 #include "baselines/method_builder.h"
-#include "baselines/method_registry.h"
 #include "baselines/method_testing.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/cam/cam.h"
 #include "wsol/proto/method.pb.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/regularizers/no_regularizer.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::baselines {
@@ -31,14 +32,11 @@ using ::testing::HasSubstr;
 // `width` so the tests stay small.
 proto::Method SpecFor(const std::string& name, int width = 16) {
   proto::Method spec;
-  const google::protobuf::FieldDescriptor* field =
-      proto::Method::descriptor()->FindFieldByName(name);
-  EXPECT_NE(field, nullptr) << name;
-  if (field == nullptr) return spec;
-  google::protobuf::Message* message = spec.GetReflection()->MutableMessage(&spec, field);
-  for (const char* channels : {"hidden_channels", "branch_channels", "head_channels"}) {
-    const auto* f = message->GetDescriptor()->FindFieldByName(channels);
-    if (f != nullptr) message->GetReflection()->SetInt32(message, f, width);
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(name + " {}", &spec)) << name;
+  if (spec.has_acol()) spec.mutable_acol()->set_hidden_channels(width);
+  if (spec.has_spg()) {
+    spec.mutable_spg()->set_branch_channels(width);
+    spec.mutable_spg()->set_head_channels(width);
   }
   return spec;
 }
@@ -62,26 +60,27 @@ TEST(MethodTableTest, EveryOneofFieldOfTheSpecHasAnEntryAndBack) {
   EXPECT_THAT(names, ::testing::ElementsAre("cam", "has", "cutmix", "adl", "rdap", "acol", "spg"));
 }
 
-TEST(MethodTableTest, UnknownNamesAndParametersAreRefusedByName) {
-  try {
-    CreateMethod("adl2", {});
-    FAIL() << "expected an error";
-  } catch (const c10::ValueError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("valid methods: cam, has, cutmix, adl, rdap, acol, spg"));
+TEST(MethodTableTest, EachRowBuildsTheMethodOfItsCase) {
+  for (const MethodRow& row : MethodTable()) {
+    const proto::Method spec = SpecFor(row.name);
+    EXPECT_EQ(spec.method_case(), row.kase) << row.name;
+    EXPECT_EQ(FindMethodRow(spec), &row);
+    EXPECT_EQ(row.build(spec)->Name(), row.name);
   }
-  try {
-    CreateMethod("adl", {{"drop_rate", 0.5}, {"gamma", 0.9}, {"threshold", 0.1}});
-    FAIL() << "expected an error";
-  } catch (const c10::ValueError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("unknown parameter \"threshold\" of method adl"));
-    EXPECT_THAT(e.what(), HasSubstr("drop_rate, gamma"));
-  }
-  try {
-    CreateMethod("has", {{"grid_size", 4}});
-    FAIL() << "expected an error";
-  } catch (const c10::ValueError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("missing method parameter \"drop_rate\""));
-  }
+  // An unset oneof is CAM.
+  EXPECT_EQ(FindMethodRow(proto::Method())->name, "cam");
+}
+
+TEST(MethodBuilderTest, ValidationNamesEveryBadFieldByPath) {
+  proto::Method spec;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      "spg { threshold_1h: 0.3 threshold_1l: 0.5 head_channels: 0 }", &spec));
+  const absl::Status status = ValidateMethod(spec);
+  EXPECT_THAT(status, ::wsol::testing::StatusIs(
+                          absl::StatusCode::kInvalidArgument,
+                          HasSubstr("method.spg.threshold_1l = 0.5: expected in [0, "
+                                    "method.spg.threshold_1h)")));
+  EXPECT_THAT(status.message(), HasSubstr("method.spg.head_channels = 0: expected > 0"));
 }
 
 TEST(MethodBuilderTest, OutOfRangeValuesBecomeStatusErrors) {
@@ -95,7 +94,7 @@ TEST(MethodBuilderTest, OutOfRangeValuesBecomeStatusErrors) {
 class MethodConformanceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(MethodConformanceTest, AttachesToEveryBackboneAndStepsWithFiniteLossAndGradients) {
-  auto none = regularizers::CreateRegularizer("none");
+  auto none = std::make_unique<regularizers::NoRegularizer>();
   for (const std::string& arch : backbones::BackboneNames()) {
     SCOPED_TRACE(arch);
     auto net = testing::TinyBackbone(arch);
@@ -171,7 +170,7 @@ TEST_P(MethodConformanceTest, TrainingOnlyPartsAreTheIdentityInEvaluationMode) {
   torch::NoGradGuard no_grad;
   const testing::TinyBatch batch = testing::MakeTinyBatch(3, 64);
   const methods::Inference inference = method->Infer(*net, batch.images, batch.labels);
-  auto none = regularizers::CreateRegularizer("none");
+  auto none = std::make_unique<regularizers::NoRegularizer>();
   std::mt19937_64 rng(2);
   const methods::StepOutput eval_step = method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
   net->SetBlockHook(nullptr);  // the bare backbone
@@ -188,7 +187,7 @@ TEST_P(MethodConformanceTest, LossFallsOverAFewStepsOnATinyFixedBatch) {
   std::shared_ptr<methods::Method> method = Build(GetParam());
   ASSERT_NE(method, nullptr);
   method->Attach(*net, testing::kTinyClasses);
-  auto er = regularizers::CreateRegularizer("entropy_kl_uniform", 1e-4);
+  auto er = std::make_unique<regularizers::EntropyKlUniform>(regularizers::EntropyKlUniformOptions{.lambda = 1e-4});
   const testing::TinyBatch batch = testing::MakeTinyBatch(8, 64);
   const std::vector<double> losses =
       testing::TrainSteps(*method, *net, batch, *er, /*steps=*/20, /*lr=*/0.02);

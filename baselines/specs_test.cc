@@ -16,7 +16,6 @@
 #include <torch/torch.h>
 
 #include "baselines/method_builder.h"
-#include "baselines/method_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "wsol/backbones/backbone_registry.h"

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tools/components.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/trainer.h"
 
@@ -33,9 +34,11 @@ TEST_P(EmbeddedSpecTest, ValidatesAndTrainsAFewStepsOnFmnistLoc) {
       "dataset.fmnist_loc.train_per_class=3", "dataset.fmnist_loc.val_per_class=1",
       "dataset.fmnist_loc.test_per_class=1", "optimizer.epochs=1", "optimizer.batch_size=10",
       "runtime.threads=1"};
-  absl::StatusOr<proto::Experiment> spec = spec::LoadExperimentFile(path, tiny);
+  absl::StatusOr<proto::Experiment> spec =
+      spec::LoadExperimentFile(path, tiny, tools::StandardValidators());
   ASSERT_TRUE(spec.ok()) << spec.status();
   train::TrainerOptions options;
+  options.components = tools::StandardComponents();
   options.cache_dir = ::testing::TempDir() + "/cache";
   options.progress = false;
   options.validate_only = true;

@@ -13,7 +13,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "wsol/cam/cam.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/regularizers/no_regularizer.h"
 
 namespace wsol::baselines {
 namespace {
@@ -117,7 +118,7 @@ TEST_F(SpgMethodTest, SeedsComeFromTheDocumentedSources) {
 TEST_F(SpgMethodTest, LossAddsTheThreeGuidanceTermsToTheClassifierLoss) {
   net_->eval();
   torch::NoGradGuard no_grad;
-  auto none = regularizers::CreateRegularizer("none");
+  auto none = std::make_unique<regularizers::NoRegularizer>();
   std::mt19937_64 rng(0);
   const methods::StepOutput step = spg_->TrainingStep(*net_, batch_.images, batch_.targets, *none, rng);
   const SpgForward run = spg_->Run(*net_, batch_.images, batch_.labels);

@@ -29,6 +29,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tools/components.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/subprocess.h"
@@ -99,12 +100,14 @@ std::string GoldenPath(const std::string& name) {
 
 // Trains one case in this process; `cache_dir` holds its generated data.
 absl::StatusOr<proto::SplitMetrics> RunCase(const GoldenCase& c, const std::string& work_dir) {
-  absl::StatusOr<proto::Experiment> spec = spec::LoadExperimentFile(c.spec, TinyOverrides());
+  absl::StatusOr<proto::Experiment> spec =
+      spec::LoadExperimentFile(c.spec, TinyOverrides(), tools::StandardValidators());
   if (!spec.ok()) return spec.status();
   const std::string dir = work_dir + "/run_" + c.name;
   fs::remove_all(dir);
   spec->mutable_runtime()->set_output_dir(dir);
   train::TrainerOptions options;
+  options.components = tools::StandardComponents();
   options.cache_dir = work_dir + "/cache";
   options.progress = false;
   absl::StatusOr<proto::RunResults> results = train::RunExperiment(*spec, options);

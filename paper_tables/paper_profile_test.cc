@@ -24,7 +24,8 @@
 #include "wsol/backbones/checkpoint_layouts_testing.h"
 #include "wsol/backbones/state_dict_io.h"
 #include "wsol/spec/spec_loader.h"
-#include "wsol/train/results_io.h"
+#include "tools/components.h"
+#include "wsol/train/run_folder.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/status_matchers.h"
 
@@ -138,9 +139,11 @@ absl::StatusOr<proto::RunResults> TrainPaperSpec(const std::string& spec_path,
   overrides.insert(overrides.end(), {"optimizer.epochs=1", "optimizer.batch_size=8",
                                      "runtime.device=cpu", "runtime.threads=2",
                                      "runtime.output_dir=" + run_dir});
-  absl::StatusOr<proto::Experiment> spec = spec::LoadExperimentFile(spec_path, overrides);
+  absl::StatusOr<proto::Experiment> spec =
+      spec::LoadExperimentFile(spec_path, overrides, tools::StandardValidators());
   if (!spec.ok()) return spec.status();
   train::TrainerOptions options;
+  options.components = tools::StandardComponents();
   options.cache_dir = ::testing::TempDir() + "/cache";
   options.progress = false;
   return train::RunExperiment(*spec, options);

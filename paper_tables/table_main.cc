@@ -4,6 +4,7 @@
 //   bazel run //paper_tables:table2 -- --dry_run           # list runs and cost, train nothing
 //   bazel run //paper_tables:table1 -- --shard=0/2         # half the runs (share --cache_dir)
 // Each target passes --table=<name>; the spec is paper_tables/specs[/paper]/<name>.pbtxt.
+// The binary only parses flags and wires the standard components into RegenerateTable.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -13,12 +14,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "paper_tables/lib/figures.h"
 #include "paper_tables/lib/table_runner.h"
+#include "tools/components.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/paths.h"
 
@@ -71,43 +74,22 @@ int main(int argc, char** argv) {
   const std::string name = absl::GetFlag(FLAGS_table).empty()
                                ? std::filesystem::path(argv[0]).filename().string()
                                : absl::GetFlag(FLAGS_table);
-  const std::string spec_path = absl::StrCat("paper_tables/specs/",
-                                             options.profile == "paper" ? "paper/" : "", name,
-                                             ".pbtxt");
-  absl::StatusOr<wsol::proto::TableSpec> table = wsol::tables::LoadTableSpec(spec_path);
-  if (!table.ok()) {
-    std::cerr << table.status().message() << "\n";
-    if (absl::IsNotFound(table.status())) {
-      // Name what exists for this profile.
-      std::vector<std::string> known;
-      std::error_code ec;
-      for (const auto& entry :
-           std::filesystem::directory_iterator(std::filesystem::path(spec_path).parent_path(), ec)) {
-        if (entry.path().extension() == ".pbtxt") known.push_back(entry.path().stem().string());
-      }
-      std::sort(known.begin(), known.end());
-      std::cerr << "unknown table \"" << name << "\" for --profile=" << options.profile
-                << "; known: " << absl::StrJoin(known, ", ") << "\n";
-      return 2;
-    }
-    return 1;
-  }
+  options.validators = wsol::tools::StandardValidators();
+  options.components = wsol::tools::StandardComponents();
   wsol::train::TrainerOptions trainer;
   trainer.cache_dir = options.cache_dir;
+  trainer.components = options.components;
   auto run = [&](const wsol::proto::Experiment& experiment, const std::string&) {
     return wsol::train::RunExperiment(experiment, trainer);
   };
-  absl::StatusOr<std::string> out = wsol::tables::RunTable(*table, options, run);
+  absl::StatusOr<std::string> out = wsol::tables::RegenerateTable(name, options, run);
   if (!out.ok()) {
-    std::cerr << "error: " << out.status().message() << "\n";
-    return 1;
+    // An unknown table name is a usage error (exit 2) that lists the known ones.
+    const bool unknown = absl::StartsWith(out.status().message(), "unknown table");
+    std::cerr << (unknown ? "" : "error: ") << out.status().message() << "\n";
+    return unknown ? 2 : 1;
   }
   if (options.dry_run) return 0;
-  absl::Status figures = wsol::tables::RenderFigures(*table, options, *out);
-  if (!figures.ok()) {
-    std::cerr << "error: " << figures.message() << "\n";
-    return 1;
-  }
   std::cout << "\noutputs: " << *out << "\n";
   return 0;
 }

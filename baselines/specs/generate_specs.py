@@ -431,10 +431,15 @@ def pair_rows(methods, backbones, datasets):
     return rows
 
 
+FIGURES = {"figure_entropy": "ENTROPY", "figure_feature_maps": "FEATURE_MAPS",
+           "figure_qualitative": "QUALITATIVE"}
+
+
 def table_text(name, title, header, columns, rows):
+    figure = f"figure: {FIGURES[name]}\n" if name in FIGURES else ""
     return (wrap_comment(header + " " + RUN_HINT, 0)
             + "# Written by baselines/specs/generate_specs.py.\n"
-            + f'name: "{name}"\ntitle: "{title}"\ncolumns: {columns}\nseeds: [0]\n'
+            + f'name: "{name}"\n{figure}title: "{title}"\ncolumns: {columns}\nseeds: [0]\n'
             + "\n".join(rows) + "\n")
 
 

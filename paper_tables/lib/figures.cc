@@ -9,8 +9,8 @@
 #include "absl/strings/str_format.h"
 #include "opencv2/imgproc.hpp"
 #include "paper_tables/lib/plot.h"
-#include "wsol/train/results_io.h"
-#include "wsol/train/trainer.h"
+#include "wsol/train/explain.h"
+#include "wsol/train/run_folder.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/file_io.h"
 
@@ -18,6 +18,10 @@ namespace wsol::tables {
 namespace {
 
 namespace fs = std::filesystem;
+
+train::ExplainOptions Explain(const TableOptions& options) {
+  return {.cache_dir = options.cache_dir, .components = options.components};
+}
 
 struct FinishedRun {
   const PlannedRun* planned;
@@ -147,10 +151,10 @@ absl::Status QualitativeFigure(const proto::TableSpec& table, const std::vector<
   constexpr int kCandidates = 24;
   WSOL_ASSIGN_OR_RETURN(auto base, train::ExplainTestImages(pair.baseline->planned->experiment,
                                                             pair.baseline->planned->run_dir,
-                                                            options.cache_dir, kCandidates));
+                                                            Explain(options), kCandidates));
   WSOL_ASSIGN_OR_RETURN(auto er, train::ExplainTestImages(pair.er->planned->experiment,
                                                           pair.er->planned->run_dir,
-                                                          options.cache_dir, kCandidates));
+                                                          Explain(options), kCandidates));
   // Five images evenly spread over the test split, plus the one where ER localizes worst
   // (the failure case the paper shows honestly).
   std::vector<size_t> chosen;
@@ -190,10 +194,10 @@ absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<F
   constexpr int kImages = 3;
   WSOL_ASSIGN_OR_RETURN(auto base, train::ExplainTestImages(pair.baseline->planned->experiment,
                                                             pair.baseline->planned->run_dir,
-                                                            options.cache_dir, kImages));
+                                                            Explain(options), kImages));
   WSOL_ASSIGN_OR_RETURN(auto er, train::ExplainTestImages(pair.er->planned->experiment,
                                                           pair.er->planned->run_dir,
-                                                          options.cache_dir, kImages));
+                                                          Explain(options), kImages));
   constexpr int kSide = 112;
   std::vector<cv::Mat> rows;
   for (size_t i = 0; i < base.size() && i < er.size(); ++i) {
@@ -218,16 +222,32 @@ absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<F
 
 }  // namespace
 
-absl::Status RenderFigures(const proto::TableSpec& table, const TableOptions& options,
-                           const std::string& out_dir) {
-  const std::string& name = table.name();
-  if (name.rfind("figure_", 0) != 0) return absl::OkStatus();
-  WSOL_ASSIGN_OR_RETURN(std::vector<PlannedRun> runs, PlanRuns(table, options));
+absl::Status RenderFigure(const proto::TableSpec& table, const std::vector<PlannedRun>& runs,
+                          const TableOptions& options, const std::string& out_dir) {
+  if (table.figure() == proto::TableSpec::NO_FIGURE) return absl::OkStatus();
   WSOL_ASSIGN_OR_RETURN(std::vector<FinishedRun> finished, Finished(runs));
-  if (name == "figure_entropy") return EntropyFigure(table, finished, out_dir);
-  if (name == "figure_qualitative") return QualitativeFigure(table, finished, options, out_dir);
-  if (name == "figure_feature_maps") return FeatureMapFigure(table, finished, options, out_dir);
-  return absl::InvalidArgumentError(absl::StrCat("no renderer for figure \"", name, "\""));
+  switch (table.figure()) {
+    case proto::TableSpec::ENTROPY:
+      return EntropyFigure(table, finished, out_dir);
+    case proto::TableSpec::QUALITATIVE:
+      return QualitativeFigure(table, finished, options, out_dir);
+    case proto::TableSpec::FEATURE_MAPS:
+      return FeatureMapFigure(table, finished, options, out_dir);
+    case proto::TableSpec::NO_FIGURE:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("table ", table.name(), ": no renderer for figure ", table.figure()));
+}
+
+absl::StatusOr<std::string> RegenerateTable(const std::string& name, const TableOptions& options,
+                                            const RunFunction& run) {
+  WSOL_ASSIGN_OR_RETURN(proto::TableSpec table, LoadTableSpecFor(name, options));
+  WSOL_ASSIGN_OR_RETURN(std::vector<PlannedRun> runs, PlanRuns(table, options));
+  WSOL_ASSIGN_OR_RETURN(std::string out_dir, RunTable(table, runs, options, run));
+  if (options.dry_run) return out_dir;
+  WSOL_RETURN_IF_ERROR(RenderFigure(table, runs, options, out_dir));
+  return out_dir;
 }
 
 }  // namespace wsol::tables

@@ -1,5 +1,6 @@
 #include "paper_tables/lib/table_runner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +20,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "wsol/spec/spec_loader.h"
-#include "wsol/train/results_io.h"
+#include "wsol/train/run_folder.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/file_io.h"
 
@@ -84,6 +85,25 @@ absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path) {
   return table;
 }
 
+absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
+                                                  const TableOptions& options) {
+  const fs::path folder = fs::path(options.workspace_root) / "paper_tables" / "specs" /
+                          (options.profile == "paper" ? "paper" : "");
+  const std::string path = (folder / (name + ".pbtxt")).string();
+  if (!fs::exists(path)) {
+    std::vector<std::string> known;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+      if (entry.path().extension() == ".pbtxt") known.push_back(entry.path().stem().string());
+    }
+    std::sort(known.begin(), known.end());
+    return absl::NotFoundError(absl::StrCat("unknown table \"", name, "\" for --profile=",
+                                            options.profile, "; known: ",
+                                            absl::StrJoin(known, ", ")));
+  }
+  return LoadTableSpec(path);
+}
+
 absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
                                                  const TableOptions& options) {
   std::vector<PlannedRun> runs;
@@ -95,11 +115,14 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
     overrides.insert(overrides.end(), run.set().begin(), run.set().end());
     overrides.insert(overrides.end(), options.extra_set.begin(), options.extra_set.end());
     overrides.push_back(absl::StrCat("runtime.profile=", options.profile));
+    if (options.device != "auto") overrides.push_back("runtime.device=" + options.device);
+    if (options.threads > 0) overrides.push_back(absl::StrCat("runtime.threads=", options.threads));
     for (uint64_t seed : seeds) {
       std::vector<std::string> with_seed = overrides;
       with_seed.push_back(absl::StrCat("runtime.seed=", seed));
       const std::string spec_path = (fs::path(options.workspace_root) / run.spec()).string();
-      absl::StatusOr<proto::Experiment> experiment = spec::LoadExperimentFile(spec_path, with_seed);
+      absl::StatusOr<proto::Experiment> experiment =
+          spec::LoadExperimentFile(spec_path, with_seed, options.validators);
       if (!experiment.ok()) {
         return absl::Status(experiment.status().code(),
                             absl::StrCat("table ", table.name(), ", run \"", run.label(),
@@ -117,15 +140,8 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
       planned.row = row;
       planned.seed = seed;
       planned.fingerprint = spec::ResultFingerprint(*experiment);
-      planned.run_dir = (fs::path(options.cache_dir) / "runs" / planned.fingerprint).string();
+      planned.run_dir = train::RunFolder::PathForFingerprint(options.cache_dir, planned.fingerprint);
       experiment->mutable_runtime()->set_output_dir(planned.run_dir);
-      if (options.device != "auto") experiment->mutable_runtime()->set_device(options.device);
-      if (options.threads > 0) experiment->mutable_runtime()->set_threads(options.threads);
-      // --device and --threads are checked like any spec field (before any training).
-      if (absl::Status valid = spec::ValidateExperiment(*experiment); !valid.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("table ", table.name(), ", run \"",
-                                                       run.label(), "\": ", valid.message()));
-      }
       planned.experiment = *std::move(experiment);
       runs.push_back(std::move(planned));
     }
@@ -268,6 +284,12 @@ RenderedTable RenderTable(const proto::TableSpec& table,
 absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,
                                      const RunFunction& run) {
   WSOL_ASSIGN_OR_RETURN(std::vector<PlannedRun> runs, PlanRuns(table, options));
+  return RunTable(table, runs, options, run);
+}
+
+absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
+                                     const std::vector<PlannedRun>& runs,
+                                     const TableOptions& options, const RunFunction& run) {
   if (options.shard_count < 1 || options.shard_index < 0 ||
       options.shard_index >= options.shard_count) {
     return absl::InvalidArgumentError(absl::StrFormat(

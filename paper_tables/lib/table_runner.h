@@ -20,6 +20,8 @@
 #include "wsol/proto/experiment.pb.h"
 #include "wsol/proto/results.pb.h"
 #include "wsol/proto/table.pb.h"
+#include "wsol/spec/spec_loader.h"
+#include "wsol/train/components.h"
 
 namespace wsol::tables {
 
@@ -36,6 +38,10 @@ struct TableOptions {
   int shard_index = 0;
   int shard_count = 1;
   std::vector<std::string> extra_set;  // Overrides for every run (--set).
+  // Checks each run's components at planning (tools::StandardValidators()).
+  spec::ComponentValidators validators;
+  // The method table and data source, for figures that load trained models.
+  train::Components components;
 };
 
 struct PlannedRun {
@@ -49,7 +55,14 @@ struct PlannedRun {
 // Loads a TableSpec text file (errors name file:line:column).
 absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path);
 
-// Expands rows x seeds into runs with their final specs and cache folders.
+// The spec of table `name` for options.profile: paper_tables/specs[/paper]/<name>.pbtxt
+// under options.workspace_root. An unknown name is NotFound listing the profile's tables.
+absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
+                                                  const TableOptions& options);
+
+// Expands rows x seeds into runs with their final specs and cache folders. Overrides
+// apply in order: the table's, the row's, --set, then --device and --threads (which,
+// like name, change no run folder).
 absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
                                                  const TableOptions& options);
 
@@ -57,8 +70,13 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
 using RunFunction = std::function<absl::StatusOr<proto::RunResults>(
     const proto::Experiment& experiment, const std::string& run_dir)>;
 
-// Runs (or reuses) this shard's runs, then renders the table from every run with
-// results: Markdown on stdout, <out_dir>/<name>.{md,csv,json}. Returns the out_dir.
+// Runs (or reuses) this shard's planned runs, then renders the table from every run
+// with results: Markdown on stdout, <out_dir>/<name>.{md,csv,json}. Returns the out_dir
+// (empty for a dry run, which only lists the runs).
+absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
+                                     const std::vector<PlannedRun>& runs,
+                                     const TableOptions& options, const RunFunction& run);
+// PlanRuns, then RunTable.
 absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,
                                      const RunFunction& run);
 

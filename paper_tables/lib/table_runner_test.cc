@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "wsol/train/results_io.h"
+#include "wsol/train/run_folder.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::tables {

@@ -27,14 +27,15 @@ case "$mode" in
   sources)
     output=$("$script" --list 2>&1) || fail "--list exited $?: $output"
     for core in wsol/backbones/resnet.cc wsol/backbones/backbone_registry.cc \
-                wsol/regularizers/entropy_kl_uniform.cc wsol/regularizers/regularizer_registry.cc \
-                wsol/cam/cam.cc wsol/methods/method.cc baselines/method_registry.cc \
-                wsol/train/training_state.cc; do
+                wsol/regularizers/entropy_kl_uniform.cc wsol/regularizers/regularizer.cc \
+                wsol/cam/cam.cc wsol/methods/method.cc baselines/spg_method.cc \
+                wsol/train/training_state.cc wsol/train/train_step.cc; do
       expect_line "$output" "$core"
     done
     for edge in wsol/regularizers/regularizer_builder.cc baselines/method_builder.cc \
-                wsol/backbones/backbones_test.cc wsol/train/train_step_benchmark.cc \
-                wsol/train/train_step_cli.cc wsol/train/train_main.cc; do
+                wsol/backbones/backbone_builder.cc wsol/backbones/backbones_test.cc \
+                wsol/train/train_step_benchmark.cc wsol/train/train_step_main.cc \
+                wsol/train/train_main.cc wsol/train/trainer.cc wsol/train/run_builder.cc; do
       refuse_line "$output" "$edge"
     done
 

@@ -1,8 +1,8 @@
 // gpu_check: checks the modelling core on a CUDA machine and times it there.
 //
 // For each backbone in the registry (at the chosen widths) it builds the model on the CPU,
-// copies the same weights to CUDA, runs one training step (forward, the loss through the
-// regularizer registry, backward) on the same batch on both devices and reports
+// copies the same weights to CUDA, runs one training step (forward, CAM with the ER loss,
+// backward: wsol::train::ComputeGradients) on the same batch on both devices and reports
 //   loss error  |loss_cuda - loss_cpu| / |loss_cpu|
 //   grad error  max over parameters of ||g_cuda - g_cpu|| / ||g_cpu||
 // (a parameter whose CPU gradient is below 1e-6 of the largest one is measured against
@@ -29,10 +29,11 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include "baselines/method_registry.h"
+#include "baselines/cam_method.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/cam/cam.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/train/train_step.h"
 #include "wsol/train/training_state.h"
 
 namespace {
@@ -55,9 +56,7 @@ Check:
                         self-test that the comparison catches a difference (default: 0)
 Model:
   --num_classes=N       classifier size (default: 200, CUB)
-  --method=NAME         method registry name (default: cam)
-  --regularizer=NAME    regularizer registry name (default: entropy_kl_uniform)
-  --weight=X            the regularizer's weight, e.g. lambda (default: 1e-4)
+  --weight=X            lambda of the ER loss (default: 1e-4)
   --seed=N              weights and batch seed (default: 0)
 Timing:
   --pixels=N            input size (default: 224)
@@ -83,8 +82,6 @@ struct Flags {
   bool tf32 = false;
   double perturb = 0.0;
   int64_t num_classes = 200;
-  std::string method = "cam";
-  std::string regularizer = "entropy_kl_uniform";
   double weight = 1e-4;
   uint64_t seed = 0;
   int64_t pixels = 224;
@@ -184,12 +181,6 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (name == "num_classes") {
       need_value();
       flags.num_classes = ParsePositive(name, value, false);
-    } else if (name == "method") {
-      need_value();
-      flags.method = value;
-    } else if (name == "regularizer") {
-      need_value();
-      flags.regularizer = value;
     } else if (name == "weight") {
       need_value();
       flags.weight = ParseDouble(name, value);
@@ -230,7 +221,7 @@ std::shared_ptr<wsol::train::WsolModel> MakeModel(const Flags& flags, const std:
   return std::make_shared<wsol::train::WsolModel>(
       wsol::backbones::CreateBackbone(
           backbone, {.num_classes = flags.num_classes, .width_multiplier = width}),
-      wsol::baselines::CreateMethod(flags.method, {}), flags.num_classes);
+      std::make_shared<wsol::baselines::CamMethod>(), flags.num_classes);
 }
 
 // Copies every parameter (times 1 + perturb) and buffer of `from` into `to` (same
@@ -270,11 +261,9 @@ StepResult TrainingStepGradients(wsol::train::WsolModel& model, const Batch& bat
                                  const wsol::regularizers::Regularizer& regularizer,
                                  const torch::Device& device, uint64_t seed) {
   model.train();
-  model.zero_grad();
   std::mt19937_64 rng(seed);
-  auto step = model.method().TrainingStep(model.backbone(), batch.images.to(device),
-                                          batch.targets.to(device), regularizer, rng);
-  step.loss.total.backward();
+  const wsol::methods::StepOutput step = wsol::train::ComputeGradients(
+      model, regularizer, batch.images.to(device), batch.targets.to(device), rng);
   StepResult result;
   result.loss = step.loss.total.item<double>();
   for (auto& item : model.named_parameters()) {
@@ -338,7 +327,7 @@ Timing TimeBackbone(const Flags& flags, const std::string& backbone, const torch
   auto model = MakeModel(flags, backbone, flags.width);
   model->to(device);
   auto sgd = wsol::train::MakeSgd(*model, {});
-  auto regularizer = wsol::regularizers::CreateRegularizer(flags.regularizer, flags.weight);
+  const wsol::regularizers::EntropyKlUniform regularizer({.lambda = flags.weight});
   Batch batch = MakeBatch(flags.batch, flags.pixels, flags.num_classes, flags.seed);
   const torch::Tensor images = batch.images.to(device);
   const torch::Tensor targets = batch.targets.to(device);
@@ -347,12 +336,7 @@ Timing TimeBackbone(const Flags& flags, const std::string& backbone, const torch
   Timing timing;
 
   model->train();
-  auto train_step = [&] {
-    sgd->zero_grad();
-    auto step = model->method().TrainingStep(model->backbone(), images, targets, *regularizer, rng);
-    step.loss.total.backward();
-    sgd->step();
-  };
+  auto train_step = [&] { wsol::train::TrainStep(*model, *sgd, regularizer, images, targets, rng); };
   for (int i = 0; i < flags.warmup; ++i) train_step();
   Synchronize(device);
   auto start = Clock::now();
@@ -411,14 +395,14 @@ int Run(const Flags& flags) {
       return 2;
     }
   }
-  auto regularizer = wsol::regularizers::CreateRegularizer(flags.regularizer, flags.weight);
+  const wsol::regularizers::EntropyKlUniform regularizer({.lambda = flags.weight});
 
   at::globalContext().setAllowTF32CuDNN(flags.tf32);
   at::globalContext().setAllowTF32CuBLAS(flags.tf32);
   at::globalContext().setBenchmarkCuDNN(false);
-  std::printf("\nCheck: one training step (method %s, regularizer %s, weight %g), %lld px, "
+  std::printf("\nCheck: one training step (CAM, ER lambda %g), %lld px, "
               "batch %lld, %lld classes, cpu vs %s, TF32 %s, tolerance %g\n",
-              flags.method.c_str(), flags.regularizer.c_str(), flags.weight,
+              flags.weight,
               static_cast<long long>(flags.check_pixels), static_cast<long long>(flags.check_batch),
               static_cast<long long>(flags.num_classes), device.str().c_str(),
               flags.tf32 ? "on" : "off", flags.tolerance);
@@ -436,9 +420,9 @@ int Run(const Flags& flags) {
         CopyState(*reference, *checked, flags.perturb);
         checked->to(device);
         const StepResult cpu =
-            TrainingStepGradients(*reference, batch, *regularizer, torch::kCPU, flags.seed);
+            TrainingStepGradients(*reference, batch, regularizer, torch::kCPU, flags.seed);
         const StepResult other =
-            TrainingStepGradients(*checked, batch, *regularizer, device, flags.seed);
+            TrainingStepGradients(*checked, batch, regularizer, device, flags.seed);
         const Comparison c = Compare(cpu, other);
         const bool ok = c.problem.empty() && c.loss_error <= flags.tolerance &&
                         c.grad_error <= flags.tolerance;

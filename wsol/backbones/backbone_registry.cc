@@ -5,6 +5,7 @@
 #include "wsol/backbones/inception_v3.h"
 #include "wsol/backbones/resnet.h"
 #include "wsol/backbones/vgg16.h"
+#include "wsol/util/name_table.h"
 
 namespace wsol::backbones {
 
@@ -19,19 +20,12 @@ const std::vector<BackboneEntry>& BackboneTable() {
   return *table;
 }
 
-std::vector<std::string> BackboneNames() {
-  std::vector<std::string> names;
-  for (const BackboneEntry& entry : BackboneTable()) names.push_back(entry.name);
-  return names;
-}
+std::vector<std::string> BackboneNames() { return NamesOf(BackboneTable()); }
 
 std::shared_ptr<Backbone> CreateBackbone(const std::string& name, const BackboneOptions& options) {
-  for (const BackboneEntry& entry : BackboneTable()) {
-    if (entry.name == name) return entry.make(options);
-  }
-  std::string valid;
-  for (const std::string& n : BackboneNames()) valid += (valid.empty() ? "" : ", ") + n;
-  TORCH_CHECK_VALUE(false, "unknown backbone \"", name, "\"; valid backbones: ", valid);
+  const BackboneEntry* entry = FindByName(BackboneTable(), name);
+  TORCH_CHECK_VALUE(entry != nullptr, UnknownName("backbone", name, BackboneTable()));
+  return entry->make(options);
 }
 
 }  // namespace wsol::backbones

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "wsol/metrics/iou.h"
+#include "wsol/evaluation/split_evaluator.h"
 #include "wsol/metrics/npy.h"
 #include "wsol/metrics/scoremap.h"
 #include "wsol/util/parallel_for.h"
@@ -19,15 +20,10 @@
 namespace wsol::evaluation {
 
 using metrics::BoxAccuracyResult;
-using metrics::Box;
 using metrics::CheckScoremap;
-using metrics::ImageTruth;
-using metrics::LoadGtMask;
 using metrics::MeanPxapResult;
 using metrics::PxapResult;
 using metrics::ReadNpy;
-using metrics::RescaleBox;
-using metrics::SplitScores;
 using metrics::SplitScoresResult;
 
 namespace {
@@ -41,21 +37,18 @@ absl::Status Prefixed(const absl::Status& status, const std::string& prefix) {
   return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
 }
 
-// The score map of `label` of an image: <id>.npy, or <id>_<label>.npy per label.
-std::string MapPath(const EvaluateFolderOptions& options, const ImageRecord& record, int label) {
-  const std::string name = options.multi_label
-                               ? absl::StrCat(record.image_id, "_", label, ".npy")
-                               : record.image_id + ".npy";
-  return (std::filesystem::path(options.scoremaps) / name).string();
-}
-
-absl::Status ScoreImage(const ImageRecord& record, const EvaluateFolderOptions& options,
-                        LocalizationKind kind, SplitScores& scores) {
-  const cv::Size size(options.eval_size, options.eval_size);
+// The maps of image `index` read from the folder, each checked, then scored.
+absl::Status ScoreImage(const metadata::SplitMetadata& split, int64_t index,
+                        const EvaluateFolderOptions& options, SplitEvaluator& evaluator) {
+  const ImageRecord& record = split.images[index];
   std::vector<cv::Mat> maps;
-  const size_t num_maps = options.multi_label ? record.labels.size() : 1;
-  for (size_t k = 0; k < num_maps; ++k) {
-    const std::string path = MapPath(options, record, record.labels[k]);
+  std::string first_path;
+  for (size_t k = 0; k < evaluator.MapsOf(index); ++k) {
+    const std::string path =
+        (std::filesystem::path(options.scoremaps) /
+         SplitEvaluator::ScoremapName(record.image_id, options.multi_label, record.labels[k]))
+            .string();
+    if (k == 0) first_path = path;
     WSOL_ASSIGN_OR_RETURN(cv::Mat map, ReadNpy(path));
     if (map.rows != options.eval_size || map.cols != options.eval_size) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -65,33 +58,7 @@ absl::Status ScoreImage(const ImageRecord& record, const EvaluateFolderOptions& 
     if (absl::Status valid = CheckScoremap(map); !valid.ok()) return Prefixed(valid, path);
     maps.push_back(std::move(map));
   }
-  ImageTruth truth;
-  truth.labels = record.labels;
-  if (kind == LocalizationKind::kBoxes) {
-    for (const Box& box : record.boxes) {
-      truth.boxes.push_back(
-          RescaleBox(box, {record.width, record.height}, {size.width, size.height}));
-    }
-  } else if (options.multi_label) {
-    if (record.mask_paths.size() != record.labels.size()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "image %s: %d labels but %d mask lines; multi-label data needs one mask per label, "
-          "in label order",
-          record.image_id, record.labels.size(), record.mask_paths.size()));
-    }
-    for (const std::string& mask_path : record.mask_paths) {
-      absl::StatusOr<cv::Mat> mask =
-          LoadGtMask(options.mask_root, {mask_path}, record.ignore_path, size);
-      if (!mask.ok()) return Prefixed(mask.status(), "masks of image " + record.image_id);
-      truth.masks.push_back(*std::move(mask));
-    }
-  } else {
-    absl::StatusOr<cv::Mat> mask =
-        LoadGtMask(options.mask_root, record.mask_paths, record.ignore_path, size);
-    if (!mask.ok()) return Prefixed(mask.status(), "masks of image " + record.image_id);
-    truth.masks.push_back(*std::move(mask));
-  }
-  return Prefixed(scores.Add(truth, maps), MapPath(options, record, record.labels.front()));
+  return Prefixed(evaluator.Add(index, maps), first_path);
 }
 
 std::string Percent(double value) { return absl::StrFormat("%.4f", value); }
@@ -177,19 +144,21 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
   report.options.num_classes = options.multi_label ? num_classes : options.num_classes;
 
   // Accumulators are created (and their options checked) before any work.
-  std::vector<SplitScores> workers;
+  std::vector<SplitEvaluator> workers;
   for (int t = 0; t < threads; ++t) {
-    absl::StatusOr<SplitScores> scores =
-        SplitScores::Create({.cam_curve_interval = options.cam_curve_interval,
-                             .iou_thresholds = options.iou_thresholds,
-                             .multi_contour = options.multi_contour,
-                             .sigma = options.sigma,
-                             .boxes = split.kind == LocalizationKind::kBoxes,
-                             .masks = split.kind == LocalizationKind::kMasks,
-                             .multi_label = options.multi_label,
-                             .num_classes = num_classes});
-    if (!scores.ok()) return scores.status();
-    workers.push_back(*std::move(scores));
+    absl::StatusOr<SplitEvaluator> evaluator =
+        SplitEvaluator::Create(split, {.boxes = split.kind == LocalizationKind::kBoxes,
+                                       .masks = split.kind == LocalizationKind::kMasks,
+                                       .mask_root = options.mask_root,
+                                       .eval_size = options.eval_size,
+                                       .cam_curve_interval = options.cam_curve_interval,
+                                       .iou_thresholds = options.iou_thresholds,
+                                       .multi_contour = options.multi_contour,
+                                       .sigma = options.sigma,
+                                       .multi_label = options.multi_label,
+                                       .num_classes = num_classes});
+    if (!evaluator.ok()) return evaluator.status();
+    workers.push_back(*std::move(evaluator));
   }
 
   // Each worker scores into its own accumulator; the first failing image in metadata
@@ -197,8 +166,7 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
   std::mutex progress_mu;
   int64_t done = 0;
   WSOL_RETURN_IF_ERROR(ParallelForWorkers(total, threads, [&](int worker, int64_t i) {
-    const ImageRecord& record = split.images[i];
-    WSOL_RETURN_IF_ERROR(ScoreImage(record, options, split.kind, workers[worker]));
+    WSOL_RETURN_IF_ERROR(ScoreImage(split, i, options, workers[worker]));
     if (options.progress) {
       std::lock_guard<std::mutex> lock(progress_mu);
       options.progress(++done, total);

@@ -6,11 +6,8 @@
 
 namespace wsol::regularizers {
 
-LossTerms ConfidencePenalty::Loss(const at::Tensor& logits, const at::Tensor& targets) const {
-  const at::Tensor log_p = at::log_softmax(logits, 1);
-  const at::Tensor classification = (CrossEntropy(targets, log_p)).mean();
-  const at::Tensor regularization = (-options_.beta * Entropy(log_p)).mean();
-  return {classification + regularization, classification, regularization};
+at::Tensor ConfidencePenalty::Term(const at::Tensor& log_p) const {
+  return -Entropy(log_p);
 }
 
 }  // namespace wsol::regularizers

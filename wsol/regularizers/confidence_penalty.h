@@ -19,7 +19,10 @@ class ConfidencePenalty : public Regularizer {
  public:
   explicit ConfidencePenalty(const ConfidencePenaltyOptions& options) : options_(options) {}
   std::string Name() const override { return "confidence_penalty"; }
-  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ protected:
+  at::Tensor Term(const at::Tensor& log_p) const override;
+  double weight() const override { return options_.beta; }
 
  private:
   ConfidencePenaltyOptions options_;

@@ -20,7 +20,10 @@ class EntropyKlUniform : public Regularizer {
  public:
   explicit EntropyKlUniform(const EntropyKlUniformOptions& options) : options_(options) {}
   std::string Name() const override { return "entropy_kl_uniform"; }
-  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ protected:
+  at::Tensor Term(const at::Tensor& log_p) const override;
+  double weight() const override { return options_.lambda; }
 
  private:
   EntropyKlUniformOptions options_;

@@ -19,7 +19,10 @@ class Jsd : public Regularizer {
  public:
   explicit Jsd(const JsdOptions& options) : options_(options) {}
   std::string Name() const override { return "jsd"; }
-  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ protected:
+  at::Tensor Term(const at::Tensor& log_p) const override;
+  double weight() const override { return options_.lambda; }
 
  private:
   JsdOptions options_;

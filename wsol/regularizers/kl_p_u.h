@@ -18,7 +18,10 @@ class KlPU : public Regularizer {
  public:
   explicit KlPU(const KlPUOptions& options) : options_(options) {}
   std::string Name() const override { return "kl_p_u"; }
-  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ protected:
+  at::Tensor Term(const at::Tensor& log_p) const override;
+  double weight() const override { return options_.lambda; }
 
  private:
   KlPUOptions options_;

@@ -6,11 +6,8 @@
 
 namespace wsol::regularizers {
 
-LossTerms LabelSmoothing::Loss(const at::Tensor& logits, const at::Tensor& targets) const {
-  const at::Tensor log_p = at::log_softmax(logits, 1);
-  const at::Tensor classification = ((1.0 - options_.gamma) * CrossEntropy(targets, log_p)).mean();
-  const at::Tensor regularization = (options_.gamma * UniformCrossEntropy(log_p)).mean();
-  return {classification + regularization, classification, regularization};
+at::Tensor LabelSmoothing::Term(const at::Tensor& log_p) const {
+  return UniformCrossEntropy(log_p);
 }
 
 }  // namespace wsol::regularizers

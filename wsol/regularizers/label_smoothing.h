@@ -19,7 +19,11 @@ class LabelSmoothing : public Regularizer {
  public:
   explicit LabelSmoothing(const LabelSmoothingOptions& options) : options_(options) {}
   std::string Name() const override { return "label_smoothing"; }
-  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ protected:
+  at::Tensor Term(const at::Tensor& log_p) const override;
+  double weight() const override { return options_.gamma; }
+  double data_weight() const override { return 1.0 - options_.gamma; }
 
  private:
   LabelSmoothingOptions options_;

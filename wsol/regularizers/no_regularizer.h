@@ -13,7 +13,10 @@ namespace wsol::regularizers {
 class NoRegularizer : public Regularizer {
  public:
   std::string Name() const override { return "none"; }
-  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ protected:
+  at::Tensor Term(const at::Tensor&) const override { return at::Tensor(); }
+  double weight() const override { return 0.0; }
 };
 
 }  // namespace wsol::regularizers

@@ -1,38 +1,84 @@
 #include "wsol/regularizers/regularizer_builder.h"
 
-#include <string>
-
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/descriptor.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/confidence_penalty.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/regularizers/jsd.h"
+#include "wsol/regularizers/kl_p_u.h"
+#include "wsol/regularizers/label_smoothing.h"
+#include "wsol/regularizers/no_regularizer.h"
+#include "wsol/regularizers/symmetric_kl.h"
 
 namespace wsol::regularizers {
 
+const std::vector<RegularizerRow>& RegularizerTable() {
+  using R = proto::Regularizer;
+  static const auto* table = new std::vector<RegularizerRow>{
+      {R::kNone, "none", [](const R&, FieldChecker&) {},
+       [](const R&) -> std::unique_ptr<Regularizer> { return std::make_unique<NoRegularizer>(); }},
+      {R::kEntropyKlUniform, "entropy_kl_uniform",
+       [](const R& r, FieldChecker& c) { c.NonNegative("lambda", r.entropy_kl_uniform().lambda()); },
+       [](const R& r) -> std::unique_ptr<Regularizer> {
+         return std::make_unique<EntropyKlUniform>(
+             EntropyKlUniformOptions{.lambda = r.entropy_kl_uniform().lambda()});
+       }},
+      {R::kLabelSmoothing, "label_smoothing",
+       [](const R& r, FieldChecker& c) { c.InUnit("gamma", r.label_smoothing().gamma()); },
+       [](const R& r) -> std::unique_ptr<Regularizer> {
+         return std::make_unique<LabelSmoothing>(
+             LabelSmoothingOptions{.gamma = r.label_smoothing().gamma()});
+       }},
+      {R::kConfidencePenalty, "confidence_penalty",
+       [](const R& r, FieldChecker& c) { c.NonNegative("beta", r.confidence_penalty().beta()); },
+       [](const R& r) -> std::unique_ptr<Regularizer> {
+         return std::make_unique<ConfidencePenalty>(
+             ConfidencePenaltyOptions{.beta = r.confidence_penalty().beta()});
+       }},
+      {R::kKlPU, "kl_p_u",
+       [](const R& r, FieldChecker& c) { c.NonNegative("lambda", r.kl_p_u().lambda()); },
+       [](const R& r) -> std::unique_ptr<Regularizer> {
+         return std::make_unique<KlPU>(KlPUOptions{.lambda = r.kl_p_u().lambda()});
+       }},
+      {R::kSymmetricKl, "symmetric_kl",
+       [](const R& r, FieldChecker& c) { c.NonNegative("lambda", r.symmetric_kl().lambda()); },
+       [](const R& r) -> std::unique_ptr<Regularizer> {
+         return std::make_unique<SymmetricKl>(
+             SymmetricKlOptions{.lambda = r.symmetric_kl().lambda()});
+       }},
+      {R::kJsd, "jsd", [](const R& r, FieldChecker& c) { c.NonNegative("lambda", r.jsd().lambda()); },
+       [](const R& r) -> std::unique_ptr<Regularizer> {
+         return std::make_unique<Jsd>(JsdOptions{.lambda = r.jsd().lambda()});
+       }},
+  };
+  return *table;
+}
+
+const RegularizerRow* FindRegularizerRow(const proto::Regularizer& spec) {
+  const proto::Regularizer::RegularizerCase kase =
+      spec.regularizer_case() == proto::Regularizer::REGULARIZER_NOT_SET
+          ? proto::Regularizer::kNone
+          : spec.regularizer_case();
+  for (const RegularizerRow& row : RegularizerTable()) {
+    if (row.kase == kase) return &row;
+  }
+  return nullptr;
+}
+
+absl::Status ValidateRegularizer(const proto::Regularizer& spec) {
+  const RegularizerRow* row = FindRegularizerRow(spec);
+  if (row == nullptr) {
+    return absl::UnimplementedError(absl::StrCat("regularizer: oneof case ",
+                                                 spec.regularizer_case(),
+                                                 " has no row in the regularizer table"));
+  }
+  FieldChecker check(absl::StrCat("regularizer.", row->name));
+  row->validate(spec, check);
+  return check.Result();
+}
+
 absl::StatusOr<std::unique_ptr<Regularizer>> BuildRegularizer(const proto::Regularizer& spec) {
-  using google::protobuf::FieldDescriptor;
-  const google::protobuf::Reflection* reflection = spec.GetReflection();
-  const FieldDescriptor* chosen =
-      reflection->GetOneofFieldDescriptor(spec, spec.GetDescriptor()->FindOneofByName("regularizer"));
-  if (chosen == nullptr) return CreateRegularizer("none");
-  const RegularizerEntry* entry = nullptr;
-  for (const RegularizerEntry& e : RegularizerTable()) {
-    if (e.name == chosen->name()) entry = &e;
-  }
-  if (entry == nullptr) {
-    return absl::UnimplementedError(
-        absl::StrCat("regularizer.", chosen->name(), " has no entry in the regularizer table"));
-  }
-  double weight = 0.0;
-  if (!entry->weight_name.empty()) {
-    const google::protobuf::Message& params = reflection->GetMessage(spec, chosen);
-    const FieldDescriptor* field = params.GetDescriptor()->FindFieldByName(entry->weight_name);
-    if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_FLOAT) {
-      return absl::InternalError(absl::StrCat("regularizer.", chosen->name(),
-                                              " has no float field ", entry->weight_name));
-    }
-    weight = params.GetReflection()->GetFloat(params, field);
-  }
-  return entry->make(weight);
+  if (absl::Status valid = ValidateRegularizer(spec); !valid.ok()) return valid;
+  return FindRegularizerRow(spec)->build(spec);
 }
 
 }  // namespace wsol::regularizers

@@ -13,13 +13,38 @@
 #include "gtest/gtest.h"
 #include "wsol/regularizers/distribution_terms.h"
 #include "wsol/regularizers/regularizer_builder.h"
-#include "wsol/regularizers/regularizer_registry.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::regularizers {
 namespace {
 
 using ::wsol::testing::IsOk;
+
+// The weight field of each regularizer's message (test data, spelled out by hand).
+std::string WeightField(const std::string& name) {
+  if (name == "label_smoothing") return "gamma";
+  if (name == "confidence_penalty") return "beta";
+  if (name == "none") return "";
+  return "lambda";
+}
+
+// The regularizer `name` with weight `w`, built through the table from its spec.
+std::unique_ptr<Regularizer> Make(const std::string& name, double weight = 0.0) {
+  proto::Regularizer spec;
+  const std::string field = WeightField(name);
+  const std::string text =
+      name + " { " + (field.empty() ? "" : field + ": " + std::to_string(weight)) + " }";
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &spec)) << text;
+  absl::StatusOr<std::unique_ptr<Regularizer>> built = BuildRegularizer(spec);
+  EXPECT_TRUE(built.ok()) << built.status();
+  return built.ok() ? *std::move(built) : nullptr;
+}
+
+std::vector<std::string> TableNames() {
+  std::vector<std::string> names;
+  for (const RegularizerRow& row : RegularizerTable()) names.push_back(row.name);
+  return names;
+}
 
 torch::Tensor OneHot(std::vector<int64_t> labels, int64_t classes) {
   return torch::one_hot(torch::tensor(labels), classes).to(torch::kDouble);
@@ -57,7 +82,7 @@ TEST(RegularizerIdentityTest, KlUniformIsMinusLogCMinusMeanLogP) {
   torch::manual_seed(3);
   torch::Tensor logits = torch::randn({5, 10}, torch::kDouble) * 3;
   torch::Tensor targets = OneHot({0, 1, 2, 3, 4}, 10);
-  LossTerms er = CreateRegularizer("entropy_kl_uniform", 0.5)->Loss(logits, targets);
+  LossTerms er = Make("entropy_kl_uniform", 0.5)->Loss(logits, targets);
   torch::Tensor log_p = torch::log_softmax(logits, 1);
   const double expected = 0.5 * (-std::log(10.0) - log_p.mean(1)).mean().item<double>();
   EXPECT_NEAR(er.regularization.item<double>(), expected, 1e-12);
@@ -68,15 +93,15 @@ TEST(RegularizerIdentityTest, KlUniformIsMinusLogCMinusMeanLogP) {
 
 TEST(RegularizerIdentityTest, LabelSmoothingIsCrossEntropyWithSmoothedTarget) {
   torch::manual_seed(4);
-  const double gamma = 0.2;
+  const double gamma = 0.25;  // exact in float, the spec's type
   torch::Tensor logits = torch::randn({6, 5}, torch::kDouble) * 2;
   torch::Tensor targets = OneHot({0, 1, 2, 3, 4, 0}, 5);
-  LossTerms ls = CreateRegularizer("label_smoothing", gamma)->Loss(logits, targets);
+  LossTerms ls = Make("label_smoothing", gamma)->Loss(logits, targets);
   torch::Tensor smoothed = (1 - gamma) * targets + gamma / 5.0;
   torch::Tensor log_p = torch::log_softmax(logits, 1);
   EXPECT_NEAR(ls.total.item<double>(), -(smoothed * log_p).sum(1).mean().item<double>(), 1e-12);
   // = (1 - g) CE + g H(u, p), and g H(u, p) = g KL(u || p) + g log C.
-  LossTerms er = CreateRegularizer("entropy_kl_uniform", gamma)->Loss(logits, targets);
+  LossTerms er = Make("entropy_kl_uniform", gamma)->Loss(logits, targets);
   EXPECT_NEAR(ls.regularization.item<double>(),
               er.regularization.item<double>() + gamma * std::log(5.0), 1e-12);
 }
@@ -85,32 +110,31 @@ TEST(RegularizerIdentityTest, ConfidencePenaltyIsBetaKlPUplusConstant) {
   torch::manual_seed(5);
   torch::Tensor logits = torch::randn({4, 6}, torch::kDouble);
   torch::Tensor targets = OneHot({1, 2, 3, 4}, 6);
-  LossTerms cp = CreateRegularizer("confidence_penalty", 0.3)->Loss(logits, targets);
-  LossTerms kl = CreateRegularizer("kl_p_u", 0.3)->Loss(logits, targets);
-  EXPECT_NEAR(cp.total.item<double>(), kl.total.item<double>() - 0.3 * std::log(6.0), 1e-12);
+  LossTerms cp = Make("confidence_penalty", 0.375)->Loss(logits, targets);
+  LossTerms kl = Make("kl_p_u", 0.375)->Loss(logits, targets);
+  EXPECT_NEAR(cp.total.item<double>(), kl.total.item<double>() - 0.375 * std::log(6.0), 1e-12);
 }
 
 TEST(RegularizerIdentityTest, SymmetricKlIsTheSumOfBothDirections) {
   torch::manual_seed(6);
   torch::Tensor logits = torch::randn({4, 6}, torch::kDouble);
   torch::Tensor targets = OneHot({1, 2, 3, 4}, 6);
-  const double sym = CreateRegularizer("symmetric_kl", 0.7)->Loss(logits, targets).regularization.item<double>();
-  const double a = CreateRegularizer("kl_p_u", 0.7)->Loss(logits, targets).regularization.item<double>();
-  const double b = CreateRegularizer("entropy_kl_uniform", 0.7)->Loss(logits, targets).regularization.item<double>();
+  const double sym = Make("symmetric_kl", 0.7)->Loss(logits, targets).regularization.item<double>();
+  const double a = Make("kl_p_u", 0.7)->Loss(logits, targets).regularization.item<double>();
+  const double b = Make("entropy_kl_uniform", 0.7)->Loss(logits, targets).regularization.item<double>();
   EXPECT_NEAR(sym, a + b, 1e-12);
 }
 
-TEST(RegularizerRegistryTest, UnknownNameListsValidOnes) {
-  EXPECT_THROW(
-      {
-        try {
-          CreateRegularizer("entropy");
-        } catch (const c10::ValueError& e) {
-          EXPECT_THAT(e.what(), ::testing::HasSubstr("valid regularizers: none, entropy_kl_uniform"));
-          throw;
-        }
-      },
-      c10::ValueError);
+TEST(RegularizerBuilderTest, ValidationNamesTheFieldPath) {
+  proto::Regularizer spec;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString("jsd { lambda: -1 }", &spec));
+  EXPECT_THAT(BuildRegularizer(spec).status(),
+              ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                        ::testing::HasSubstr("regularizer.jsd.lambda = -1: expected >= 0")));
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString("label_smoothing { gamma: 1.5 }", &spec));
+  EXPECT_THAT(ValidateRegularizer(spec),
+              ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                        ::testing::HasSubstr("regularizer.label_smoothing.gamma = 1.5")));
 }
 
 TEST(RegularizerBuilderTest, EveryOneofFieldHasATableEntry) {
@@ -118,7 +142,15 @@ TEST(RegularizerBuilderTest, EveryOneofFieldHasATableEntry) {
       proto::Regularizer::descriptor()->FindOneofByName("regularizer");
   ASSERT_NE(oneof, nullptr);
   std::set<std::string> table;
-  for (const RegularizerEntry& entry : RegularizerTable()) table.insert(entry.name);
+  for (const RegularizerRow& row : RegularizerTable()) {
+    table.insert(row.name);
+    // The row's case is the field of its name.
+    EXPECT_EQ(oneof->field(0)->containing_oneof(), oneof);
+    proto::Regularizer spec;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(row.name + " {}", &spec)) << row.name;
+    EXPECT_EQ(spec.regularizer_case(), row.kase) << row.name;
+    EXPECT_EQ(row.build(spec)->Name(), row.name);
+  }
   for (int i = 0; i < oneof->field_count(); ++i) {
     EXPECT_EQ(table.count(oneof->field(i)->name()), 1u) << oneof->field(i)->name();
   }
@@ -144,7 +176,7 @@ TEST(RegularizerBuilderTest, BuildsNamedRegularizerWithItsWeight) {
 class RegularizerConformanceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RegularizerConformanceTest, FiniteLossAndGradientsAtExtremeLogits) {
-  auto reg = CreateRegularizer(GetParam(), 0.1);
+  auto reg = Make(GetParam(), 0.1);
   for (torch::ScalarType type : {torch::kFloat, torch::kDouble}) {
     torch::Tensor logits =
         torch::tensor({{1e4, -1e4, 0.0, 5.0}, {-1e4, -1e4, -1e4, 1e4}}, type).requires_grad_();
@@ -158,7 +190,7 @@ TEST_P(RegularizerConformanceTest, FiniteLossAndGradientsAtExtremeLogits) {
 
 TEST_P(RegularizerConformanceTest, GradientMatchesFiniteDifferences) {
   torch::manual_seed(11);
-  auto reg = CreateRegularizer(GetParam(), 0.3);
+  auto reg = Make(GetParam(), 0.3);
   torch::Tensor logits = (torch::randn({3, 5}, torch::kDouble) * 2).requires_grad_();
   // Mixed (CutMix-style) targets: the regularizer needs no label, the data term mixes.
   torch::Tensor targets = 0.7 * OneHot({0, 2, 4}, 5) + 0.3 * OneHot({1, 1, 3}, 5);
@@ -186,14 +218,14 @@ TEST_P(RegularizerConformanceTest, ZeroWeightIsPlainCrossEntropy) {
   torch::Tensor targets = OneHot({0, 1, 2, 0}, 3);
   const double ce = torch::nll_loss(torch::log_softmax(logits, 1), torch::tensor({0, 1, 2, 0}))
                         .item<double>();
-  LossTerms terms = CreateRegularizer(GetParam(), 0.0)->Loss(logits, targets);
+  LossTerms terms = Make(GetParam(), 0.0)->Loss(logits, targets);
   EXPECT_NEAR(terms.total.item<double>(), ce, 1e-12);
   EXPECT_NEAR(terms.total.item<double>(),
               terms.classification.item<double>() + terms.regularization.item<double>(), 1e-12);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllRegularizers, RegularizerConformanceTest,
-                         ::testing::ValuesIn(RegularizerNames()));
+                         ::testing::ValuesIn(TableNames()));
 
 }  // namespace
 }  // namespace wsol::regularizers

@@ -6,11 +6,8 @@
 
 namespace wsol::regularizers {
 
-LossTerms SymmetricKl::Loss(const at::Tensor& logits, const at::Tensor& targets) const {
-  const at::Tensor log_p = at::log_softmax(logits, 1);
-  const at::Tensor classification = (CrossEntropy(targets, log_p)).mean();
-  const at::Tensor regularization = (options_.lambda * (KlPToUniform(log_p) + KlUniformToP(log_p))).mean();
-  return {classification + regularization, classification, regularization};
+at::Tensor SymmetricKl::Term(const at::Tensor& log_p) const {
+  return KlPToUniform(log_p) + KlUniformToP(log_p);
 }
 
 }  // namespace wsol::regularizers

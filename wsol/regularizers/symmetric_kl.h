@@ -19,7 +19,10 @@ class SymmetricKl : public Regularizer {
  public:
   explicit SymmetricKl(const SymmetricKlOptions& options) : options_(options) {}
   std::string Name() const override { return "symmetric_kl"; }
-  LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const override;
+
+ protected:
+  at::Tensor Term(const at::Tensor& log_p) const override;
+  double weight() const override { return options_.lambda; }
 
  private:
   SymmetricKlOptions options_;

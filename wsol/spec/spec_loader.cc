@@ -17,6 +17,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "wsol/util/field_checker.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::spec {
@@ -44,21 +45,7 @@ class CollectingErrors : public google::protobuf::io::ErrorCollector {
   std::vector<std::string> errors_;
 };
 
-// Accumulates validation failures so one run reports all of them.
-class Checker {
- public:
-  void Range(bool ok, absl::string_view field, double value, absl::string_view expected) {
-    if (!ok) errors_.push_back(absl::StrFormat("%s = %g: expected %s", field, value, expected));
-  }
-  void Fail(std::string message) { errors_.push_back(std::move(message)); }
-  absl::Status Result() const {
-    if (errors_.empty()) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrJoin(errors_, "\n"));
-  }
-
- private:
-  std::vector<std::string> errors_;
-};
+using Checker = FieldChecker;
 
 bool InUnit(double v) { return std::isfinite(v) && v >= 0.0 && v <= 1.0; }
 bool Positive(double v) { return std::isfinite(v) && v > 0.0; }
@@ -87,87 +74,6 @@ void ValidateDataset(const proto::Dataset& d, Checker& c) {
     c.Range(InUnit(f.background_correlation()), "dataset.fmnist_loc.background_correlation",
             f.background_correlation(), "in [0, 1]");
     c.Range(f.distractors() >= 0, "dataset.fmnist_loc.distractors", f.distractors(), ">= 0");
-  }
-}
-
-void ValidateMethod(const proto::Method& m, Checker& c) {
-  switch (m.method_case()) {
-    case proto::Method::kHas:
-      c.Range(m.has().grid_size() > 0, "method.has.grid_size", m.has().grid_size(), "> 0");
-      c.Range(InUnit(m.has().drop_rate()), "method.has.drop_rate", m.has().drop_rate(),
-              "in [0, 1]");
-      break;
-    case proto::Method::kCutmix:
-      c.Range(Positive(m.cutmix().beta()), "method.cutmix.beta", m.cutmix().beta(), "> 0");
-      c.Range(InUnit(m.cutmix().prob()), "method.cutmix.prob", m.cutmix().prob(), "in [0, 1]");
-      break;
-    case proto::Method::kAdl:
-      c.Range(InUnit(m.adl().drop_rate()), "method.adl.drop_rate", m.adl().drop_rate(),
-              "in [0, 1]");
-      c.Range(InUnit(m.adl().gamma()), "method.adl.gamma", m.adl().gamma(), "in [0, 1]");
-      break;
-    case proto::Method::kRdap:
-      c.Range(m.rdap().mask_size() > 0 && m.rdap().mask_size() <= 1, "method.rdap.mask_size",
-              m.rdap().mask_size(), "in (0, 1]");
-      c.Range(InUnit(m.rdap().drop_rate()), "method.rdap.drop_rate", m.rdap().drop_rate(),
-              "in [0, 1]");
-      break;
-    case proto::Method::kAcol:
-      c.Range(InUnit(m.acol().erasing_threshold()), "method.acol.erasing_threshold",
-              m.acol().erasing_threshold(), "in [0, 1]");
-      c.Range(m.acol().hidden_channels() > 0, "method.acol.hidden_channels",
-              m.acol().hidden_channels(), "> 0");
-      break;
-    case proto::Method::kSpg: {
-      const proto::Spg& s = m.spg();
-      const double pairs[3][2] = {{s.threshold_1h(), s.threshold_1l()},
-                                  {s.threshold_2h(), s.threshold_2l()},
-                                  {s.threshold_3h(), s.threshold_3l()}};
-      for (int i = 0; i < 3; ++i) {
-        const std::string h = absl::StrCat("method.spg.threshold_", i + 1, "h");
-        const std::string l = absl::StrCat("method.spg.threshold_", i + 1, "l");
-        c.Range(InUnit(pairs[i][0]), h, pairs[i][0], "in [0, 1]");
-        c.Range(InUnit(pairs[i][1]) && pairs[i][1] < pairs[i][0], l, pairs[i][1],
-                absl::StrCat("in [0, ", h, ")"));
-      }
-      c.Range(s.branch_channels() > 0, "method.spg.branch_channels", s.branch_channels(), "> 0");
-      c.Range(s.head_channels() > 0, "method.spg.head_channels", s.head_channels(), "> 0");
-      break;
-    }
-    case proto::Method::kCam:
-    case proto::Method::METHOD_NOT_SET:
-      break;
-  }
-}
-
-void ValidateRegularizer(const proto::Regularizer& r, Checker& c) {
-  switch (r.regularizer_case()) {
-    case proto::Regularizer::kEntropyKlUniform:
-      c.Range(NonNegative(r.entropy_kl_uniform().lambda()), "regularizer.entropy_kl_uniform.lambda",
-              r.entropy_kl_uniform().lambda(), ">= 0");
-      break;
-    case proto::Regularizer::kLabelSmoothing:
-      c.Range(InUnit(r.label_smoothing().gamma()), "regularizer.label_smoothing.gamma",
-              r.label_smoothing().gamma(), "in [0, 1]");
-      break;
-    case proto::Regularizer::kConfidencePenalty:
-      c.Range(NonNegative(r.confidence_penalty().beta()), "regularizer.confidence_penalty.beta",
-              r.confidence_penalty().beta(), ">= 0");
-      break;
-    case proto::Regularizer::kKlPU:
-      c.Range(NonNegative(r.kl_p_u().lambda()), "regularizer.kl_p_u.lambda", r.kl_p_u().lambda(),
-              ">= 0");
-      break;
-    case proto::Regularizer::kSymmetricKl:
-      c.Range(NonNegative(r.symmetric_kl().lambda()), "regularizer.symmetric_kl.lambda",
-              r.symmetric_kl().lambda(), ">= 0");
-      break;
-    case proto::Regularizer::kJsd:
-      c.Range(NonNegative(r.jsd().lambda()), "regularizer.jsd.lambda", r.jsd().lambda(), ">= 0");
-      break;
-    case proto::Regularizer::kNone:
-    case proto::Regularizer::REGULARIZER_NOT_SET:
-      break;
   }
 }
 
@@ -303,7 +209,8 @@ absl::Status ApplyOverride(absl::string_view assignment, proto::Experiment* expe
   return absl::OkStatus();
 }
 
-absl::Status ValidateExperiment(const proto::Experiment& experiment) {
+absl::Status ValidateExperiment(const proto::Experiment& experiment,
+                                const ComponentValidators& components) {
   Checker checker;
   ValidateDataset(experiment.dataset(), checker);
   if (experiment.backbone().architecture().empty()) {
@@ -311,8 +218,10 @@ absl::Status ValidateExperiment(const proto::Experiment& experiment) {
   }
   checker.Range(Positive(experiment.backbone().width_multiplier()), "backbone.width_multiplier",
                 experiment.backbone().width_multiplier(), "> 0");
-  ValidateMethod(experiment.method(), checker);
-  ValidateRegularizer(experiment.regularizer(), checker);
+  // Each component kind checks its own sub-message (its table's rows).
+  if (components.backbone) checker.Add(components.backbone(experiment.backbone()));
+  if (components.method) checker.Add(components.method(experiment.method()));
+  if (components.regularizer) checker.Add(components.regularizer(experiment.regularizer()));
   ValidateOptimizer(experiment.optimizer(), checker);
   ValidateEvaluation(experiment.evaluation(), checker);
   ValidateRuntime(experiment.runtime(), checker);
@@ -320,7 +229,8 @@ absl::Status ValidateExperiment(const proto::Experiment& experiment) {
 }
 
 absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
-                                                     const std::vector<std::string>& overrides) {
+                                                     const std::vector<std::string>& overrides,
+                                                     const ComponentValidators& components) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open spec file"));
   std::stringstream buffer;
@@ -329,7 +239,7 @@ absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
   for (const std::string& assignment : overrides) {
     WSOL_RETURN_IF_ERROR(ApplyOverride(assignment, &experiment));
   }
-  absl::Status valid = ValidateExperiment(experiment);
+  absl::Status valid = ValidateExperiment(experiment, components);
   if (!valid.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": invalid spec:\n", valid.message()));
   }

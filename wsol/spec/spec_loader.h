@@ -10,6 +10,7 @@
 #ifndef WSOL_SPEC_SPEC_LOADER_H_
 #define WSOL_SPEC_SPEC_LOADER_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,13 +38,26 @@ absl::StatusOr<proto::Experiment> ParseExperiment(absl::string_view text,
 // A repeated field is replaced, not appended to.
 absl::Status ApplyOverride(absl::string_view assignment, proto::Experiment* experiment);
 
-// ValidateExperiment checks value ranges and cross-field consistency. The message
-// names the field path, the value and what was expected.
-absl::Status ValidateExperiment(const proto::Experiment& experiment);
+// The validators of the component kinds whose tables live in other packages (the
+// backbone, method and regularizer tables): each checks its sub-message and names the
+// field path. tools/components.h gives the standard ones; a kind left empty is checked
+// when the component is built.
+struct ComponentValidators {
+  std::function<absl::Status(const proto::Backbone&)> backbone;
+  std::function<absl::Status(const proto::Method&)> method;
+  std::function<absl::Status(const proto::Regularizer&)> regularizer;
+};
+
+// ValidateExperiment checks value ranges and cross-field consistency: the dataset,
+// optimizer, evaluation and runtime fields here, each component through `components`.
+// Every failure is listed, each naming the field path, the value and what was expected.
+absl::Status ValidateExperiment(const proto::Experiment& experiment,
+                                const ComponentValidators& components = {});
 
 // LoadExperimentFile reads `path`, parses it, applies `overrides` in order and validates.
 absl::StatusOr<proto::Experiment> LoadExperimentFile(
-    const std::string& path, const std::vector<std::string>& overrides = {});
+    const std::string& path, const std::vector<std::string>& overrides = {},
+    const ComponentValidators& components = {});
 
 // SpecFingerprint is a stable hex digest of the spec's canonical text form, used to name
 // cache folders: equal messages give equal fingerprints, and any set field changes it.

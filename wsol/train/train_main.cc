@@ -10,7 +10,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "tools/components.h"
 #include "wsol/spec/spec_loader.h"
+#include "wsol/train/run_folder.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/paths.h"
 
@@ -27,8 +29,8 @@ ABSL_FLAG(bool, validate_only, false, "Check the spec, data and model, then stop
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Trains a WSOL classifier from a spec, selects the best epoch on the validation split "
-      "and evaluates it on test.\n  train --spec=FILE.pbtxt [--set=a.b=c,...] [--device=cpu] "
+      "Trains a WSOL classifier from a spec, scoring the validation split after every epoch, "
+      "and evaluates the last (or best) model on test.\n  train --spec=FILE.pbtxt [--set=a.b=c,...] [--device=cpu] "
       "[--validate_only]");
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_spec).empty()) {
@@ -46,7 +48,8 @@ int main(int argc, char** argv) {
     overrides.push_back("runtime.output_dir=" + wsol::FromInvocationDir(absl::GetFlag(FLAGS_output_dir)));
   }
   absl::StatusOr<wsol::proto::Experiment> spec =
-      wsol::spec::LoadExperimentFile(wsol::FromInvocationDir(absl::GetFlag(FLAGS_spec)), overrides);
+      wsol::spec::LoadExperimentFile(wsol::FromInvocationDir(absl::GetFlag(FLAGS_spec)), overrides,
+                                     wsol::tools::StandardValidators());
   if (!spec.ok()) {
     std::cerr << spec.status().message() << "\n";
     return 1;
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
                           ? wsol::InWorkspace("wsol_cache")
                           : wsol::FromInvocationDir(absl::GetFlag(FLAGS_cache_dir));
   options.validate_only = absl::GetFlag(FLAGS_validate_only);
+  options.components = wsol::tools::StandardComponents();
   absl::StatusOr<wsol::proto::RunResults> results = wsol::train::RunExperiment(*spec, options);
   if (!results.ok()) {
     std::cerr << "error: " << results.status().message() << "\n";
@@ -72,7 +76,8 @@ int main(int argc, char** argv) {
               << "%, MaxBoxAccV2 " << t.max_box_acc_v2() << "%";
   }
   if (t.has_masks()) std::cout << ", PxAP " << t.pxap() << "%";
-  std::cout << "\nresults: " << wsol::train::RunDirectory(*spec, options.cache_dir)
+  if (t.has_mpxap()) std::cout << ", mPxAP " << t.mpxap() << "%";
+  std::cout << "\nresults: " << wsol::train::RunFolder::PathFor(*spec, options.cache_dir)
             << "/results.json\n";
   return 0;
 }

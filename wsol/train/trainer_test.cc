@@ -13,7 +13,9 @@
 #include "datasets/dataset_paths.h"
 #include "wsol/evaluation/evaluate_folder.h"
 #include "wsol/metrics/npy.h"
-#include "wsol/train/results_io.h"
+#include "tools/components.h"
+#include "wsol/train/explain.h"
+#include "wsol/train/run_folder.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::train {
@@ -45,6 +47,7 @@ proto::Experiment TinySpec(const std::string& output_dir) {
 
 TrainerOptions Options() {
   TrainerOptions options;
+  options.components = tools::StandardComponents();
   options.cache_dir = ::testing::TempDir() + "/cache";
   options.progress = false;
   return options;
@@ -149,7 +152,8 @@ TEST(TrainerTest, LastEpochSelectionScoresTheFinalModel) {
   // The final model's test metrics are those of the trained weights in checkpoint.pt:
   // explaining test images with them reproduces a valid CAM for each.
   absl::StatusOr<std::vector<ImageExplanation>> explained = ExplainTestImages(
-      spec, spec.runtime().output_dir(), Options().cache_dir, 3);
+      spec, spec.runtime().output_dir(),
+      {.cache_dir = Options().cache_dir, .components = Options().components}, 3);
   ASSERT_THAT(explained, IsOk());
   ASSERT_EQ(explained->size(), 3u);
   for (const ImageExplanation& e : *explained) {

@@ -15,7 +15,8 @@
 #include "absl/flags/usage.h"
 #include "baselines/cam_method.h"
 #include "wsol/backbones/backbone_registry.h"
-#include "wsol/regularizers/regularizer_registry.h"
+#include "wsol/regularizers/entropy_kl_uniform.h"
+#include "wsol/train/train_step.h"
 #include "wsol/train/training_state.h"
 
 ABSL_FLAG(std::string, backbone, "resnet50", "Backbone registry name.");
@@ -54,20 +55,13 @@ int main(int argc, char** argv) {
         std::make_shared<wsol::baselines::CamMethod>(), classes);
     model.train();
     auto sgd = wsol::train::MakeSgd(model, {});
-    auto er = wsol::regularizers::CreateRegularizer("entropy_kl_uniform",
-                                                    absl::GetFlag(FLAGS_lambda));
+    const wsol::regularizers::EntropyKlUniform er({.lambda = absl::GetFlag(FLAGS_lambda)});
     const torch::Tensor images = torch::randn({batch, 3, pixels, pixels});
     const torch::Tensor targets =
         torch::one_hot(torch::randint(classes, {batch}), classes).to(torch::kFloat);
     std::mt19937_64 rng(absl::GetFlag(FLAGS_seed));
-    torch::Tensor loss;
-    auto step = [&] {
-      sgd->zero_grad();
-      auto out = model.method().TrainingStep(model.backbone(), images, targets, *er, rng);
-      out.loss.total.backward();
-      sgd->step();
-      loss = out.loss.total;
-    };
+    double loss = 0;
+    auto step = [&] { loss = wsol::train::TrainStep(model, *sgd, er, images, targets, rng).loss; };
     for (int i = 0; i < absl::GetFlag(FLAGS_warmup); ++i) step();
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < steps; ++i) step();
@@ -78,7 +72,7 @@ int main(int argc, char** argv) {
     std::printf("%s %lld px width %g batch %lld threads %d: %lld parameters, loss %.4f\n",
                 absl::GetFlag(FLAGS_backbone).c_str(), static_cast<long long>(pixels),
                 absl::GetFlag(FLAGS_width), static_cast<long long>(batch), at::get_num_threads(),
-                static_cast<long long>(parameters), loss.item<double>());
+                static_cast<long long>(parameters), loss);
     std::printf("images/s %.2f (%d steps after %d warm-up)\n", steps * batch / seconds, steps,
                 absl::GetFlag(FLAGS_warmup));
   } catch (const std::exception& e) {

@@ -1,0 +1,42 @@
+#include "wsol/train/train_step.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+namespace wsol::train {
+
+StepResult TrainStep(WsolModel& model, torch::optim::SGD& sgd,
+                     const regularizers::Regularizer& regularizer, const at::Tensor& images,
+                     const at::Tensor& targets, std::mt19937_64& rng) {
+  sgd.zero_grad();
+  methods::StepOutput out =
+      model.method().TrainingStep(model.backbone(), images, targets, regularizer, rng);
+  StepResult result;
+  result.logits = out.logits;
+  result.loss = out.loss.total.item<double>();
+  if (!std::isfinite(result.loss)) {
+    result.finite = false;
+    result.classification = out.loss.classification.item<double>();
+    result.regularization = out.loss.regularization.item<double>();
+    return result;
+  }
+  out.loss.total.backward();
+  sgd.step();
+  result.regularization = out.loss.regularization.item<double>();
+  result.classification = out.loss.classification.item<double>();
+  return result;
+}
+
+methods::StepOutput ComputeGradients(WsolModel& model,
+                                     const regularizers::Regularizer& regularizer,
+                                     const at::Tensor& images, const at::Tensor& targets,
+                                     std::mt19937_64& rng) {
+  model.zero_grad();
+  methods::StepOutput out =
+      model.method().TrainingStep(model.backbone(), images, targets, regularizer, rng);
+  out.loss.total.backward();
+  return out;
+}
+
+}  // namespace wsol::train

@@ -1,0 +1,48 @@
+// train_step.h
+//
+// One training step, the one every caller runs (the trainer, //wsol/train:train_step_cli,
+// the step benchmark, tools/gpu/gpu_check and the method tests): zero the gradients, the
+// method's training forward and loss, backward, SGD. A non-finite loss stops the step
+// before backward, leaving the weights and the optimizer untouched.
+// Modelling core: LibTorch and the standard library only.
+//
+//   StepResult step = TrainStep(model, *sgd, *regularizer, images, targets, rng);
+//   if (!step.finite) ...;  // step.loss, step.classification, step.regularization
+#ifndef WSOL_TRAIN_TRAIN_STEP_H_
+#define WSOL_TRAIN_TRAIN_STEP_H_
+
+#include <random>
+
+#include <ATen/core/Tensor.h>
+
+#include "wsol/methods/method.h"
+#include "wsol/regularizers/regularizer.h"
+#include "wsol/train/training_state.h"
+
+namespace wsol::train {
+
+struct StepResult {
+  at::Tensor logits;  // [B, C] of the main classifier
+  double loss = 0;    // total loss, classification and regularization (weighted) terms
+  double classification = 0;
+  double regularization = 0;
+  bool finite = true;  // false: nothing was applied
+};
+
+// One SGD step of `model` on `images` [B, 3, H, W] with target distributions `targets`
+// [B, C] (both on the model's device and of its type); randomness of batch-level
+// augmentations comes from `rng`.
+StepResult TrainStep(WsolModel& model, torch::optim::SGD& sgd,
+                     const regularizers::Regularizer& regularizer, const at::Tensor& images,
+                     const at::Tensor& targets, std::mt19937_64& rng);
+
+// The same forward and backward without an optimizer: the model's gradients are left in
+// place (zeroed first), for comparing them across devices.
+methods::StepOutput ComputeGradients(WsolModel& model,
+                                     const regularizers::Regularizer& regularizer,
+                                     const at::Tensor& images, const at::Tensor& targets,
+                                     std::mt19937_64& rng);
+
+}  // namespace wsol::train
+
+#endif  // WSOL_TRAIN_TRAIN_STEP_H_
