@@ -4,17 +4,12 @@
 # wsolevaluation_golden.txt, recorded from their Python code), and every kind of bad input
 # gives a clear error on stderr, exit status 1 and nothing on stdout.
 set -uo pipefail
+source tools/testing/test_helpers.sh
 
 evaluate="$1"
 write_fixture="$2"
 golden="$3"
 fixture="$TEST_TMPDIR/fixture"
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
 
 "$write_fixture" --out="$fixture" || { echo "write_parity_fixture failed" >&2; exit 1; }
 
@@ -125,9 +120,4 @@ expect_error "empty localization" "localization.txt: no box lines" "${boxes[@]}"
 
 expect_error "no arguments" "--metadata and --scoremaps are required"
 expect_error "bad IoU list" "--iou_thresholds" "${boxes[@]}" --iou_thresholds=30,x
-
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "PASS"
+finish

@@ -20,6 +20,8 @@
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/backbones/weight_import.h"
 #include "wsol/util/paths.h"
+#include "wsol/util/status_macros.h"
+#include "wsol/util/torch_status.h"
 
 ABSL_FLAG(std::string, backbone, "resnet50", "Backbone name, as in the spec's architecture.");
 ABSL_FLAG(int64_t, num_classes, 1000, "Classes of the target task.");
@@ -55,26 +57,27 @@ absl::Status Run() {
         "--layout=", absl::GetFlag(FLAGS_layout),
         ": expected auto, native, timm_legacy_senet or pytorchcv_preresnet"));
   }
-  try {
-    auto backbone = wsol::backbones::CreateBackbone(absl::GetFlag(FLAGS_backbone), options);
-    const wsol::backbones::ImportReport report =
-        wsol::backbones::ImportCheckpoint(checkpoint, *backbone, import_options);
-    if (!report.ok) {
-      // The tensors at fault go with the error (stderr), not only to stdout.
-      return absl::FailedPreconditionError(absl::StrCat(
-          checkpoint, ": does not fit --backbone=", absl::GetFlag(FLAGS_backbone),
-          report.copied.empty()
-              ? " (no tensor fits: check --backbone and --layout)"
-              : report.mis_shaped.empty() ? " (missing tensors in --strict mode)"
-                                          : " (mis-shaped tensors: check --width_multiplier, "
-                                            "--large_feature_map and --num_classes)",
-          "; nothing written\n", report.Summary()));
-    }
-    std::cout << report.Summary();
-    wsol::backbones::SaveBackboneWeights(*backbone, out);
-  } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(e.what_without_backtrace());
+  std::shared_ptr<wsol::backbones::Backbone> backbone;
+  wsol::backbones::ImportReport report;
+  absl::Status imported = wsol::TorchStatus(checkpoint, [&] {
+    backbone = wsol::backbones::CreateBackbone(absl::GetFlag(FLAGS_backbone), options);
+    report = wsol::backbones::ImportCheckpoint(checkpoint, *backbone, import_options);
+  });
+  if (!imported.ok()) return imported;
+  if (!report.ok) {
+    // The tensors at fault go with the error (stderr), not only to stdout.
+    return absl::FailedPreconditionError(absl::StrCat(
+        checkpoint, ": does not fit --backbone=", absl::GetFlag(FLAGS_backbone),
+        report.copied.empty()
+            ? " (no tensor fits: check --backbone and --layout)"
+            : report.mis_shaped.empty() ? " (missing tensors in --strict mode)"
+                                        : " (mis-shaped tensors: check --width_multiplier, "
+                                          "--large_feature_map and --num_classes)",
+        "; nothing written\n", report.Summary()));
   }
+  std::cout << report.Summary();
+  WSOL_RETURN_IF_ERROR(
+      wsol::TorchStatus(out, [&] { wsol::backbones::SaveBackboneWeights(*backbone, out); }));
   std::cout << "wrote " << out << "\n";
   return absl::OkStatus();
 }

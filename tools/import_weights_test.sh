@@ -2,20 +2,11 @@
 # End-to-end check of //tools:import_weights on the Python-written fixtures (a torchvision
 # ResNet-50 stem + fc [10, 128] at width 1/16; wsol/backbones/testdata/).
 set -uo pipefail
+source tools/testing/test_helpers.sh
 
 tool=tools/import_weights
 fixtures=wsol/backbones/testdata
 args=(--backbone=resnet50 --width_multiplier=0.0625 --num_classes=200)
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-expect_line() {  # expect_line OUTPUT TEXT
-  grep -qF -- "$2" <<<"$1" || fail "output lacks \"$2\"; output was:"$'\n'"$1"
-}
 
 for format in zip legacy; do
   out="$TEST_TMPDIR/resnet50_$format.pt"
@@ -45,9 +36,4 @@ expect_line "$output" "unknown backbone \"resnet51\""
 output=$("$tool" "${args[@]}" --checkpoint="$TEST_TMPDIR/none.pth" --out=y 2>&1) &&
   fail "missing checkpoint accepted"
 expect_line "$output" "$TEST_TMPDIR/none.pth: cannot open"
-
-if ((failures)); then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "PASS"
+finish

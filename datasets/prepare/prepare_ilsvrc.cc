@@ -133,7 +133,7 @@ absl::StatusOr<PrepareResult> PrepareIlsvrc(const PrepareOptions& options) {
         }
         if (!parsed.ok()) {
           bad[i] = parsed.status();
-          if (!options.skip_bad_images) return bad[i];
+          WSOL_RETURN_IF_ERROR(SkipOrFail(options, bad[i], nullptr));
         } else {
           annotations[i] = *std::move(parsed);
         }
@@ -170,11 +170,9 @@ absl::StatusOr<PrepareResult> PrepareIlsvrc(const PrepareOptions& options) {
   std::map<std::string, metadata::SplitMetadata> splits;
   metadata::SplitMetadata& test = splits["test"];
   test.kind = metadata::LocalizationKind::kBoxes;
+  NoteSkipped(bad, &result.notes);
   for (size_t i = 0; i < val_images.size(); ++i) {
-    if (!bad[i].ok()) {
-      result.notes.push_back(absl::StrCat("skipped ", bad[i].message()));
-      continue;
-    }
+    if (!bad[i].ok()) continue;
     metadata::ImageRecord r;
     r.image_id = "val/" + val_images[i].file;
     const XmlAnnotation& a = annotations[i];
@@ -195,8 +193,7 @@ absl::StatusOr<PrepareResult> PrepareIlsvrc(const PrepareOptions& options) {
       }
     }
     if (!error.ok()) {
-      if (!options.skip_bad_images) return error;
-      result.notes.push_back(absl::StrCat("skipped ", error.message()));
+      WSOL_RETURN_IF_ERROR(SkipOrFail(options, error, &result.notes));
       continue;
     }
     r.width = a.width;
@@ -217,8 +214,7 @@ absl::StatusOr<PrepareResult> PrepareIlsvrc(const PrepareOptions& options) {
         absl::Status error = absl::InvalidArgumentError(
             absl::StrCat("image ", r.image_id, ": the XML says ", r.width, "x", r.height,
                          " but the image is ", it->second->width, "x", it->second->height));
-        if (!options.skip_bad_images) return error;
-        result.notes.push_back(absl::StrCat("skipped ", error.message()));
+        WSOL_RETURN_IF_ERROR(SkipOrFail(options, error, &result.notes));
         continue;
       }
       kept.push_back(std::move(r));

@@ -100,8 +100,7 @@ absl::StatusOr<PrepareResult> PrepareOpenImages(const PrepareOptions& options) {
             absl::Status error = absl::NotFoundError(
                 absl::StrCat("image ", r.image_id, ": no mask file ", mask_prefix,
                              "<class>_<hash>.png in ", folder.string()));
-            if (!options.skip_bad_images) return error;
-            result.notes.push_back(absl::StrCat("skipped ", error.message()));
+            WSOL_RETURN_IF_ERROR(SkipOrFail(options, error, &result.notes));
             continue;
           }
         }

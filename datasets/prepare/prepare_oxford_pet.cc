@@ -126,7 +126,7 @@ absl::StatusOr<PrepareResult> PrepareOxfordPet(const PrepareOptions& options) {
                 "image ", r.image_id, " is ", r.width, "x", r.height, " but its trimap ",
                 trimap_path.string(), " is ", trimap.cols, "x", trimap.rows));
           }
-          if (!bad[i].ok()) return options.skip_bad_images ? absl::OkStatus() : bad[i];
+          if (!bad[i].ok()) return SkipOrFail(options, bad[i], nullptr);
           std::vector<uint8_t> fg(trimap.total()), ignore(trimap.total());
           const cv::Mat continuous = trimap.isContinuous() ? trimap : trimap.clone();
           for (size_t p = 0; p < continuous.total(); ++p) {
@@ -144,12 +144,9 @@ absl::StatusOr<PrepareResult> PrepareOxfordPet(const PrepareOptions& options) {
         }));
     std::vector<metadata::ImageRecord> kept;
     for (size_t i = 0; i < split.images.size(); ++i) {
-      if (bad[i].ok()) {
-        kept.push_back(std::move(split.images[i]));
-      } else {
-        result.notes.push_back(absl::StrCat("skipped ", bad[i].message()));
-      }
+      if (bad[i].ok()) kept.push_back(std::move(split.images[i]));
     }
+    NoteSkipped(bad, &result.notes);
     split.images = std::move(kept);
   }
   result.masks_written = masks;

@@ -150,19 +150,15 @@ absl::StatusOr<PrepareResult> PrepareVoc(const PrepareOptions& options) {
             bad[i] = absl::InvalidArgumentError(absl::StrCat(path, ": no object class"));
           }
         }
-        if (!bad[i].ok() && !options.skip_bad_images) return bad[i];
-        return absl::OkStatus();
+        return bad[i].ok() ? absl::OkStatus() : SkipOrFail(options, bad[i], nullptr);
       }));
 
   std::map<std::string, metadata::SplitMetadata> splits;
   std::vector<Item> kept;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (bad[i].ok()) {
-      kept.push_back(std::move(items[i]));
-    } else {
-      result.notes.push_back(absl::StrCat("skipped ", bad[i].message()));
-    }
+    if (bad[i].ok()) kept.push_back(std::move(items[i]));
   }
+  NoteSkipped(bad, &result.notes);
   items = std::move(kept);
   {
     std::vector<metadata::ImageRecord> train;

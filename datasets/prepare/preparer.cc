@@ -39,6 +39,19 @@ int PrepareThreads(const PrepareOptions& options) {
   return ResolveThreads(options.threads);
 }
 
+absl::Status SkipOrFail(const PrepareOptions& options, const absl::Status& error,
+                        std::vector<std::string>* notes) {
+  if (!options.skip_bad_images) return error;
+  if (notes != nullptr) notes->push_back(absl::StrCat("skipped ", error.message()));
+  return absl::OkStatus();
+}
+
+void NoteSkipped(const std::vector<absl::Status>& bad, std::vector<std::string>* notes) {
+  for (const absl::Status& status : bad) {
+    if (!status.ok()) notes->push_back(absl::StrCat("skipped ", status.message()));
+  }
+}
+
 absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
@@ -61,7 +74,7 @@ absl::Status FillImageSizes(const std::string& image_root, const PrepareOptions&
     } else {
       bad[i] = absl::Status(size.status().code(),
                             absl::StrCat("image ", r.image_id, ": ", size.status().message()));
-      if (!options.skip_bad_images) return bad[i];
+      WSOL_RETURN_IF_ERROR(SkipOrFail(options, bad[i], nullptr));
     }
     if (options.progress) {
       std::lock_guard<std::mutex> lock(mu);
@@ -72,12 +85,9 @@ absl::Status FillImageSizes(const std::string& image_root, const PrepareOptions&
   std::vector<metadata::ImageRecord> kept;
   kept.reserve(images->size());
   for (int64_t i = 0; i < n; ++i) {
-    if (bad[i].ok()) {
-      kept.push_back(std::move((*images)[i]));
-    } else {
-      notes->push_back(absl::StrCat("skipped ", bad[i].message()));
-    }
+    if (bad[i].ok()) kept.push_back(std::move((*images)[i]));
   }
+  NoteSkipped(bad, notes);
   *images = std::move(kept);
   return absl::OkStatus();
 }
@@ -160,8 +170,7 @@ absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(const std::string& split
       absl::Status error = absl::InvalidArgumentError(absl::StrCat(
           (folder / "image_sizes.txt").string(), ": ", r.image_id, " is listed as ",
           it->second.first, "x", it->second.second, " but the image is ", r.width, "x", r.height));
-      if (!options.skip_bad_images) return error;
-      notes->push_back(absl::StrCat("skipped ", error.message()));
+      WSOL_RETURN_IF_ERROR(SkipOrFail(options, error, notes));
       continue;
     }
     kept.insert(r.image_id);
@@ -213,8 +222,7 @@ absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(const std::string& split
       if (!fs::exists(JoinPath(mask_root, mask))) {
         absl::Status error = absl::NotFoundError(absl::StrCat(
             "image ", r.image_id, ": mask ", JoinPath(mask_root, mask), " is missing"));
-        if (!options.skip_bad_images) return error;
-        notes->push_back(absl::StrCat("skipped ", error.message()));
+        WSOL_RETURN_IF_ERROR(SkipOrFail(options, error, notes));
         masks_ok = false;
         break;
       }

@@ -65,6 +65,17 @@ struct PrepareResult {
 
 // ---- Steps shared by the preparers -------------------------------------------------
 
+// SkipOrFail is the one rule for a bad image: `error` is returned, or, with
+// options.skip_bad_images, noted in `notes` ("skipped <error>") and OK returned so the
+// caller leaves the image out. With a null `notes` (on worker threads, which note their
+// bad images afterwards with NoteSkipped) nothing is noted.
+//   if (!ok) { WSOL_RETURN_IF_ERROR(SkipOrFail(options, error, &result.notes)); continue; }
+absl::Status SkipOrFail(const PrepareOptions& options, const absl::Status& error,
+                        std::vector<std::string>* notes);
+
+// NoteSkipped adds "skipped <error>" to `notes` for every failed status of `bad`.
+void NoteSkipped(const std::vector<absl::Status>& bad, std::vector<std::string>* notes);
+
 // ReadTextFile returns the whole of `path`.
 absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 

@@ -5,23 +5,10 @@
 #   build:   the whole build with the host compiler and a CPU run of its gpu_check
 #            (LIBTORCH_HOME if the test environment has it, else Debian's libtorch-dev)
 set -uo pipefail
+source tools/testing/test_helpers.sh
 
 mode="${1:?usage: build_core_test.sh sources|build}"
 script=tools/gpu/build_core.sh
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-expect_line() {  # expect_line OUTPUT TEXT
-  grep -qxF -- "$2" <<<"$1" || fail "output lacks the line \"$2\"; output was:"$'\n'"$1"
-}
-
-refuse_line() {  # refuse_line OUTPUT TEXT
-  ! grep -qxF -- "$2" <<<"$1" || fail "output has the line \"$2\""
-}
 
 case "$mode" in
   sources)
@@ -30,13 +17,13 @@ case "$mode" in
                 wsol/regularizers/entropy_kl_uniform.cc wsol/regularizers/regularizer.cc \
                 wsol/cam/cam.cc wsol/methods/method.cc baselines/spg_method.cc \
                 wsol/train/training_state.cc wsol/train/train_step.cc; do
-      expect_line "$output" "$core"
+      expect_whole_line "$output" "$core"
     done
     for edge in wsol/regularizers/regularizer_builder.cc baselines/method_builder.cc \
                 wsol/backbones/backbone_builder.cc wsol/backbones/backbones_test.cc \
                 wsol/train/train_step_benchmark.cc wsol/train/train_step_main.cc \
                 wsol/train/train_main.cc wsol/train/trainer.cc wsol/train/run_builder.cc; do
-      refuse_line "$output" "$edge"
+      refuse_whole_line "$output" "$edge"
     done
 
     # A scratch tree with one core file that reaches Abseil through a header.
@@ -66,9 +53,4 @@ case "$mode" in
     ;;
   *) fail "unknown mode $mode" ;;
 esac
-
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "PASS"
+finish

@@ -29,7 +29,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include "baselines/cam_method.h"
+#include "wsol/methods/cam_method.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/cam/cam.h"
 #include "wsol/regularizers/entropy_kl_uniform.h"
@@ -221,7 +221,7 @@ std::shared_ptr<wsol::train::WsolModel> MakeModel(const Flags& flags, const std:
   return std::make_shared<wsol::train::WsolModel>(
       wsol::backbones::CreateBackbone(
           backbone, {.num_classes = flags.num_classes, .width_multiplier = width}),
-      std::make_shared<wsol::baselines::CamMethod>(), flags.num_classes);
+      std::make_shared<wsol::methods::CamMethod>(), flags.num_classes);
 }
 
 // Copies every parameter (times 1 + perturb) and buffer of `from` into `to` (same

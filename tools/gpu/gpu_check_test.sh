@@ -3,28 +3,15 @@
 # comparison catching a difference (--perturb), and the CPU path (--allow_cpu). Where the
 # LibTorch has CUDA and a GPU is visible, the same runs compare CUDA with the CPU.
 set -uo pipefail
+source tools/testing/test_helpers.sh
 
 tool=tools/gpu/gpu_check
 small=(--allow_cpu --threads=2 --backbones=resnet50,vgg16 --widths=0.125 --num_classes=5
        --check_pixels=32 --check_batch=2 --pixels=32 --width=0.125 --batch=2 --warmup=0
        --steps=1)
-failures=0
 
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-expect_line() {  # expect_line OUTPUT TEXT
-  grep -qF -- "$2" <<<"$1" || fail "output lacks \"$2\"; output was:"$'\n'"$1"
-}
-
-run() {  # run EXPECTED_STATUS ARGS...: sets $output
-  local expected="$1"
-  shift
-  output=$("$tool" "$@" 2>&1)
-  local status=$?
-  [[ $status -eq $expected ]] || fail "gpu_check $* exited $status, expected $expected:"$'\n'"$output"
+run() {  # run EXPECTED_STATUS ARGS...: gpu_check ARGS; sets $output
+  run_status "$1" "$tool" "${@:2}"
 }
 
 run 0 --help
@@ -52,9 +39,4 @@ fi
 run 1 "${small[@]}" --perturb=0.01 --steps=0
 expect_line "$output" "FAIL"
 expect_line "$output" "gpu_check: FAILED"
-
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "PASS"
+finish

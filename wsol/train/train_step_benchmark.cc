@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "baselines/cam_method.h"
+#include "wsol/methods/cam_method.h"
 #include "benchmark/benchmark.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/cam/cam.h"
@@ -30,7 +30,7 @@ void BM_TrainStep(benchmark::State& state, std::string backbone, Size size) {
   torch::manual_seed(0);
   WsolModel model(backbones::CreateBackbone(backbone, {.num_classes = 10,
                                                        .width_multiplier = size.width}),
-                  std::make_shared<baselines::CamMethod>(), 10);
+                  std::make_shared<methods::CamMethod>(), 10);
   model.train();
   auto sgd = MakeSgd(model, {});
   const regularizers::EntropyKlUniform er({.lambda = 1e-4});
@@ -49,7 +49,7 @@ void BM_InferWithCam(benchmark::State& state, std::string backbone, Size size) {
   torch::NoGradGuard no_grad;
   WsolModel model(backbones::CreateBackbone(backbone, {.num_classes = 10,
                                                        .width_multiplier = size.width}),
-                  std::make_shared<baselines::CamMethod>(), 10);
+                  std::make_shared<methods::CamMethod>(), 10);
   model.eval();
   torch::Tensor images = torch::randn({size.batch, 3, size.pixels, size.pixels});
   torch::Tensor classes = torch::randint(10, {size.batch});

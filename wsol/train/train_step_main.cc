@@ -13,7 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "baselines/cam_method.h"
+#include "wsol/methods/cam_method.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/regularizers/entropy_kl_uniform.h"
 #include "wsol/train/train_step.h"
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
         wsol::backbones::CreateBackbone(absl::GetFlag(FLAGS_backbone),
                                         {.num_classes = classes,
                                          .width_multiplier = absl::GetFlag(FLAGS_width)}),
-        std::make_shared<wsol::baselines::CamMethod>(), classes);
+        std::make_shared<wsol::methods::CamMethod>(), classes);
     model.train();
     auto sgd = wsol::train::MakeSgd(model, {});
     const wsol::regularizers::EntropyKlUniform er({.lambda = absl::GetFlag(FLAGS_lambda)});

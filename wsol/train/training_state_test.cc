@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "baselines/acol_method.h"
-#include "baselines/cam_method.h"
+#include "wsol/methods/cam_method.h"
 #include "gtest/gtest.h"
 #include "wsol/backbones/backbone_registry.h"
 
@@ -17,7 +17,7 @@ std::shared_ptr<WsolModel> TinyModel(int seed) {
   torch::manual_seed(seed);
   return std::make_shared<WsolModel>(
       backbones::CreateBackbone("resnet50", {.num_classes = 3, .width_multiplier = 0.0625}),
-      std::make_shared<baselines::CamMethod>(), 3);
+      std::make_shared<methods::CamMethod>(), 3);
 }
 
 TEST(LearningRateTest, DecaysAsWsolevaluationCountsEpochs) {
