@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders every table and figure end to end from a tiny profile (3 training images per
-# class, one epoch) and checks the outputs: the Markdown table's header and rows, the CSV
+# class, one epoch, one seed; two seeds for Table 1's intervals) and checks the outputs: the Markdown table's header and rows, the CSV
 # and JSON beside it, and the figures' PNG files.
 set -euo pipefail
 
@@ -11,11 +11,11 @@ tiny+=",runtime.threads=1"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-run() {  # run NAME: renders it and prints the output folder
-  local name=$1
+run() {  # run NAME [SEEDS]: renders it and prints the output folder
+  local name=$1 seeds=${2:-0}
   local log="${TEST_TMPDIR:-/tmp}/$name.log"
   # No --table: each binary finds its spec by its own name.
-  "paper_tables/$name" --cache_dir="$cache" --set="$tiny" >"$log" 2>&1 ||
+  "paper_tables/$name" --cache_dir="$cache" --set="$tiny" --seeds="$seeds" >"$log" 2>&1 ||
     { cat "$log" >&2; fail "$name exited non-zero"; }
   local out
   out=$(sed -n 's/^outputs: //p' "$log")
@@ -23,10 +23,10 @@ run() {  # run NAME: renders it and prints the output folder
   echo "$out"
 }
 
-check_table() {  # check_table NAME ROWS HEADER
-  local name=$1 rows=$2 header=$3
+check_table() {  # check_table NAME ROWS HEADER [SEEDS]
+  local name=$1 rows=$2 header=$3 seeds=${4:-0}
   local out
-  out=$(run "$name")
+  out=$(run "$name" "$seeds")
   local md="$out/$name.md"
   grep -qF "$header" "$md" || { cat "$md" >&2; fail "$name: header '$header' missing"; }
   # Data rows: every line starting with '| ' except the header and the delimiter.
@@ -40,17 +40,20 @@ check_table() {  # check_table NAME ROWS HEADER
 }
 
 # Table 1: 5 methods x {baseline, ER} + 5 difference rows.
-check_table table1 15 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
-grep -q '^| Δ (CAM + ER − CAM) | [+-]' "$cache/tables/table1/table1.md" || fail "table1: no CAM difference row"
+check_table table1 15 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" 0,1 >/dev/null
+# Two seeds: cells are mean ± std, the difference rows carry a 95% interval.
+grep -q '^| CAM | [0-9.]* ± [0-9.]* |' "$cache/tables/table1/table1.md" || fail "table1: no mean ± std cell"
+grep -q '^| Δ (CAM + ER − CAM) | [+-][0-9.]* \[[+-]' "$cache/tables/table1/table1.md" ||
+  fail "table1: no CAM difference row with its interval"
 # Table 1 with all seven methods: 7 x {baseline, ER} + 7 difference rows.
 check_table table1_full 21 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
 grep -q '^| Δ (SPG + ER − SPG) | [+-]' "$cache/tables/table1_full/table1_full.md" || fail "table1_full: no SPG difference row"
 # The extension: CAM x {ResNet50, VGG16} x {baseline, ER} + 2 difference rows.
 check_table table1_extension 6 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
 # Table 2: the baseline plus 4 regularizers x 3 lambdas.
-check_table table2 13 "| Method | Setting | Top-1 Cls | MaxBoxAccV2 | PxAP | Entropy (nats) | Seeds |" >/dev/null
-# Table 3: CE, label smoothing, confidence penalty, ER.
-check_table table3 4 "| Method | Setting | Top-1 Cls |" >/dev/null
+check_table table2 13 "| Method | Setting | Top-1 Cls | MaxBoxAccV2 | PxAP | Test entropy (nats) | Train entropy (nats) | Seeds |" >/dev/null
+# Table 3: CE, label smoothing, confidence penalty, ER, with test and train entropy.
+check_table table3 4 "| Method | Setting | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Test entropy (nats) | Train entropy (nats) | Seeds |" >/dev/null
 
 for figure in figure_entropy figure_feature_maps figure_qualitative; do
   out=$(run "$figure")

@@ -6,6 +6,9 @@
 // Each target passes --table=<name>; the spec is paper_tables/specs[/paper]/<name>.pbtxt.
 // The binary only parses flags and wires the standard components into RegenerateTable.
 #include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -20,8 +23,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "paper_tables/lib/figures.h"
+#include "paper_tables/lib/job_runner.h"
 #include "paper_tables/lib/table_runner.h"
 #include "tools/components.h"
+#include "wsol/spec/spec_loader.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/paths.h"
 
@@ -36,8 +41,41 @@ ABSL_FLAG(bool, rerun, false, "Retrain runs even when cached results exist.");
 ABSL_FLAG(bool, dry_run, false, "List the runs, their specs and cost without training.");
 ABSL_FLAG(std::string, shard, "0/1", "Run only shard i of n (i/n); results merge in the cache.");
 ABSL_FLAG(std::vector<std::string>, set, {}, "Overrides for every run, e.g. optimizer.epochs=2.");
+ABSL_FLAG(std::vector<std::string>, seeds, {},
+          "Seeds to run instead of the table's, e.g. 0 for a quick look (default: the table's).");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu or cuda.");
-ABSL_FLAG(int, threads, 0, "Intra-op threads per run (0 = all cores).");
+ABSL_FLAG(int, threads, 0,
+          "Intra-op threads per run (0 = all cores, shared out among --jobs).");
+ABSL_FLAG(int, jobs, 0,
+          "Runs trained at once, each in a process of its own (0 = one per core on a CPU, "
+          "one with CUDA).");
+ABSL_FLAG(std::string, run_planned, "",
+          "Internal: train the one run whose full spec is in this file (what --jobs starts).");
+
+namespace {
+
+// A child of --jobs: trains one planned run and exits 0, or prints the error and exits 1.
+int RunPlanned(const std::string& path, const std::string& cache_dir) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<wsol::proto::Experiment> spec = wsol::spec::ParseExperiment(text.str(), path);
+  if (!spec.ok()) {
+    std::cerr << spec.status().message() << "\n";
+    return 1;
+  }
+  wsol::train::TrainerOptions trainer;
+  trainer.cache_dir = cache_dir;
+  trainer.components = wsol::tools::StandardComponents();
+  absl::StatusOr<wsol::proto::RunResults> results = wsol::train::RunExperiment(*spec, trainer);
+  if (!results.ok()) {
+    std::cerr << "error: " << results.status().message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -45,6 +83,9 @@ int main(int argc, char** argv) {
       "into runs, trains or reuses them (cached by spec hash), prints the Markdown table and "
       "writes CSV, JSON and PNG files.");
   absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_run_planned).empty()) {
+    return RunPlanned(absl::GetFlag(FLAGS_run_planned), absl::GetFlag(FLAGS_cache_dir));
+  }
   wsol::tables::TableOptions options;
   options.profile = absl::GetFlag(FLAGS_profile);
   if (options.profile != "embedded" && options.profile != "paper") {
@@ -65,6 +106,21 @@ int main(int argc, char** argv) {
   options.extra_set = absl::GetFlag(FLAGS_set);
   options.device = absl::GetFlag(FLAGS_device);
   options.threads = absl::GetFlag(FLAGS_threads);
+  // On a CPU, one single-thread run per core trains faster than one run on every core
+  // (the small embedded models do not scale over threads); a GPU takes one run at a time.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const bool cuda = options.device == "cuda" ||
+                    (options.device == "auto" && wsol::train::CudaAvailable());
+  options.jobs = absl::GetFlag(FLAGS_jobs) > 0 ? absl::GetFlag(FLAGS_jobs) : (cuda ? 1 : cores);
+  if (options.jobs > 1 && options.threads == 0) options.threads = std::max(1, cores / options.jobs);
+  for (const std::string& seed : absl::GetFlag(FLAGS_seeds)) {
+    uint64_t value = 0;
+    if (!absl::SimpleAtoi(seed, &value)) {
+      std::cerr << "--seeds: \"" << seed << "\" is not a non-negative integer\n";
+      return 2;
+    }
+    options.seeds.push_back(value);
+  }
   std::vector<std::string> shard = absl::StrSplit(absl::GetFlag(FLAGS_shard), '/');
   if (shard.size() != 2 || !absl::SimpleAtoi(shard[0], &options.shard_index) ||
       !absl::SimpleAtoi(shard[1], &options.shard_count)) {
@@ -79,9 +135,13 @@ int main(int argc, char** argv) {
   wsol::train::TrainerOptions trainer;
   trainer.cache_dir = options.cache_dir;
   trainer.components = options.components;
-  auto run = [&](const wsol::proto::Experiment& experiment, const std::string&) {
+  wsol::tables::RunFunction run = [&](const wsol::proto::Experiment& experiment,
+                                      const std::string&) {
     return wsol::train::RunExperiment(experiment, trainer);
   };
+  if (options.jobs > 1) {
+    run = wsol::tables::ProcessRunFunction("/proc/self/exe", options.cache_dir);
+  }
   absl::StatusOr<std::string> out = wsol::tables::RegenerateTable(name, options, run);
   if (!out.ok()) {
     // An unknown table name is a usage error (exit 2) that lists the known ones.

@@ -26,6 +26,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "wsol/metrics/box.h"
+#include "wsol/util/file_io.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {
@@ -87,14 +88,16 @@ int InkPixels(const uint8_t* item) {
                                         [](uint8_t v) { return v >= kFmnistLocInkThreshold; }));
 }
 
-// Per class, usable item indices of `set` in a seeded random order.
-std::vector<std::vector<int>> ShuffledPools(const ItemSet& set, uint64_t seed, uint64_t set_id) {
+// Per class, usable item indices of `set` in a fixed shuffled order (the same for every
+// seed, so WSOL and pretraining sets can take disjoint ends of it).
+std::vector<std::vector<int>> ShuffledPools(const ItemSet& set, uint64_t set_id) {
+  constexpr uint64_t kPoolSeed = 2017;
   std::vector<std::vector<int>> pools(kFmnistLocNumClasses);
   for (int i = 0; i < set.count; ++i) {
     if (InkPixels(set.item(i)) >= kMinInkPixels) pools[set.labels[i]].push_back(i);
   }
   for (int c = 0; c < kFmnistLocNumClasses; ++c) {
-    Rng rng(MixSeed({seed, kPoolStream, set_id, static_cast<uint64_t>(c)}));
+    Rng rng(MixSeed({kPoolSeed, kPoolStream, set_id, static_cast<uint64_t>(c)}));
     rng.Shuffle(pools[c]);
   }
   return pools;
@@ -224,24 +227,35 @@ struct Rendered {
 
 Rendered Render(const FmnistLocOptions& o, const ItemSet& set, int item, int label, Rng& rng) {
   const int size = o.canvas_size;
-  // Background: the class's texture family, or with probability 1 - correlation another.
-  int family = label;
-  if (!rng.Bernoulli(o.background_correlation)) {
-    family = static_cast<int>(rng.UniformInt(0, kFmnistLocNumClasses - 2));
-    if (family >= label) ++family;
-  }
-  const Color a = RandomColor(rng, 30, 225);
-  const Color b = ContrastingColor(rng, a, 40, 30, 225);
-  const std::vector<double> texture = Texture(family, size, rng);
   std::vector<Color> canvas(static_cast<size_t>(size) * size);
-  for (size_t i = 0; i < canvas.size(); ++i) {
-    const double noise = rng.Uniform(-6, 6);
-    for (int k = 0; k < 3; ++k) canvas[i][k] = a[k] * (1 - texture[i]) + b[k] * texture[i] + noise;
+  Color mean_background;
+  if (o.pretraining) {
+    // A plain canvas of a random colour with strong pixel noise: nothing tied to the class.
+    const Color a = RandomColor(rng, 30, 225);
+    for (size_t i = 0; i < canvas.size(); ++i) {
+      const double noise = rng.Uniform(-20, 20);
+      for (int k = 0; k < 3; ++k) canvas[i][k] = a[k] + noise;
+    }
+    mean_background = a;
+  } else {
+    // Background: the class's texture family, or with probability 1 - correlation another.
+    int family = label;
+    if (!rng.Bernoulli(o.background_correlation)) {
+      family = static_cast<int>(rng.UniformInt(0, kFmnistLocNumClasses - 2));
+      if (family >= label) ++family;
+    }
+    const Color a = RandomColor(rng, 30, 225);
+    const Color b = ContrastingColor(rng, a, 40, 30, 225);
+    const std::vector<double> texture = Texture(family, size, rng);
+    for (size_t i = 0; i < canvas.size(); ++i) {
+      const double noise = rng.Uniform(-6, 6);
+      for (int k = 0; k < 3; ++k) canvas[i][k] = a[k] * (1 - texture[i]) + b[k] * texture[i] + noise;
+    }
+    mean_background = {(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2};
   }
-  const Color mean_background = {(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2};
 
-  // Clutter: fragments of items of other classes, under the item.
-  for (int d = 0; d < o.distractors; ++d) {
+  // Clutter: fragments of items of other classes, under the item (none for pretraining).
+  for (int d = 0; d < (o.pretraining ? 0 : o.distractors); ++d) {
     int other = static_cast<int>(rng.UniformInt(0, set.count - 1));
     for (int tries = 0; tries < 64 && set.labels[other] == label; ++tries) {
       other = static_cast<int>(rng.UniformInt(0, set.count - 1));
@@ -342,9 +356,10 @@ std::string SettingsText(const FmnistLocOptions& o) {
   return absl::StrFormat(
       "version: %d\ncanvas_size: %d\nmin_item_size: %d\nmax_item_size: %d\n"
       "train_per_class: %d\nval_per_class: %d\ntest_per_class: %d\n"
-      "background_correlation: %.9g\ndistractors: %d\nseed: %d\n",
+      "background_correlation: %.9g\ndistractors: %d\nseed: %d\n%s",
       kFmnistLocVersion, o.canvas_size, o.min_item_size, o.max_item_size, o.train_per_class,
-      o.val_per_class, o.test_per_class, o.background_correlation, o.distractors, o.seed);
+      o.val_per_class, o.test_per_class, o.background_correlation, o.distractors, o.seed,
+      o.pretraining ? "style: PRETRAINING\n" : "");
 }
 
 // The double nearest to the shortest decimal that reads back as `value` (0.8f -> 0.8), so
@@ -371,6 +386,7 @@ FmnistLocOptions FmnistLocOptionsFromProto(const proto::FmnistLoc& settings) {
   o.background_correlation = ShortestDecimal(settings.background_correlation());
   o.distractors = settings.distractors();
   o.seed = settings.seed();
+  o.pretraining = settings.style() == proto::FmnistLoc::PRETRAINING;
   return o;
 }
 
@@ -389,10 +405,17 @@ absl::Status ValidateFmnistLocOptions(const FmnistLocOptions& o) {
   if (o.val_per_class <= 0) return bad("val_per_class", o.val_per_class, "> 0");
   if (o.test_per_class <= 0) return bad("test_per_class", o.test_per_class, "> 0");
   // Fashion-MNIST has 6000 training and 1000 test items per class, a few of them too faint.
-  if (o.train_per_class + o.val_per_class > 5500) {
-    return bad("train_per_class + val_per_class", o.train_per_class + o.val_per_class, "<= 5500");
+  // A WSOL set takes the front kWsolTrainItems / kWsolTestItems of each class's list, a
+  // pretraining set the rest.
+  const int train_items = o.pretraining ? 5500 - kWsolTrainItems : kWsolTrainItems;
+  const int test_items = o.pretraining ? 900 - kWsolTestItems : kWsolTestItems;
+  if (o.train_per_class + o.val_per_class > train_items) {
+    return bad("train_per_class + val_per_class", o.train_per_class + o.val_per_class,
+               absl::StrCat("<= ", train_items));
   }
-  if (o.test_per_class > 900) return bad("test_per_class", o.test_per_class, "<= 900");
+  if (o.test_per_class > test_items) {
+    return bad("test_per_class", o.test_per_class, absl::StrCat("<= ", test_items));
+  }
   if (!(o.background_correlation >= 0 && o.background_correlation <= 1)) {
     return bad("background_correlation", o.background_correlation, "in [0, 1]");
   }
@@ -414,11 +437,15 @@ absl::Status GenerateFmnistLoc(const FmnistLocOptions& o, const std::string& out
   WSOL_RETURN_IF_ERROR(ValidateFmnistLocOptions(o));
   WSOL_ASSIGN_OR_RETURN(const ItemSet train_set, LoadItemSet(o.fashion_mnist_dir, "train"));
   WSOL_ASSIGN_OR_RETURN(const ItemSet test_set, LoadItemSet(o.fashion_mnist_dir, "t10k"));
-  const std::vector<std::vector<int>> train_pools = ShuffledPools(train_set, o.seed, 0);
-  const std::vector<std::vector<int>> test_pools = ShuffledPools(test_set, o.seed, 1);
+  const std::vector<std::vector<int>> train_pools = ShuffledPools(train_set, 0);
+  const std::vector<std::vector<int>> test_pools = ShuffledPools(test_set, 1);
   for (int c = 0; c < kFmnistLocNumClasses; ++c) {
-    if (static_cast<int>(train_pools[c].size()) < o.train_per_class + o.val_per_class ||
-        static_cast<int>(test_pools[c].size()) < o.test_per_class) {
+    // A pretraining set needs the WSOL front of each list left free.
+    const int reserved_train = o.pretraining ? kWsolTrainItems : 0;
+    const int reserved_test = o.pretraining ? kWsolTestItems : 0;
+    if (static_cast<int>(train_pools[c].size()) <
+            reserved_train + o.train_per_class + o.val_per_class ||
+        static_cast<int>(test_pools[c].size()) < reserved_test + o.test_per_class) {
       return absl::InvalidArgumentError(
           absl::StrCat("Fashion-MNIST in ", o.fashion_mnist_dir, " has ", train_pools[c].size(),
                        " training and ", test_pools[c].size(), " test items of class ", c,
@@ -439,18 +466,25 @@ absl::Status GenerateFmnistLoc(const FmnistLocOptions& o, const std::string& out
   for (int s = 0; s < 3; ++s) {
     const ItemSet& set = s == 2 ? test_set : train_set;
     const std::vector<std::vector<int>>& pools = s == 2 ? test_pools : train_pools;
-    const int offset = s == 1 ? o.train_per_class : 0;  // val follows train in the pool.
+    // val follows train in the pool; a pretraining set counts from the back.
+    const int offset = s == 1 ? o.train_per_class : 0;
+    auto pool_index = [&](int c, int k) {
+      const int position = offset + k;
+      return o.pretraining ? pools[c][pools[c].size() - 1 - position] : pools[c][position];
+    };
     const int n = per_class[s] * kFmnistLocNumClasses;
     std::vector<metadata::ImageRecord> records(n);
+    std::vector<int> items(n);
     WSOL_RETURN_IF_ERROR(ParallelFor(
         n, ResolveThreads(o.threads), [&](int64_t i) -> absl::Status {
           const int c = static_cast<int>(i / per_class[s]);
           const int k = static_cast<int>(i % per_class[s]);
           Rng rng(
               MixSeed({o.seed, kImageStream, static_cast<uint64_t>(s), static_cast<uint64_t>(i)}));
-          const Rendered r = Render(o, set, pools[c][offset + k], c, rng);
+          items[i] = pool_index(c, k);
+          const Rendered r = Render(o, set, items[i], c, rng);
           if (r.box.x1 < 0) {  // Cannot happen for pool items (kMinInkPixels); kept as a guard.
-            return absl::InternalError(absl::StrCat("item ", pools[c][offset + k], " has no ink"));
+            return absl::InternalError(absl::StrCat("item ", pool_index(c, k), " has no ink"));
           }
           const std::string stem = absl::StrFormat("%s/%s/%05d", kSplitNames[s], ClassFolder(c), k);
           metadata::ImageRecord& record = records[i];
@@ -477,6 +511,13 @@ absl::Status GenerateFmnistLoc(const FmnistLocOptions& o, const std::string& out
     split.kind = metadata::LocalizationKind::kMasks;
     WSOL_RETURN_IF_ERROR(
         metadata::WriteSplitMetadata(split, (root / kFmnistLocMaskMetadata / kSplitNames[s]).string()));
+    // Which Fashion-MNIST item each image shows (its index in the IDX file).
+    std::string item_lines;
+    for (int i = 0; i < n; ++i) {
+      absl::StrAppend(&item_lines, split.images[i].image_id, ",", items[i], "\n");
+    }
+    WSOL_RETURN_IF_ERROR(WriteFileAtomically(
+        (root / absl::StrCat("items_", kSplitNames[s], ".txt")).string(), item_lines));
   }
   std::ofstream names(root / "class_names.txt", std::ios::trunc);
   for (const char* name : kFashionMnistClassNames) names << name << "\n";

@@ -20,8 +20,12 @@
 //   metadata/<split>/...        wsolevaluation metadata with one box per image
 //   metadata_masks/<split>/...  the same images with mask lines (mask root = the root)
 //   class_names.txt, fmnist_loc.txt (the settings it was built from)
+//   items_<split>.txt  "<image id>,<index of its item in Fashion-MNIST's IDX file>"
 // Splits: train and val draw distinct items from Fashion-MNIST's training set, test from
 // its test set; every split has the same number of images per class, grouped by class.
+// Items are taken from a per-class list in a fixed order: a WSOL set from its front
+// (train and val among the first kWsolTrainItems, test among the first kWsolTestItems), a
+// PRETRAINING set from its back, so the two never share an item whatever their seeds.
 // Everything is a pure function of the settings (fixed-algorithm RNG, per-image streams),
 // whatever the thread count.
 //
@@ -46,7 +50,12 @@ inline constexpr char kFashionMnistDir[] = "/usr/share/datasets/fashion-mnist";
 
 // Bumped whenever the generator's output changes for the same settings, so caches built
 // by an older generator are not reused.
-inline constexpr int kFmnistLocVersion = 1;
+inline constexpr int kFmnistLocVersion = 2;
+
+// Items per class a WSOL set may draw from the front of the training and test lists; a
+// pretraining set draws from the rest.
+inline constexpr int kWsolTrainItems = 3000;
+inline constexpr int kWsolTestItems = 500;
 
 inline constexpr int kFmnistLocNumClasses = 10;
 
@@ -74,6 +83,8 @@ struct FmnistLocOptions {
   double background_correlation = 0.8;
   int distractors = 2;
   uint64_t seed = 17;
+  // The PRETRAINING style (see proto::FmnistLoc::Style) instead of the WSOL benchmark.
+  bool pretraining = false;
   // Threads for rendering and writing; 0: one per hardware thread. Output does not
   // depend on it.
   int threads = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -144,8 +145,8 @@ TEST(FmnistLocTest, DeterministicForTheSeedWhateverTheThreads) {
   options.threads = 3;
   ASSERT_THAT(GenerateFmnistLoc(options, b), IsOk());
   const auto tree_a = ReadTree(a);
-  EXPECT_EQ(tree_a.size(), 3u * 10 * (4 + 2 + 3) + 8 * 3 + 2);  // 3 PNGs an image, 8 metadata
-                                                                // files a split, 2 text files.
+  // 3 PNGs an image, 8 metadata files and an items list a split, 2 text files.
+  EXPECT_EQ(tree_a.size(), 3u * 10 * (4 + 2 + 3) + 9 * 3 + 2);
   EXPECT_TRUE(tree_a == ReadTree(b));
 
   options.seed = 6;
@@ -259,6 +260,52 @@ TEST(FmnistLocTest, PreviewIsAContactSheet) {
   EXPECT_EQ(sheet.rows, 18 + 3 * (128 + 4));
 }
 
+// The Fashion-MNIST item indices of a generated split.
+std::set<int> ItemsOf(const std::string& root, const std::string& split) {
+  std::set<int> items;
+  std::ifstream in(root + "/items_" + split + ".txt");
+  for (std::string line; std::getline(in, line);) {
+    items.insert(std::stoi(line.substr(line.rfind(',') + 1)));
+  }
+  return items;
+}
+
+TEST(FmnistLocTest, PretrainingSetSharesNoItemWithAWsolSet) {
+  if (!fs::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  // A WSOL set and a pretraining set with other seeds and sizes: items from opposite
+  // ends of the same fixed lists, so none is shared (train and val from the training
+  // file, test from the test file).
+  FmnistLocOptions wsol_options;
+  wsol_options.train_per_class = 30;
+  wsol_options.val_per_class = 5;
+  wsol_options.test_per_class = 10;
+  FmnistLocOptions pretraining = wsol_options;
+  pretraining.pretraining = true;
+  pretraining.seed = 99;
+  pretraining.train_per_class = 40;
+  const std::string wsol_root = FreshTestDir("items_wsol"), pre_root = FreshTestDir("items_pre");
+  ASSERT_THAT(GenerateFmnistLoc(wsol_options, wsol_root), IsOk());
+  ASSERT_THAT(GenerateFmnistLoc(pretraining, pre_root), IsOk());
+  std::set<int> wsol_train = ItemsOf(wsol_root, "train"), pre_train = ItemsOf(pre_root, "train");
+  for (int item : ItemsOf(wsol_root, "val")) wsol_train.insert(item);
+  for (int item : ItemsOf(pre_root, "val")) pre_train.insert(item);
+  EXPECT_EQ(wsol_train.size(), 350u);
+  EXPECT_EQ(pre_train.size(), 450u);
+  for (int item : pre_train) EXPECT_EQ(wsol_train.count(item), 0u) << "training item " << item;
+  for (int item : ItemsOf(pre_root, "test")) {
+    EXPECT_EQ(ItemsOf(wsol_root, "test").count(item), 0u) << "test item " << item;
+  }
+  // The sizes that would reach into the other end are refused.
+  pretraining.train_per_class = 2600;
+  EXPECT_THAT(ValidateFmnistLocOptions(pretraining),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("<= 2500")));
+  wsol_options.train_per_class = 3000;
+  EXPECT_THAT(ValidateFmnistLocOptions(wsol_options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("<= 3000")));
+}
+
 TEST(FmnistLocTest, BuildsFromDebianFashionMnist) {
   if (!fs::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz")) {
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
@@ -271,12 +318,12 @@ TEST(FmnistLocTest, BuildsFromDebianFashionMnist) {
   ASSERT_THAT(GenerateFmnistLoc(options, root), IsOk());
   CheckSplit(root, "train", 2, 64);
   CheckSplit(root, "test", 2, 64);
-  // Recorded from this generator (kFmnistLocVersion 1) with these settings. A change
+  // Recorded from this generator (kFmnistLocVersion 2) with these settings. A change
   // means the data changed: bump kFmnistLocVersion so stale caches are not reused.
   absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(root + "/metadata/test");
   ASSERT_THAT(test, IsOk());
-  EXPECT_EQ(test->images[0].boxes.at(0), (metrics::Box{4, 6, 23, 31}));
-  EXPECT_EQ(test->images[5].boxes.at(0), (metrics::Box{8, 5, 47, 60}));
+  EXPECT_EQ(test->images[0].boxes.at(0), (metrics::Box{3, 6, 25, 31}));
+  EXPECT_EQ(test->images[5].boxes.at(0), (metrics::Box{7, 5, 48, 59}));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "opencv2/imgproc.hpp"
 #include "paper_tables/lib/plot.h"
+#include "paper_tables/lib/seed_stats.h"
 #include "wsol/train/explain.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/util/status_macros.h"
@@ -44,56 +45,97 @@ absl::Status Write(const std::string& path, const cv::Mat& image) {
   return absl::OkStatus();
 }
 
+// Points sorted by x, so a reader sees the trend left to right.
+Series SortedByX(const Series& s) {
+  std::vector<size_t> order(s.x.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s.x[a] < s.x[b]; });
+  Series sorted{.name = s.name, .lines = true};
+  for (size_t i : order) {
+    sorted.x.push_back(s.x[i]);
+    sorted.y.push_back(s.y[i]);
+    if (i < s.x_err.size()) sorted.x_err.push_back(s.x_err[i]);
+    if (i < s.y_err.size()) sorted.y_err.push_back(s.y_err[i]);
+    if (i < s.point_labels.size()) sorted.point_labels.push_back(s.point_labels[i]);
+  }
+  return sorted;
+}
+
+// The entropy figure: each row's final models (mean ± std over seeds) against their test
+// entropy (left) and their last-epoch training entropy (middle), and each row's
+// validation localization against validation entropy epoch by epoch (right; the mean over
+// seeds at each epoch).
 absl::Status EntropyFigure(const proto::TableSpec& table, const std::vector<FinishedRun>& runs,
                            const std::string& out_dir) {
-  Plot across_lambda{.title = "Final models across lambda (test split)",
-                     .x_label = "mean entropy of predictions (nats)",
-                     .y_label = "score (%)"};
-  Series loc{.name = "MaxBoxAccV2", .lines = false};
-  Series pxap{.name = "PxAP", .lines = false};
-  Series cls{.name = "Top-1 Cls", .lines = false};
-  Plot across_epochs{.title = "During training (validation split, one curve per lambda)",
-                     .x_label = "mean entropy of predictions (nats)",
+  std::map<int, std::vector<const proto::RunResults*>> by_row;
+  for (const FinishedRun& run : runs) by_row[run.planned->row].push_back(&run.results);
+  const char* const kMetrics[] = {"max_box_acc_v2", "pxap", "top1_cls"};
+  const char* const kNames[] = {"MaxBoxAccV2", "PxAP", "Top-1 Cls"};
+  Series test_side[3], train_side[3];
+  for (int m = 0; m < 3; ++m) {
+    test_side[m] = {.name = kNames[m], .lines = false};
+    train_side[m] = {.name = kNames[m], .lines = false};
+  }
+  Plot across_epochs{.title = "During training (validation split; mean over seeds)",
+                     .x_label = "mean entropy of validation predictions (nats)",
                      .y_label = "validation localization (%)"};
-  std::string csv = "run,setting,epoch,entropy,localization,top1_cls\n";
-  for (const FinishedRun& run : runs) {
-    const proto::TableRun& row = table.runs(run.planned->row);
-    const proto::SplitMetrics& t = run.results.test();
+  std::string csv = "run,setting,seed,epoch,test_or_val_entropy,train_entropy,localization,top1_cls\n";
+  for (const auto& [row_index, results] : by_row) {
+    const proto::TableRun& row = table.runs(row_index);
     const std::string tag = row.setting().empty() ? row.label() : row.setting();
-    loc.x.push_back(t.mean_entropy());
-    loc.y.push_back(t.max_box_acc_v2());
-    loc.point_labels.push_back(tag);
-    pxap.x.push_back(t.mean_entropy());
-    pxap.y.push_back(t.pxap());
-    cls.x.push_back(t.mean_entropy());
-    cls.y.push_back(t.top1_cls());
-    csv += absl::StrFormat("%s,%s,final,%.6f,%.4f,%.4f\n", row.label(), tag, t.mean_entropy(),
-                           t.max_box_acc_v2(), t.top1_cls());
+    auto summary = [&](const std::string& column) {
+      std::vector<double> values;
+      for (const proto::RunResults* r : results) values.push_back(MetricValue(*r, column));
+      return Summarize(values);
+    };
+    const SeedSummary test_entropy = summary("mean_entropy");
+    const SeedSummary train_entropy = summary("train_entropy");
+    for (int m = 0; m < 3; ++m) {
+      const SeedSummary y = summary(kMetrics[m]);
+      for (auto [series, x] : {std::pair{&test_side[m], test_entropy},
+                               std::pair{&train_side[m], train_entropy}}) {
+        series->x.push_back(x.mean);
+        series->x_err.push_back(x.std);
+        series->y.push_back(y.mean);
+        series->y_err.push_back(y.std);
+        series->point_labels.push_back(m == 0 ? tag : "");
+      }
+    }
+    // Per epoch, the mean over the seeds that have it.
     Series curve{.name = row.label()};
-    for (const proto::EpochRecord& e : run.results.history()) {
-      curve.x.push_back(e.val_entropy());
-      curve.y.push_back(e.val_localization());
-      curve.point_labels.push_back(e.epoch() == 1 ? "ep 1" : "");
-      csv += absl::StrFormat("%s,%s,%d,%.6f,%.4f,%.4f\n", row.label(), tag, e.epoch(),
-                             e.val_entropy(), e.val_localization(), e.val_top1_cls());
+    std::map<int, std::pair<std::vector<double>, std::vector<double>>> epochs;
+    for (size_t k = 0; k < results.size(); ++k) {
+      const proto::RunResults& r = *results[k];
+      for (const proto::EpochRecord& e : r.history()) {
+        epochs[e.epoch()].first.push_back(e.val_entropy());
+        epochs[e.epoch()].second.push_back(e.val_localization());
+        csv += absl::StrFormat("%s,%s,%d,%d,%.6f,%.6f,%.4f,%.4f\n", row.label(), tag, k,
+                               e.epoch(), e.val_entropy(), e.train_entropy(), e.val_localization(),
+                               e.val_top1_cls());
+      }
+      csv += absl::StrFormat("%s,%s,%d,final,%.6f,%.6f,%.4f,%.4f\n", row.label(), tag, k,
+                             r.test().mean_entropy(), MetricValue(r, "train_entropy"),
+                             r.test().max_box_acc_v2(), r.test().top1_cls());
+    }
+    for (const auto& [epoch, values] : epochs) {
+      curve.x.push_back(Summarize(values.first).mean);
+      curve.y.push_back(Summarize(values.second).mean);
+      curve.point_labels.push_back(epoch == 1 ? "ep 1" : "");
     }
     across_epochs.series.push_back(curve);
   }
-  // Sort the lambda points by entropy so the reader sees the trend left to right.
-  for (Series* s : {&loc, &pxap, &cls}) {
-    std::vector<size_t> order(s->x.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s->x[a] < s->x[b]; });
-    Series sorted{.name = s->name, .lines = true};
-    for (size_t i : order) {
-      sorted.x.push_back(s->x[i]);
-      sorted.y.push_back(s->y[i]);
-      if (i < s->point_labels.size()) sorted.point_labels.push_back(s->point_labels[i]);
-    }
-    *s = sorted;
+  Plot test_plot{.title = "Final models (test split; mean ± std over seeds)",
+                 .x_label = "mean entropy of test predictions (nats)",
+                 .y_label = "score (%)"};
+  Plot train_plot{.title = "Final models against training entropy",
+                  .x_label = "mean entropy of training predictions, last epoch (nats)",
+                  .y_label = "test score (%)"};
+  for (int m = 0; m < 3; ++m) {
+    test_plot.series.push_back(SortedByX(test_side[m]));
+    train_plot.series.push_back(SortedByX(train_side[m]));
   }
-  across_lambda.series = {loc, pxap, cls};
-  cv::Mat figure = HorizontalConcat({RenderPlot(across_lambda), RenderPlot(across_epochs)});
+  cv::Mat figure = HorizontalConcat(
+      {RenderPlot(test_plot), RenderPlot(train_plot), RenderPlot(across_epochs)});
   WSOL_RETURN_IF_ERROR(Write((fs::path(out_dir) / "figure_entropy.png").string(), figure));
   return wsol::WriteFileAtomically((fs::path(out_dir) / "figure_entropy_points.csv").string(), csv);
 }

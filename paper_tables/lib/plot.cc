@@ -44,13 +44,16 @@ cv::Mat RenderPlot(const Plot& plot) {
   const int left = 70, right = 20, top = 40, bottom = 55;
   const cv::Rect area(left, top, plot.width - left - right, plot.height - top - bottom);
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+  auto err = [](const std::vector<double>& e, size_t i) {
+    return i < e.size() && std::isfinite(e[i]) ? std::abs(e[i]) : 0.0;
+  };
   for (const Series& s : plot.series) {
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-      x0 = std::min(x0, s.x[i]);
-      x1 = std::max(x1, s.x[i]);
-      y0 = std::min(y0, s.y[i]);
-      y1 = std::max(y1, s.y[i]);
+      x0 = std::min(x0, s.x[i] - err(s.x_err, i));
+      x1 = std::max(x1, s.x[i] + err(s.x_err, i));
+      y0 = std::min(y0, s.y[i] - err(s.y_err, i));
+      y1 = std::max(y1, s.y[i] + err(s.y_err, i));
     }
   }
   if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
@@ -106,6 +109,22 @@ cv::Mat RenderPlot(const Plot& plot) {
     }
     if (series.lines && points.size() > 1) {
       cv::polylines(img, points, false, color, 2, cv::LINE_AA);
+    }
+    for (size_t i = 0; i < series.x.size() && i < series.y.size(); ++i) {
+      if (!std::isfinite(series.x[i]) || !std::isfinite(series.y[i])) continue;
+      const double ex = err(series.x_err, i), ey = err(series.y_err, i);
+      if (ey > 0) {
+        const cv::Point a = px(series.x[i], series.y[i] - ey), b = px(series.x[i], series.y[i] + ey);
+        cv::line(img, a, b, color, 1, cv::LINE_AA);
+        cv::line(img, a - cv::Point(4, 0), a + cv::Point(4, 0), color, 1, cv::LINE_AA);
+        cv::line(img, b - cv::Point(4, 0), b + cv::Point(4, 0), color, 1, cv::LINE_AA);
+      }
+      if (ex > 0) {
+        const cv::Point a = px(series.x[i] - ex, series.y[i]), b = px(series.x[i] + ex, series.y[i]);
+        cv::line(img, a, b, color, 1, cv::LINE_AA);
+        cv::line(img, a - cv::Point(0, 4), a + cv::Point(0, 4), color, 1, cv::LINE_AA);
+        cv::line(img, b - cv::Point(0, 4), b + cv::Point(0, 4), color, 1, cv::LINE_AA);
+      }
     }
     if (series.markers) {
       for (const cv::Point& p : points) cv::circle(img, p, 4, color, cv::FILLED, cv::LINE_AA);

@@ -24,6 +24,10 @@ struct Series {
   bool lines = true;     // Connect the points in order.
   bool markers = true;
   std::vector<std::string> point_labels;  // Optional text next to each point.
+  // Optional error bars: +- x_err[i] horizontally and +- y_err[i] vertically (e.g. the
+  // standard deviation over seeds); empty or 0 for none.
+  std::vector<double> x_err;
+  std::vector<double> y_err;
 };
 
 struct Plot {

@@ -1,6 +1,7 @@
 #include "paper_tables/lib/table_runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -9,16 +10,21 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "paper_tables/lib/seed_stats.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/util/status_macros.h"
@@ -35,37 +41,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-struct Stats {
-  int n = 0;
-  double mean = std::numeric_limits<double>::quiet_NaN();
-  double std = 0;
-};
-
-Stats Summarize(const std::vector<double>& values) {
-  Stats s;
-  std::vector<double> finite;
-  for (double v : values) {
-    if (std::isfinite(v)) finite.push_back(v);
-  }
-  s.n = static_cast<int>(finite.size());
-  if (s.n == 0) return s;
-  double sum = 0;
-  for (double v : finite) sum += v;
-  s.mean = sum / s.n;
-  if (s.n > 1) {
-    double sq = 0;
-    for (double v : finite) sq += (v - s.mean) * (v - s.mean);
-    s.std = std::sqrt(sq / (s.n - 1));  // Sample standard deviation over seeds.
-  }
-  return s;
-}
-
-std::string FormatStats(const Stats& s) {
-  if (s.n == 0) return "-";
-  if (s.n == 1) return absl::StrFormat("%.2f", s.mean);
-  return absl::StrFormat("%.2f ± %.2f", s.mean, s.std);
 }
 
 }  // namespace
@@ -108,6 +83,7 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
                                                  const TableOptions& options) {
   std::vector<PlannedRun> runs;
   std::vector<uint64_t> seeds(table.seeds().begin(), table.seeds().end());
+  if (!options.seeds.empty()) seeds = options.seeds;
   if (seeds.empty()) seeds.push_back(0);
   for (int row = 0; row < table.runs_size(); ++row) {
     const proto::TableRun& run = table.runs(row);
@@ -149,15 +125,22 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
   return runs;
 }
 
-double MetricValue(const proto::SplitMetrics& metrics, const std::string& column) {
+double MetricValue(const proto::RunResults& results, const std::string& column) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (column == "train_entropy") {
+    return results.history_size() > 0 && results.history().rbegin()->has_train_entropy()
+               ? results.history().rbegin()->train_entropy()
+               : nan;
+  }
+  const proto::SplitMetrics& metrics = results.test();
   const google::protobuf::FieldDescriptor* field =
       proto::SplitMetrics::descriptor()->FindFieldByName(column);
   if (field == nullptr || field->is_repeated() ||
       field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE) {
-    return std::numeric_limits<double>::quiet_NaN();
+    return nan;
   }
   const auto* reflection = metrics.GetReflection();
-  if (!reflection->HasField(metrics, field)) return std::numeric_limits<double>::quiet_NaN();
+  if (!reflection->HasField(metrics, field)) return nan;
   return reflection->GetDouble(metrics, field);
 }
 
@@ -172,7 +155,8 @@ std::string ColumnTitle(const std::string& column) {
       {"max_box_acc_v2", "MaxBoxAccV2"},
       {"pxap", "PxAP"},
       {"mpxap", "mPxAP"},
-      {"mean_entropy", "Entropy (nats)"},
+      {"mean_entropy", "Test entropy (nats)"},
+      {"train_entropy", "Train entropy (nats)"},
       {"best_threshold", "Best τ"},
   };
   auto it = titles->find(column);
@@ -216,7 +200,7 @@ std::string JsonString(const std::string& text) {
 }  // namespace
 
 RenderedTable RenderTable(const proto::TableSpec& table,
-                          const std::vector<std::vector<proto::RunResults>>& results_per_row,
+                          const std::vector<std::vector<SeedResults>>& results_per_row,
                           const std::set<int>& failed_rows) {
   bool has_setting = false;
   for (const proto::TableRun& run : table.runs()) has_setting |= !run.setting().empty();
@@ -224,11 +208,36 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   if (has_setting) header.push_back("Setting");
   for (const std::string& c : table.columns()) header.push_back(ColumnTitle(c));
   header.push_back("Seeds");
+  std::vector<std::string> csv_header = {"Method"};
+  if (has_setting) csv_header.push_back("Setting");
+  for (const std::string& c : table.columns()) {
+    const std::string t = ColumnTitle(c);
+    for (const std::string suffix : {"", " std", " per seed", " 95% CI low", " 95% CI high"}) {
+      csv_header.push_back(t + suffix);
+    }
+  }
+  csv_header.push_back("Seeds");
+
+  // value(row, column, seed): the metric of that seed, if the seed finished.
+  auto value = [&](int row, const std::string& column, uint64_t seed, double* out) {
+    for (const SeedResults& s : results_per_row[row]) {
+      if (s.seed == seed) {
+        *out = MetricValue(s.results, column);
+        return std::isfinite(*out);
+      }
+    }
+    return false;
+  };
+  auto per_seed = [](const std::vector<double>& values) {
+    std::vector<std::string> texts;
+    for (double v : values) texts.push_back(absl::StrFormat("%.4f", v));
+    return absl::StrJoin(texts, ";");
+  };
+  auto number = [](double v) { return std::isfinite(v) ? absl::StrFormat("%.4f", v) : std::string(); };
 
   std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> csv_lines = {JoinCsv(header)};
-  // Mean of each column per row, for the ER - baseline differences.
-  std::vector<std::vector<double>> means(table.runs_size());
+  std::vector<std::string> csv_lines = {JoinCsv(csv_header)};
+  bool any_difference = false;
   for (int r = 0; r < table.runs_size(); ++r) {
     const proto::TableRun& run = table.runs(r);
     std::vector<std::string> cells = {run.label()};
@@ -239,44 +248,68 @@ RenderedTable RenderTable(const proto::TableSpec& table,
     }
     for (const std::string& column : table.columns()) {
       std::vector<double> values;
-      for (const proto::RunResults& res : results_per_row[r]) {
-        values.push_back(MetricValue(res.test(), column));
+      for (const SeedResults& s : results_per_row[r]) {
+        values.push_back(MetricValue(s.results, column));
       }
-      Stats s = Summarize(values);
-      means[r].push_back(s.mean);
-      cells.push_back(!results_per_row[r].empty() ? FormatStats(s)
+      const SeedSummary s = Summarize(values);
+      cells.push_back(!results_per_row[r].empty() ? FormatSummary(s)
                       : failed_rows.count(r) ? "failed"
                                              : "pending");
-      csv.push_back(s.n == 0 ? "" : absl::StrFormat("%.4f", s.mean));
+      csv.insert(csv.end(), {s.n == 0 ? "" : number(s.mean), s.n > 1 ? number(s.std) : "",
+                             per_seed(values), "", ""});
     }
     cells.push_back(absl::StrCat(results_per_row[r].size()));
     csv.push_back(absl::StrCat(results_per_row[r].size()));
     rows.push_back(cells);
     csv_lines.push_back(JoinCsv(csv));
-    // After the ER variant of a group, add the difference to its baseline.
-    if (run.variant() == "er" && !run.group().empty()) {
-      for (int b = 0; b < table.runs_size(); ++b) {
-        const proto::TableRun& base = table.runs(b);
-        if (base.group() != run.group() || base.variant() != "baseline") continue;
-        std::vector<std::string> diff = {absl::StrCat("Δ (", run.label(), " − ", base.label(), ")")};
-        if (has_setting) diff.push_back("");
-        for (size_t c = 0; c < table.columns().size(); ++c) {
-          const double d = means[r][c] - (b < r ? means[b][c] : std::nan(""));
-          diff.push_back(std::isfinite(d) ? absl::StrFormat("%+.2f", d) : "-");
-        }
+    // After the ER variant of a group, the paired difference to its baseline.
+    if (run.variant() != "er" || run.group().empty()) continue;
+    for (int b = 0; b < r; ++b) {
+      const proto::TableRun& base = table.runs(b);
+      if (base.group() != run.group() || base.variant() != "baseline") continue;
+      any_difference = true;
+      const std::string label = absl::StrCat("Δ (", run.label(), " − ", base.label(), ")");
+      std::vector<std::string> diff = {label}, diff_csv = {label};
+      if (has_setting) {
         diff.push_back("");
-        rows.push_back(diff);
+        diff_csv.push_back("");
       }
+      int pairs = 0;
+      for (const std::string& column : table.columns()) {
+        std::vector<double> differences;
+        for (const SeedResults& er : results_per_row[r]) {
+          double a = 0, b_value = 0;
+          if (value(r, column, er.seed, &a) && value(b, column, er.seed, &b_value)) {
+            differences.push_back(a - b_value);
+          }
+        }
+        const PairedDifference d = CompareSeeds(differences);
+        pairs = std::max(pairs, d.summary.n);
+        diff.push_back(FormatDifference(d));
+        diff_csv.insert(diff_csv.end(), {d.summary.n == 0 ? "" : number(d.summary.mean),
+                                         d.summary.n > 1 ? number(d.summary.std) : "",
+                                         per_seed(differences), number(d.low), number(d.high)});
+      }
+      diff.push_back(absl::StrCat(pairs, pairs == 1 ? " pair" : " pairs"));
+      diff_csv.push_back(absl::StrCat(pairs));
+      rows.push_back(diff);
+      csv_lines.push_back(JoinCsv(diff_csv));
     }
   }
   RenderedTable out;
   std::string& md = out.markdown;
   if (!table.title().empty()) md += absl::StrCat("**", table.title(), "**\n\n");
   md += JoinMarkdown(header);
-  md += "|" + std::string() ;
+  md += "|";
   for (size_t i = 0; i < header.size(); ++i) md += i == 0 ? "---|" : "---:|";
   md += "\n";
   for (const auto& cells : rows) md += JoinMarkdown(cells);
+  md += "\nCells: mean ± sample standard deviation over seeds.";
+  if (any_difference) {
+    md += " Δ: the mean of the paired per-seed differences [its 95% t-interval]; * the "
+          "interval excludes 0.";
+  }
+  md += "\n";
   out.csv = absl::StrJoin(csv_lines, "\n") + "\n";
   return out;
 }
@@ -297,7 +330,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   }
   if (options.dry_run) {
     std::cout << absl::StrFormat("%s: %d runs (%d rows x %d seeds)\n", table.name(), runs.size(),
-                                 table.runs_size(), std::max(1, table.seeds_size()));
+                                 table.runs_size(),
+                                 table.runs_size() > 0 ? runs.size() / table.runs_size() : 0);
     for (size_t i = 0; i < runs.size(); ++i) {
       const PlannedRun& p = runs[i];
       const proto::Experiment& e = p.experiment;
@@ -318,6 +352,9 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   }
   std::vector<std::string> failures;
   std::set<int> failed_rows;
+  // This shard's runs without results train, `jobs` at a time (each job's run function
+  // call is independent: the binary's runs in separate processes when jobs > 1).
+  std::vector<size_t> to_train;
   for (size_t i = 0; i < runs.size(); ++i) {
     if (static_cast<int>(i) % options.shard_count != options.shard_index) continue;
     const PlannedRun& p = runs[i];
@@ -326,26 +363,54 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
                                    table.runs(p.row).label(), p.seed, p.run_dir);
       continue;
     }
-    std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): training into %s\n", i + 1, runs.size(),
-                                 table.runs(p.row).label(), p.seed, p.run_dir);
-    if (options.rerun) {
-      std::error_code ec;
-      fs::remove_all(p.run_dir, ec);
-    }
-    absl::StatusOr<proto::RunResults> results = run(p.experiment, p.run_dir);
-    if (!results.ok()) {
-      // The other runs go on; the table marks this row and the command fails at the end.
-      const std::string error = absl::StrCat("run \"", table.runs(p.row).label(), "\" (",
-                                             p.run_dir, "): ", results.status().message());
-      std::cerr << "error: " << error << "\n";
-      failures.push_back(error);
-      failed_rows.insert(p.row);
-    }
+    to_train.push_back(i);
   }
-  std::vector<std::vector<proto::RunResults>> per_row(table.runs_size());
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k = next++; k < to_train.size(); k = next++) {
+      const size_t i = to_train[k];
+      const PlannedRun& p = runs[i];
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): training into %s\n", i + 1,
+                                     runs.size(), table.runs(p.row).label(), p.seed, p.run_dir);
+      }
+      if (options.rerun) {
+        std::error_code ec;
+        fs::remove_all(p.run_dir, ec);
+      }
+      const absl::Time start = absl::Now();
+      absl::StatusOr<proto::RunResults> results = run(p.experiment, p.run_dir);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!results.ok()) {
+        // The other runs go on; the table marks this row and the command fails at the end.
+        const std::string error = absl::StrCat("run \"", table.runs(p.row).label(), "\" (",
+                                               p.run_dir, "): ", results.status().message());
+        std::cerr << "error: " << error << "\n";
+        failures.push_back(error);
+        failed_rows.insert(p.row);
+      } else if (options.jobs > 1) {
+        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): done in %s\n", i + 1, runs.size(),
+                                     table.runs(p.row).label(), p.seed,
+                                     absl::FormatDuration(absl::Trunc(absl::Now() - start,
+                                                                      absl::Seconds(1))));
+      }
+    }
+  };
+  const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(to_train.size())));
+  if (jobs == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> threads;
+    for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
+    for (std::thread& t : threads) t.join();
+  }
+  std::sort(failures.begin(), failures.end());
+  std::vector<std::vector<SeedResults>> per_row(table.runs_size());
   for (const PlannedRun& p : runs) {
     absl::StatusOr<proto::RunResults> results = train::ReadResults(p.run_dir);
-    if (results.ok()) per_row[p.row].push_back(*std::move(results));
+    if (results.ok()) per_row[p.row].push_back({p.seed, *std::move(results)});
   }
   RenderedTable rendered = RenderTable(table, per_row, failed_rows);
   const std::string out_dir = options.out_dir.empty()
@@ -363,7 +428,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   std::string json = "[\n";
   for (int r = 0; r < table.runs_size(); ++r) {
     std::vector<std::string> results;
-    for (const proto::RunResults& one_seed : per_row[r]) {
+    for (const SeedResults& seed : per_row[r]) {
+      const proto::RunResults& one_seed = seed.results;
       std::string one;
       google::protobuf::util::JsonPrintOptions print;
       print.preserve_proto_field_names = true;

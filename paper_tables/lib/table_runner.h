@@ -37,7 +37,12 @@ struct TableOptions {
   bool dry_run = false;
   int shard_index = 0;
   int shard_count = 1;
+  // Runs trained at once. The run function is called from that many threads, so with
+  // jobs > 1 it must be safe to call concurrently (the table binaries then train each run
+  // in a process of its own, with threads / jobs intra-op threads).
+  int jobs = 1;
   std::vector<std::string> extra_set;  // Overrides for every run (--set).
+  std::vector<uint64_t> seeds;         // Replace the table's seeds when not empty (--seeds).
   // Checks each run's components at planning (tools::StandardValidators()).
   spec::ComponentValidators validators;
   // The method table and data source, for figures that load trained models.
@@ -80,8 +85,10 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
 absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,
                                      const RunFunction& run);
 
-// A metric of SplitMetrics by field name; NaN when absent.
-double MetricValue(const proto::SplitMetrics& metrics, const std::string& column);
+// A column's value for one run: a test-split metric by its SplitMetrics field name, or
+// "train_entropy", the mean entropy of the training predictions in the last epoch; NaN
+// when absent.
+double MetricValue(const proto::RunResults& results, const std::string& column);
 // The paper's name for a column ("gt_known_loc" -> "GT-known Loc").
 std::string ColumnTitle(const std::string& column);
 
@@ -89,10 +96,19 @@ struct RenderedTable {
   std::string markdown;
   std::string csv;
 };
-// Renders rows (one per TableRun, results of all its seeds); rows missing results show
-// "failed" when in `failed_rows`, else "pending". Adds an "ER - baseline" row per group with both variants.
+// One finished seed of a row.
+struct SeedResults {
+  uint64_t seed = 0;
+  proto::RunResults results;
+};
+// Renders rows (one per TableRun, all its finished seeds): each cell the mean ± sample
+// standard deviation over seeds; rows missing results show "failed" when in
+// `failed_rows`, else "pending". After the ER row of a group comes a Δ row: the mean of
+// the paired per-seed differences (ER seed s minus baseline seed s) with its 95%
+// t-interval, marked "*" when the interval excludes zero. The CSV has every seed's value
+// and the intervals.
 RenderedTable RenderTable(const proto::TableSpec& table,
-                          const std::vector<std::vector<proto::RunResults>>& results_per_row,
+                          const std::vector<std::vector<SeedResults>>& results_per_row,
                           const std::set<int>& failed_rows = {});
 
 }  // namespace wsol::tables

@@ -41,8 +41,11 @@ struct FakeTrainer {
   absl::StatusOr<proto::RunResults> operator()(const proto::Experiment& e, const std::string& dir) {
     ++calls;
     proto::RunResults r;
-    const double er = e.regularizer().has_entropy_kl_uniform() ? 10.0 : 0.0;
-    r.mutable_test()->set_top1_cls(50.0 + er + e.runtime().seed());
+    const bool er_on = e.regularizer().has_entropy_kl_uniform();
+    const double er = er_on ? 10.0 : 0.0;
+    const double seed = static_cast<double>(e.runtime().seed());
+    // ER gains 10 + seed points of top-1: per-seed differences 11 and 12 for seeds 1, 2.
+    r.mutable_test()->set_top1_cls(50.0 + seed + (er_on ? 10.0 + seed : 0.0));
     r.mutable_test()->set_max_box_acc_v2(40.0 + er);
     if (absl::Status s = train::WriteResults(r, dir); !s.ok()) return s;
     return r;
@@ -64,6 +67,14 @@ TEST(TableRunnerTest, PlansRowsTimesSeedsWithDistinctFingerprints) {
   options.device = "cpu";
   options.threads = 1;
   EXPECT_EQ(PlanRuns(TwoRowTable(), options)->at(0).fingerprint, (*runs)[0].fingerprint);
+  // --seeds replaces the table's seeds: seed 2 is the same run as the table's seed 2.
+  options.seeds = {2, 5, 6};
+  absl::StatusOr<std::vector<PlannedRun>> reseeded = PlanRuns(TwoRowTable(), options);
+  ASSERT_THAT(reseeded, IsOk());
+  ASSERT_EQ(reseeded->size(), 6u);
+  EXPECT_EQ((*reseeded)[0].fingerprint, (*runs)[1].fingerprint);
+  EXPECT_EQ((*reseeded)[2].experiment.runtime().seed(), 6u);
+  options.seeds.clear();
   // A bad --device is refused before any run starts, naming the field.
   options.device = "gpu";
   EXPECT_THAT(PlanRuns(TwoRowTable(), options),
@@ -83,8 +94,13 @@ TEST(TableRunnerTest, RendersMeanStdAndDifferenceThenReusesTheCache) {
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   // CAM: top1 = 51, 52 -> 51.50 ± 0.71 (sample std of {51, 52} = 0.7071).
   EXPECT_THAT(text, HasSubstr("| CAM | 51.50 ± 0.71 | 40.00 ± 0.00 | 2 |"));
-  EXPECT_THAT(text, HasSubstr("| CAM + ER | 61.50 ± 0.71 | 50.00 ± 0.00 | 2 |"));
-  EXPECT_THAT(text, HasSubstr("| Δ (CAM + ER − CAM) | +10.00 | +10.00 |"));
+  // CAM + ER: 62, 64 -> 63.00 ± 1.41.
+  EXPECT_THAT(text, HasSubstr("| CAM + ER | 63.00 ± 1.41 | 50.00 ± 0.00 | 2 |"));
+  // Paired differences 11, 12: mean 11.5, sd 0.7071, standard error 0.5, t(0.975, 1 df)
+  // = 12.7062 -> [5.15, 17.85], which excludes 0; MaxBoxAccV2 gains exactly 10 per seed.
+  EXPECT_THAT(text, HasSubstr("| Δ (CAM + ER − CAM) | +11.50 [+5.15, +17.85]* | "
+                              "+10.00 [+10.00, +10.00]* | 2 pairs |"));
+  EXPECT_THAT(text, HasSubstr("* the interval excludes 0."));
   EXPECT_THAT(text, HasSubstr("| Method | Top-1 Cls | MaxBoxAccV2 | Seeds |"));
   EXPECT_TRUE(std::filesystem::exists(*out + "/t.csv"));
   EXPECT_TRUE(std::filesystem::exists(*out + "/t.json"));
@@ -118,7 +134,7 @@ TEST(TableRunnerTest, AFailedRunIsMarkedAndTheOthersStillRun) {
   std::ifstream md(options.cache_dir + "/tables/t/t.md");
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   EXPECT_THAT(text, HasSubstr("| CAM | failed | failed | 0 |"));
-  EXPECT_THAT(text, HasSubstr("| CAM + ER | 61.50 ± 0.71 | 50.00 ± 0.00 | 2 |"));
+  EXPECT_THAT(text, HasSubstr("| CAM + ER | 63.00 ± 1.41 | 50.00 ± 0.00 | 2 |"));
 }
 
 // Labels with commas and pipes ("JSD(p, u)", "KL(u||p)") stay one CSV field and one
@@ -140,12 +156,15 @@ TEST(TableRunnerTest, LabelsAreEscapedInEveryOutput) {
   std::getline(csv_file, header);
   std::getline(csv_file, first);
   std::getline(csv_file, second);
-  EXPECT_EQ(header, "Method,Top-1 Cls,MaxBoxAccV2,Seeds");
-  EXPECT_EQ(first, "\"JSD(p, u)\",51.0000,40.0000,1");
-  EXPECT_EQ(second, "ER: KL(u||p),61.0000,50.0000,1");
+  EXPECT_EQ(header,
+            "Method,Top-1 Cls,Top-1 Cls std,Top-1 Cls per seed,Top-1 Cls 95% CI low,"
+            "Top-1 Cls 95% CI high,MaxBoxAccV2,MaxBoxAccV2 std,MaxBoxAccV2 per seed,"
+            "MaxBoxAccV2 95% CI low,MaxBoxAccV2 95% CI high,Seeds");
+  EXPECT_EQ(first, "\"JSD(p, u)\",51.0000,,51.0000,,,40.0000,,40.0000,,,1");
+  EXPECT_EQ(second, "ER: KL(u||p),62.0000,,62.0000,,,50.0000,,50.0000,,,1");
   std::ifstream md(*out + "/t.md");
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
-  EXPECT_THAT(text, HasSubstr("| ER: KL(u\\|\\|p) | 61.00 | 50.00 | 1 |"));
+  EXPECT_THAT(text, HasSubstr("| ER: KL(u\\|\\|p) | 62.00 | 50.00 | 1 |"));
   std::ifstream json(*out + "/t.json");
   std::string json_text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
   EXPECT_THAT(json_text, HasSubstr("{\"label\": \"JSD(p, u)\", \"setting\": \"\", \"status\": \"done\""));
@@ -168,7 +187,7 @@ TEST(TableRunnerTest, ShardsSplitRunsAndPendingRowsAreMarked) {
   EXPECT_THAT(RunTable(TwoRowTable(), options, run),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--shard=2/2")));
 
-  std::vector<std::vector<proto::RunResults>> none(2);
+  std::vector<std::vector<SeedResults>> none(2);
   EXPECT_THAT(RenderTable(TwoRowTable(), none).markdown, HasSubstr("| CAM | pending | pending |"));
 }
 

@@ -101,6 +101,8 @@ void ValidateEvaluation(const proto::Evaluation& e, Checker& c) {
             "in [1, 100] (percent)");
   }
   c.Range(InUnit(e.box_threshold()), "evaluation.box_threshold", e.box_threshold(), "in [0, 1]");
+  c.Range(e.train_entropy_images() >= 0, "evaluation.train_entropy_images",
+          e.train_entropy_images(), ">= 0 (0 = every training image)");
   if (e.selection_split() != "val" && e.selection_split() != "test") {
     c.Fail(absl::StrCat("evaluation.selection_split = \"", e.selection_split(),
                         "\": expected \"val\" or \"test\""));
@@ -260,8 +262,33 @@ std::string SpecFingerprint(const proto::Experiment& experiment) {
   return absl::StrFormat("%016x", hash);
 }
 
+namespace {
+
+// 64-bit FNV-1a of a file's bytes as hex, or "" when it cannot be read.
+std::string FileDigest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  uint64_t hash = 1469598103934665603ULL;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash ^= static_cast<unsigned char>(buffer[i]);
+      hash *= 1099511628211ULL;
+    }
+  }
+  return absl::StrFormat("%016x", hash);
+}
+
+}  // namespace
+
 std::string ResultFingerprint(const proto::Experiment& experiment) {
   proto::Experiment keyed = experiment;
+  // Pretrained weights count by their content, not their path: other weights at the same
+  // path make another run, the same weights elsewhere the same one.
+  if (!keyed.backbone().pretrained_path().empty()) {
+    const std::string digest = FileDigest(keyed.backbone().pretrained_path());
+    if (!digest.empty()) keyed.mutable_backbone()->set_pretrained_path("content:" + digest);
+  }
   keyed.clear_name();
   keyed.mutable_runtime()->clear_device();
   keyed.mutable_runtime()->clear_threads();

@@ -65,8 +65,11 @@ std::string SpecFingerprint(const proto::Experiment& experiment);
 
 // ResultFingerprint is SpecFingerprint without the fields that cannot change a run's
 // numbers (name, runtime.device, runtime.threads, runtime.loader_workers,
-// runtime.output_dir): the key of the run cache and of a checkpoint's resume check, so a
-// run resumes, and is reused by the tables, whatever device or thread count it is given.
+// runtime.output_dir), and with backbone.pretrained_path standing for the file's content
+// (a digest of its bytes, when it can be read): the key of the run cache and of a
+// checkpoint's resume check, so a run resumes, and is reused by the tables, whatever
+// device or thread count it is given, and re-importing other weights to the same path
+// trains anew.
 std::string ResultFingerprint(const proto::Experiment& experiment);
 
 }  // namespace wsol::spec

@@ -1,5 +1,6 @@
 #include "wsol/spec/spec_loader.h"
 
+#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -173,6 +174,24 @@ TEST(SpecLoaderTest, ResultFingerprintIgnoresOnlyWhatCannotChangeResults) {
   EXPECT_NE(SpecFingerprint(a), SpecFingerprint(b));
   b.mutable_runtime()->set_seed(1);
   EXPECT_NE(ResultFingerprint(a), ResultFingerprint(b));
+}
+
+TEST(SpecLoaderTest, ResultFingerprintKeysPretrainedWeightsByTheirContent) {
+  const std::string dir = ::testing::TempDir();
+  auto write = [](const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+  };
+  write(dir + "/w1.pt", "weights one");
+  write(dir + "/w1_copy.pt", "weights one");
+  proto::Experiment a, b;
+  a.mutable_backbone()->set_pretrained_path(dir + "/w1.pt");
+  b.mutable_backbone()->set_pretrained_path(dir + "/w1_copy.pt");
+  // The same bytes elsewhere: the same run.
+  EXPECT_EQ(ResultFingerprint(a), ResultFingerprint(b));
+  // Other bytes at the same path: another run.
+  const std::string before = ResultFingerprint(a);
+  write(dir + "/w1.pt", "weights two");
+  EXPECT_NE(ResultFingerprint(a), before);
 }
 
 TEST(SpecLoaderTest, FingerprintChangesWithAnyField) {

@@ -72,6 +72,18 @@ void FromSplit(const data::EvalSplit& split, const std::string& mask_root,
   options->mask_root = mask_root;
 }
 
+// `count` images spread evenly over the split (every image when count is 0 or covers it).
+metadata::SplitMetadata EvenlySpaced(const metadata::SplitMetadata& split, int count) {
+  const size_t n = split.images.size();
+  if (count <= 0 || static_cast<size_t>(count) >= n) return split;
+  metadata::SplitMetadata sample = split;
+  sample.images.clear();
+  for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
+    sample.images.push_back(split.images[i * n / count]);
+  }
+  return sample;
+}
+
 }  // namespace
 
 RunSettings RunSettingsFor(const proto::Experiment& spec) {
@@ -174,6 +186,11 @@ absl::StatusOr<std::unique_ptr<Run>> BuildRun(const proto::Experiment& spec,
                         data::ImageLoader::Create(run->selection().images, s.eval_loader));
   WSOL_ASSIGN_OR_RETURN(run->test_loader,
                         data::ImageLoader::Create(run->splits.test.images, s.eval_loader));
+
+  run->train_sample.images = EvenlySpaced(run->splits.train,
+                                          spec.evaluation().train_entropy_images());
+  WSOL_ASSIGN_OR_RETURN(run->train_sample_loader,
+                        data::ImageLoader::Create(run->train_sample.images, s.eval_loader));
 
   WSOL_ASSIGN_OR_RETURN(run->model, BuildModel(spec, components));
   WSOL_RETURN_IF_ERROR(TorchStatus("optimizer", [&] {

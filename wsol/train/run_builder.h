@@ -74,6 +74,10 @@ struct Run {
   std::unique_ptr<data::ImageLoader> train_loader;
   std::unique_ptr<data::ImageLoader> selection_loader;  // val (or test)
   std::unique_ptr<data::ImageLoader> test_loader;
+  // Training images (evaluation.train_entropy_images of them) under the evaluation
+  // transform, for the per-epoch train entropy.
+  data::EvalSplit train_sample;
+  std::unique_ptr<data::ImageLoader> train_sample_loader;
   const data::EvalSplit& selection() const {
     return settings.select_on_test ? splits.test : splits.val;
   }

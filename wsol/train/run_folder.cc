@@ -43,13 +43,13 @@ absl::Status RunFolder::WriteSpec(const proto::Experiment& spec) const {
 std::string RunFolder::HistoryCsv(const std::vector<proto::EpochRecord>& history) {
   std::string csv =
       "epoch,learning_rate,train_loss,train_regularization,train_top1,val_top1_cls,"
-      "val_localization,val_entropy,seconds\n";
+      "val_localization,val_entropy,seconds,train_entropy\n";
   for (const proto::EpochRecord& r : history) {
-    absl::StrAppend(&csv, absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,%.6f,%.6f,%.8f,%.2f\n",
+    absl::StrAppend(&csv, absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,%.6f,%.6f,%.8f,%.2f,%.8f\n",
                                           r.epoch(), r.learning_rate(), r.train_loss(),
                                           r.train_regularization(), r.train_top1(),
                                           r.val_top1_cls(), r.val_localization(),
-                                          r.val_entropy(), r.seconds()));
+                                          r.val_entropy(), r.seconds(), r.train_entropy()));
   }
   return csv;
 }
@@ -59,9 +59,10 @@ std::vector<proto::EpochRecord> RunFolder::ParseHistoryCsv(const std::string& cs
   std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<std::string> f = absl::StrSplit(lines[i], ',');
-    if (f.size() != 9) continue;
-    double v[9];
-    for (int k = 0; k < 9; ++k) v[k] = std::stod(f[k]);
+    // Nine columns in histories written before train_entropy was recorded.
+    if (f.size() != 9 && f.size() != 10) continue;
+    double v[10] = {};
+    for (size_t k = 0; k < f.size(); ++k) v[k] = std::stod(f[k]);
     proto::EpochRecord& r = history.emplace_back();
     r.set_epoch(static_cast<int>(v[0]));
     r.set_learning_rate(v[1]);
@@ -72,6 +73,7 @@ std::vector<proto::EpochRecord> RunFolder::ParseHistoryCsv(const std::string& cs
     r.set_val_localization(v[6]);
     r.set_val_entropy(v[7]);
     r.set_seconds(v[8]);
+    if (f.size() == 10) r.set_train_entropy(v[9]);
   }
   return history;
 }

@@ -252,6 +252,8 @@ absl::StatusOr<CheckpointMeta> Resume(Run& run, const RunFolder& folder,
 
 }  // namespace
 
+bool CudaAvailable() { return torch::cuda::is_available(); }
+
 absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                                                 const TrainerOptions& options) {
   WSOL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run,
@@ -285,6 +287,11 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
         proto::SplitMetrics selection,
         Evaluate(*run, *run->selection_loader, run->selection(), s.selection_evaluator,
                  options.progress, absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
+    // The entropy of the predictions on training images, scored as the test images are.
+    WSOL_ASSIGN_OR_RETURN(
+        proto::SplitMetrics train_sample,
+        Evaluate(*run, *run->train_sample_loader, run->train_sample, s.selection_evaluator,
+                 options.progress, absl::StrFormat("  train entropy %d/%d", epoch + 1, s.epochs)));
     const double score = LocalizationScore(selection);
     proto::EpochRecord& record = history.emplace_back();
     record.set_epoch(epoch + 1);
@@ -296,6 +303,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     record.set_val_localization(score);
     record.set_val_entropy(selection.mean_entropy());
     record.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+    record.set_train_entropy(train_sample.mean_entropy());
     if (options.progress) {
       std::cerr << absl::StrFormat("  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n",
                                    epoch + 1, selection.top1_cls(),

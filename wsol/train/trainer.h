@@ -42,6 +42,9 @@ struct TrainerOptions {
   std::function<absl::Status(int epoch)> after_epoch;
 };
 
+// Whether this LibTorch sees a CUDA device (what runtime.device "auto" picks).
+bool CudaAvailable();
+
 // Trains and evaluates; returns what it wrote to <run folder>/results.json.
 absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                                                 const TrainerOptions& options);

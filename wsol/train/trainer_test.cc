@@ -81,6 +81,10 @@ TEST(TrainerTest, TrainsEndToEndAndWritesEveryMetric) {
   EXPECT_GT(t.mean_entropy(), 0.0);
   EXPECT_LE(t.mean_entropy(), std::log(10.0) + 1e-9);
   EXPECT_EQ(results->history_size(), 3);
+  for (const proto::EpochRecord& r : results->history()) {
+    EXPECT_GT(r.train_entropy(), 0.0) << "epoch " << r.epoch();
+    EXPECT_LE(r.train_entropy(), std::log(10.0) + 1e-9) << "epoch " << r.epoch();
+  }
   EXPECT_GE(results->best_epoch(), 1);
   EXPECT_LE(results->best_epoch(), 3);
   // By default the test split scores the last checkpoint, as wsolevaluation does.
@@ -112,6 +116,8 @@ TEST(TrainerTest, ResumeAfterKillMatchesUninterruptedRun) {
   ASSERT_EQ(resumed->history_size(), uninterrupted->history_size());
   for (int i = 0; i < resumed->history_size(); ++i) {
     EXPECT_NEAR(resumed->history(i).train_loss(), uninterrupted->history(i).train_loss(), 1e-5);
+    EXPECT_NEAR(resumed->history(i).train_entropy(), uninterrupted->history(i).train_entropy(),
+                1e-5);
     EXPECT_EQ(resumed->history(i).val_localization(), uninterrupted->history(i).val_localization());
   }
   EXPECT_EQ(resumed->test().top1_cls(), uninterrupted->test().top1_cls());
