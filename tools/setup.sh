@@ -11,6 +11,7 @@ packages=(
   g++
   pkg-config             # third_party/repositories.bzl asks it for Abseil's link flags
   libtorch-dev           # LibTorch 1.13, CPU
+  libgloo-dev            # Gloo headers of c10d's CPU process group (data-parallel training)
   libabsl-dev
   libprotobuf-dev
   protobuf-compiler

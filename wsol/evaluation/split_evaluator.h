@@ -64,6 +64,12 @@ class SplitEvaluator {
   absl::Status Add(int64_t index, absl::Span<const cv::Mat> maps, bool class_correct = true);
 
   absl::Status Merge(const SplitEvaluator& other);
+  // The counts as one flat list and back (metrics::SplitScores::Counts / MergeCounts):
+  // what data-parallel processes sum to score a split together.
+  std::vector<int64_t> Counts() const { return scores_.Counts(); }
+  absl::Status MergeCounts(absl::Span<const int64_t> counts) {
+    return scores_.MergeCounts(counts);
+  }
   absl::StatusOr<metrics::SplitScoresResult> Compute() const;
   int64_t num_images() const { return scores_.num_images(); }
   const SplitEvaluatorOptions& options() const { return options_; }

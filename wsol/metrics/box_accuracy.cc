@@ -130,6 +130,37 @@ absl::Status BoxAccuracy::Merge(const BoxAccuracy& other) {
   return absl::OkStatus();
 }
 
+void BoxAccuracy::AppendCounts(std::vector<int64_t>* counts) const {
+  counts->push_back(num_images_);
+  for (const std::vector<int64_t>& row : num_correct_) {
+    counts->insert(counts->end(), row.begin(), row.end());
+  }
+  counts->insert(counts->end(), loc_correct_.begin(), loc_correct_.end());
+  counts->insert(counts->end(), top1_correct_.begin(), top1_correct_.end());
+  counts->push_back(loc_correct_at_sigma_);
+  counts->push_back(top1_correct_at_sigma_);
+}
+
+absl::Status BoxAccuracy::AddCounts(absl::Span<const int64_t> counts, size_t* offset) {
+  const size_t t = cam_thresholds_.size();
+  const size_t needed = 3 + (num_correct_.size() + 2) * t;
+  if (*offset + needed > counts.size()) {
+    return absl::OutOfRangeError(absl::StrCat("box accuracy counts: ", counts.size() - *offset,
+                                              " values left, ", needed, " expected"));
+  }
+  const int64_t* p = counts.data() + *offset;
+  num_images_ += *p++;
+  for (std::vector<int64_t>& row : num_correct_) {
+    for (int64_t& c : row) c += *p++;
+  }
+  for (int64_t& c : loc_correct_) c += *p++;
+  for (int64_t& c : top1_correct_) c += *p++;
+  loc_correct_at_sigma_ += *p++;
+  top1_correct_at_sigma_ += *p++;
+  *offset += needed;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<BoxAccuracyResult> BoxAccuracy::Compute() const {
   if (num_images_ == 0) {
     return absl::FailedPreconditionError("box accuracy: no image was added");

@@ -83,6 +83,12 @@ class BoxAccuracy {
   // Merge adds the counts of `other`, which must have equal options.
   absl::Status Merge(const BoxAccuracy& other);
 
+  // Every count as one flat list (the image count first), and its inverse: AddCounts adds
+  // such a list, read from `counts` at *offset (advanced past it), e.g. the sum of the
+  // lists of several processes. OutOfRange when the list is too short.
+  void AppendCounts(std::vector<int64_t>* counts) const;
+  absl::Status AddCounts(absl::Span<const int64_t> counts, size_t* offset);
+
   // Compute returns the metrics; FailedPrecondition when no image was added.
   absl::StatusOr<BoxAccuracyResult> Compute() const;
 

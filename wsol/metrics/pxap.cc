@@ -227,6 +227,26 @@ absl::Status Pxap::Merge(const Pxap& other) {
   return absl::OkStatus();
 }
 
+void Pxap::AppendCounts(std::vector<int64_t>* counts) const {
+  counts->push_back(num_images_);
+  counts->insert(counts->end(), true_hist_.begin(), true_hist_.end());
+  counts->insert(counts->end(), false_hist_.begin(), false_hist_.end());
+}
+
+absl::Status Pxap::AddCounts(absl::Span<const int64_t> counts, size_t* offset) {
+  const size_t needed = 1 + 2 * true_hist_.size();
+  if (*offset + needed > counts.size()) {
+    return absl::OutOfRangeError(absl::StrCat("PxAP counts: ", counts.size() - *offset,
+                                              " values left, ", needed, " expected"));
+  }
+  const int64_t* p = counts.data() + *offset;
+  num_images_ += *p++;
+  for (int64_t& c : true_hist_) c += *p++;
+  for (int64_t& c : false_hist_) c += *p++;
+  *offset += needed;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PxapResult> Pxap::Compute() const {
   // wsolevaluation's MaskEvaluator.compute on the same (integer-valued, hence exact)
   // float64 counts.
@@ -291,6 +311,17 @@ absl::Status MeanPxap::Merge(const MeanPxap& other) {
   }
   for (size_t c = 0; c < per_class_.size(); ++c) {
     if (absl::Status s = per_class_[c].Merge(other.per_class_[c]); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+void MeanPxap::AppendCounts(std::vector<int64_t>* counts) const {
+  for (const Pxap& pxap : per_class_) pxap.AppendCounts(counts);
+}
+
+absl::Status MeanPxap::AddCounts(absl::Span<const int64_t> counts, size_t* offset) {
+  for (Pxap& pxap : per_class_) {
+    if (absl::Status s = pxap.AddCounts(counts, offset); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -90,6 +90,10 @@ class Pxap {
   // Merge adds the counts of `other`, which must have equal options.
   absl::Status Merge(const Pxap& other);
 
+  // The counts as a flat list and back, as BoxAccuracy::AppendCounts / AddCounts.
+  void AppendCounts(std::vector<int64_t>* counts) const;
+  absl::Status AddCounts(absl::Span<const int64_t> counts, size_t* offset);
+
   // Compute returns PxAP; FailedPrecondition when no ground-truth foreground pixel (or no
   // pixel at all) was counted, the two cases wsolevaluation raises on.
   absl::StatusOr<PxapResult> Compute() const;
@@ -123,6 +127,8 @@ class MeanPxap {
 
   absl::Status Add(int class_index, const cv::Mat& scoremap, const cv::Mat& gt_mask);
   absl::Status Merge(const MeanPxap& other);
+  void AppendCounts(std::vector<int64_t>* counts) const;
+  absl::Status AddCounts(absl::Span<const int64_t> counts, size_t* offset);
   // FailedPrecondition when no class has a ground-truth foreground pixel.
   absl::StatusOr<MeanPxapResult> Compute() const;
 

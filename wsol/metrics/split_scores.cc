@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "opencv2/core.hpp"
 #include "wsol/metrics/scoremap.h"
+#include "wsol/util/status_macros.h"
 
 namespace wsol::metrics {
 namespace {
@@ -133,6 +134,30 @@ absl::Status SplitScores::Add(const ImageTruth& truth, absl::Span<const cv::Mat>
     }
   }
   ++num_images_;
+  return absl::OkStatus();
+}
+
+std::vector<int64_t> SplitScores::Counts() const {
+  std::vector<int64_t> counts = {num_images_};
+  if (v2_) v2_->AppendCounts(&counts);
+  if (v1_) v1_->AppendCounts(&counts);
+  if (pxap_) pxap_->AppendCounts(&counts);
+  if (mean_pxap_) mean_pxap_->AppendCounts(&counts);
+  return counts;
+}
+
+absl::Status SplitScores::MergeCounts(absl::Span<const int64_t> counts) {
+  const size_t expected = Counts().size();
+  if (counts.size() != expected) {
+    return absl::InvalidArgumentError(absl::StrCat("split score counts: ", counts.size(),
+                                                   " values, ", expected, " expected"));
+  }
+  size_t offset = 1;
+  if (v2_) WSOL_RETURN_IF_ERROR(v2_->AddCounts(counts, &offset));
+  if (v1_) WSOL_RETURN_IF_ERROR(v1_->AddCounts(counts, &offset));
+  if (pxap_) WSOL_RETURN_IF_ERROR(pxap_->AddCounts(counts, &offset));
+  if (mean_pxap_) WSOL_RETURN_IF_ERROR(mean_pxap_->AddCounts(counts, &offset));
+  num_images_ += counts[0];
   return absl::OkStatus();
 }
 

@@ -82,6 +82,13 @@ class SplitScores {
   // Adds the counts of `other` (same options).
   absl::Status Merge(const SplitScores& other);
 
+  // Every count as one flat list, and MergeCounts adds such a list (of equal options): a
+  // data-parallel evaluation sums the lists of its processes and scores the sum, giving
+  // exactly the numbers of one process that saw every image. InvalidArgument when the
+  // list's length does not fit these options.
+  std::vector<int64_t> Counts() const;
+  absl::Status MergeCounts(absl::Span<const int64_t> counts);
+
   absl::StatusOr<SplitScoresResult> Compute() const;
 
   const SplitScoresOptions& options() const { return options_; }

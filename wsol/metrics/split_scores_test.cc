@@ -110,5 +110,45 @@ TEST(SplitScoresTest, InconsistentImagesAreRefusedAndCountNothing) {
   EXPECT_THAT(SplitScores::Create({}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// A data-parallel evaluation: two processes score halves of the images; the sum of their
+// count lists, merged into a fresh SplitScores, scores exactly as one that saw them all.
+TEST(SplitScoresTest, SummedCountListsScoreAsOneProcess) {
+  const SplitScoresOptions options{.cam_curve_interval = 0.05, .boxes = true, .masks = true,
+                                   .max_box_acc = true};
+  const std::vector<std::pair<ImageTruth, cv::Mat>> images = {
+      {{.labels = {0}, .boxes = {Box{0, 0, 2, 4}}, .masks = {HalfMask(true)}}, Halves(0.9f, 0.2f)},
+      {{.labels = {1}, .boxes = {Box{2, 0, 4, 4}}, .masks = {HalfMask(false)}}, Halves(0.7f, 0.3f)},
+      {{.labels = {0}, .boxes = {Box{0, 0, 4, 4}}, .masks = {HalfMask(true)}}, Halves(0.4f, 0.6f)},
+  };
+  absl::StatusOr<SplitScores> all = SplitScores::Create(options);
+  absl::StatusOr<SplitScores> first = SplitScores::Create(options);
+  absl::StatusOr<SplitScores> second = SplitScores::Create(options);
+  absl::StatusOr<SplitScores> merged = SplitScores::Create(options);
+  ASSERT_THAT(all, IsOk());
+  for (size_t i = 0; i < images.size(); ++i) {
+    ASSERT_THAT(all->Add(images[i].first, {images[i].second}, i != 1), IsOk());
+    ASSERT_THAT((i == 1 ? *second : *first).Add(images[i].first, {images[i].second}, i != 1),
+                IsOk());
+  }
+  std::vector<int64_t> sum = first->Counts();
+  const std::vector<int64_t> other = second->Counts();
+  ASSERT_EQ(sum.size(), other.size());
+  for (size_t k = 0; k < sum.size(); ++k) sum[k] += other[k];
+  ASSERT_THAT(merged->MergeCounts(sum), IsOk());
+  EXPECT_EQ(merged->Counts(), all->Counts());
+  absl::StatusOr<SplitScoresResult> a = all->Compute();
+  absl::StatusOr<SplitScoresResult> m = merged->Compute();
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(m, IsOk());
+  EXPECT_EQ(m->num_images, 3);
+  EXPECT_EQ(m->max_box_acc_v2->max_box_acc, a->max_box_acc_v2->max_box_acc);
+  EXPECT_EQ(m->max_box_acc->gt_known_loc_at_sigma, a->max_box_acc->gt_known_loc_at_sigma);
+  EXPECT_EQ(m->max_box_acc->top1_loc_at_sigma, a->max_box_acc->top1_loc_at_sigma);
+  EXPECT_EQ(m->pxap->pxap, a->pxap->pxap);
+  // A list of other options is refused by its length.
+  sum.pop_back();
+  EXPECT_THAT(merged->MergeCounts(sum), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace wsol::metrics

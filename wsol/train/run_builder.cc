@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/backbones/weight_import.h"
 #include "wsol/regularizers/regularizer_builder.h"
@@ -70,6 +71,17 @@ void FromSplit(const data::EvalSplit& split, const std::string& mask_root,
   options->boxes = split.has_boxes;
   options->masks = split.has_masks;
   options->mask_root = mask_root;
+}
+
+// Image i of `split` for rank i % world_size (all of it for one process).
+data::EvalSplit RankPart(const data::EvalSplit& split, int rank, int world_size) {
+  if (world_size <= 1) return split;
+  data::EvalSplit part = split;
+  part.images.images.clear();
+  for (size_t i = rank; i < split.images.images.size(); i += world_size) {
+    part.images.images.push_back(split.images.images[i]);
+  }
+  return part;
 }
 
 // `count` images spread evenly over the split (every image when count is 0 or covers it).
@@ -176,21 +188,36 @@ absl::StatusOr<std::unique_ptr<Run>> BuildRun(const proto::Experiment& spec,
   WSOL_ASSIGN_OR_RETURN(run->splits,
                         components.load_splits(spec.dataset(), {.cache_dir = options.cache_dir,
                                                                 .with_val = !s.select_on_test}));
+  if (options.world_size > 1) {
+    if (s.train_loader.batch_size % options.world_size != 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "optimizer.batch_size = %d is not a multiple of the %d data-parallel processes",
+          s.train_loader.batch_size, options.world_size));
+    }
+    s.train_loader.batch_size /= options.world_size;
+    s.train_loader.shard_index = options.rank;
+    s.train_loader.num_shards = options.world_size;
+  }
+  run->rank = options.rank;
+  run->world_size = options.world_size;
   s.train_loader.image_root = run->splits.image_root;
   s.eval_loader.image_root = run->splits.image_root;
   FromSplit(run->selection(), run->splits.mask_root, &s.selection_evaluator);
   FromSplit(run->splits.test, run->splits.mask_root, &s.test_evaluator);
   WSOL_ASSIGN_OR_RETURN(run->train_loader,
                         data::ImageLoader::Create(run->splits.train, s.train_loader));
+  run->selection_part = RankPart(run->selection(), options.rank, options.world_size);
+  run->test_part = RankPart(run->splits.test, options.rank, options.world_size);
   WSOL_ASSIGN_OR_RETURN(run->selection_loader,
-                        data::ImageLoader::Create(run->selection().images, s.eval_loader));
+                        data::ImageLoader::Create(run->selection_part.images, s.eval_loader));
   WSOL_ASSIGN_OR_RETURN(run->test_loader,
-                        data::ImageLoader::Create(run->splits.test.images, s.eval_loader));
+                        data::ImageLoader::Create(run->test_part.images, s.eval_loader));
 
   run->train_sample.images = EvenlySpaced(run->splits.train,
                                           spec.evaluation().train_entropy_images());
+  run->train_sample_part = RankPart(run->train_sample, options.rank, options.world_size);
   WSOL_ASSIGN_OR_RETURN(run->train_sample_loader,
-                        data::ImageLoader::Create(run->train_sample.images, s.eval_loader));
+                        data::ImageLoader::Create(run->train_sample_part.images, s.eval_loader));
 
   WSOL_ASSIGN_OR_RETURN(run->model, BuildModel(spec, components));
   WSOL_RETURN_IF_ERROR(TorchStatus("optimizer", [&] {

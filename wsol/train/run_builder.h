@@ -78,6 +78,11 @@ struct Run {
   // transform, for the per-epoch train entropy.
   data::EvalSplit train_sample;
   std::unique_ptr<data::ImageLoader> train_sample_loader;
+  // This process's share of each evaluated split, what its loader reads: every image of
+  // the split for a single process, else image i for rank i % world_size (the trainer
+  // merges the ranks' counts). The train loader reads its slice of every global batch.
+  data::EvalSplit selection_part, test_part, train_sample_part;
+  int rank = 0, world_size = 1;
   const data::EvalSplit& selection() const {
     return settings.select_on_test ? splits.test : splits.val;
   }
@@ -85,6 +90,10 @@ struct Run {
 
 struct BuildRunOptions {
   std::string cache_dir = "wsol_cache";
+  // Data parallelism: this process's rank among world_size (optimizer.batch_size must be
+  // a multiple of world_size: each rank trains on batch_size / world_size images).
+  int rank = 0;
+  int world_size = 1;
 };
 
 // Validates the spec, resolves the device, sets the thread count and builds the run.

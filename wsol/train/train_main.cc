@@ -1,7 +1,11 @@
 // Trains and evaluates one experiment spec:
 //   bazel run //wsol/train:train -- --spec=baselines/specs/cam_er.pbtxt
 //   bazel run //wsol/train:train -- --spec=... --set=optimizer.epochs=2 --validate_only
+// Data parallel: --nproc_per_node=N starts N ranks on this machine; under torchrun or
+// Slurm each process reads its rank from the environment (wsol/train/distributed.h).
+#include <algorithm>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "tools/components.h"
 #include "wsol/spec/spec_loader.h"
+#include "wsol/train/distributed.h"
+#include "wsol/train/launcher.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/paths.h"
@@ -26,15 +32,47 @@ ABSL_FLAG(std::string, cache_dir, "",
           "Cache for generated data and default run folders (default: wsol_cache in the "
           "workspace).");
 ABSL_FLAG(bool, validate_only, false, "Check the spec, data and model, then stop.");
+ABSL_FLAG(int, nproc_per_node, 1,
+          "Data-parallel processes to start on this machine (each gets runtime.threads / N "
+          "threads unless --threads is given). Under torchrun or Slurm leave it at 1: each "
+          "process reads RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT (or SLURM_PROCID / "
+          "SLURM_NTASKS) from the environment.");
+ABSL_FLAG(std::string, dist_backend, "",
+          "c10d backend of a data-parallel run: gloo or nccl (default: gloo on CPU, nccl on "
+          "CUDA).");
+ABSL_FLAG(int, dist_timeout_s, 300,
+          "Seconds a rank waits for the others (rendezvous, every collective) before failing.");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Trains a WSOL classifier from a spec, scoring the validation split after every epoch, "
       "and evaluates the last (or best) model on test.\n  train --spec=FILE.pbtxt [--set=a.b=c,...] [--device=cpu] "
       "[--validate_only]");
+  const std::vector<std::string> original_args(argv, argv + argc);
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_spec).empty()) {
     std::cerr << "--spec is required (see --help)\n";
+    return 2;
+  }
+  const int nproc = absl::GetFlag(FLAGS_nproc_per_node);
+  if (nproc < 1 || nproc > 1024) {
+    std::cerr << "--nproc_per_node=" << nproc << ": expected 1 to 1024\n";
+    return 2;
+  }
+  if (nproc > 1) {
+    // The launcher: this same command once per rank, each a single process of the job.
+    std::vector<std::string> child = original_args;
+    child[0] = "/proc/self/exe";
+    child.push_back("--nproc_per_node=1");
+    if (absl::GetFlag(FLAGS_threads) < 0) {
+      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      child.push_back(absl::StrCat("--threads=", std::max(1, cores / nproc)));
+    }
+    return wsol::train::LaunchLocalRanks(child, nproc);
+  }
+  absl::StatusOr<wsol::train::DistributedEnv> env = wsol::train::ReadDistributedEnv();
+  if (!env.ok()) {
+    std::cerr << "data-parallel launch environment: " << env.status().message() << "\n";
     return 2;
   }
   std::vector<std::string> overrides = absl::GetFlag(FLAGS_set);
@@ -60,11 +98,28 @@ int main(int argc, char** argv) {
                           : wsol::FromInvocationDir(absl::GetFlag(FLAGS_cache_dir));
   options.validate_only = absl::GetFlag(FLAGS_validate_only);
   options.components = wsol::tools::StandardComponents();
+  std::unique_ptr<wsol::train::Communicator> comm;
+  if (env->world_size > 1) {
+    std::string backend = absl::GetFlag(FLAGS_dist_backend);
+    if (backend.empty()) backend = spec->runtime().device() == "cuda" ? "nccl" : "gloo";
+    absl::StatusOr<std::unique_ptr<wsol::train::Communicator>> connected =
+        wsol::train::Communicator::Connect(*env, backend,
+                                           absl::Seconds(absl::GetFlag(FLAGS_dist_timeout_s)));
+    if (!connected.ok()) {
+      std::cerr << "error: " << connected.status().message() << "\n";
+      return 1;
+    }
+    comm = std::move(*connected);
+    options.communicator = comm.get();
+    options.progress = env->rank == 0;
+  }
   absl::StatusOr<wsol::proto::RunResults> results = wsol::train::RunExperiment(*spec, options);
   if (!results.ok()) {
-    std::cerr << "error: " << results.status().message() << "\n";
+    std::cerr << (env->world_size > 1 ? absl::StrCat("rank ", env->rank, ": ") : "")
+              << "error: " << results.status().message() << "\n";
     return 1;
   }
+  if (env->rank != 0) return 0;  // Rank 0 reports for the job.
   if (options.validate_only) {
     std::cout << "spec OK: " << absl::GetFlag(FLAGS_spec) << "\n";
     return 0;

@@ -29,12 +29,27 @@ struct StepResult {
   bool finite = true;  // false: nothing was applied
 };
 
+// What a data-parallel step shares with the other processes (distributed.h implements it
+// on c10d); null for a single process. Failures throw c10::Error.
+class StepSync {
+ public:
+  virtual ~StepSync() = default;
+  // Before the forward pass: the buffers (BatchNorm's running statistics) become rank 0's,
+  // as DistributedDataParallel's broadcast_buffers does.
+  virtual void SyncBuffers(WsolModel& model) = 0;
+  // Whether every process's loss is finite: all of them skip the step together.
+  virtual bool AllFinite(bool finite) = 0;
+  // After backward: each gradient becomes its mean over the processes.
+  virtual void AverageGradients(WsolModel& model) = 0;
+};
+
 // One SGD step of `model` on `images` [B, 3, H, W] with target distributions `targets`
 // [B, C] (both on the model's device and of its type); randomness of batch-level
-// augmentations comes from `rng`.
+// augmentations comes from `rng`. With `sync`, this process's batch is its slice of the
+// global batch and the gradients are averaged over the processes before SGD.
 StepResult TrainStep(WsolModel& model, torch::optim::SGD& sgd,
                      const regularizers::Regularizer& regularizer, const at::Tensor& images,
-                     const at::Tensor& targets, std::mt19937_64& rng);
+                     const at::Tensor& targets, std::mt19937_64& rng, StepSync* sync = nullptr);
 
 // The same forward and backward without an optimizer: the model's gradients are left in
 // place (zeroed first), for comparing them across devices.

@@ -18,6 +18,7 @@
 #include "wsol/evaluation/split_evaluator.h"
 #include "wsol/metrics/npy.h"
 #include "wsol/spec/spec_loader.h"
+#include "wsol/train/distributed.h"
 #include "wsol/train/run_builder.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/train/train_step.h"
@@ -52,10 +53,14 @@ cv::Mat MapView(const torch::Tensor& map) {
 // Scores the model on one split: classification, entropy and every localization metric
 // the annotations allow (mPxAP too for multi-label masks: one CAM per label, each against
 // that label's own mask). Saves the maps into `scoremap_dir` when it is not empty.
+// `split` is this process's part (Run::*_part) of a split of `total` images; with `comm`
+// the ranks' counts and per-image entropies are summed, so every rank returns exactly what
+// one process scoring the whole split would.
 absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader,
-                                             const data::EvalSplit& split,
+                                             const data::EvalSplit& split, int64_t total,
                                              const evaluation::SplitEvaluatorOptions& options,
-                                             bool progress, const std::string& label,
+                                             Communicator* comm, bool progress,
+                                             const std::string& label,
                                              const std::string& scoremap_dir = "") {
   const RunSettings& s = run.settings;
   WsolModel& model = *run.model.model;
@@ -73,7 +78,8 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
   model.eval();
   loader.StartEpoch(0);
   int64_t images = 0, correct = 0;
-  double entropy_sum = 0;
+  // Per image, at its position in the whole split, summed in that order at the end.
+  std::vector<double> entropy(total, 0.0);
   ProgressBar bar(label, loader.num_batches(), "img", progress);
   while (true) {
     WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader.Next());
@@ -109,7 +115,11 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
         for (size_t r = 0; r < rows.size(); ++r) maps[rows[r]].push_back(kth[r]);
       }
     }));
-    entropy_sum += (-(logp.exp() * logp).sum(1)).sum().item<double>();
+    const torch::Tensor image_entropy =
+        (-(logp.exp() * logp).sum(1)).to(torch::kDouble).contiguous();
+    for (int64_t i = 0; i < n; ++i) {
+      entropy[batch->indices[i] * run.world_size + run.rank] = image_entropy[i].item<double>();
+    }
     // Read on the CPU once per batch, not a tensor per image.
     const torch::Tensor predicted_cpu = logp.argmax(1).to(torch::kLong).contiguous();
     const int64_t* predicted_class = predicted_cpu.data_ptr<int64_t>();
@@ -138,7 +148,27 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
     bar.Advance(n);
   }
   bar.Finish();
+  if (comm != nullptr) {
+    std::vector<torch::Tensor> sums = {
+        torch::tensor({images, correct}, torch::kLong),
+        torch::from_blob(entropy.data(), {total}, torch::kDouble).clone()};
+    if (evaluator) sums.push_back(torch::tensor(evaluator->Counts(), torch::kLong));
+    WSOL_RETURN_IF_ERROR(comm->AllReduceSum(sums, label));
+    images = sums[0][0].item<int64_t>();
+    correct = sums[0][1].item<int64_t>();
+    std::copy_n(sums[1].data_ptr<double>(), total, entropy.begin());
+    if (evaluator) {
+      WSOL_ASSIGN_OR_RETURN(evaluation::SplitEvaluator merged,
+                            evaluation::SplitEvaluator::Create(split.images, options));
+      const torch::Tensor& counts = sums[2];
+      WSOL_RETURN_IF_ERROR(merged.MergeCounts(
+          absl::MakeConstSpan(counts.data_ptr<int64_t>(), counts.numel())));
+      evaluator.emplace(std::move(merged));
+    }
+  }
   if (images == 0) return absl::FailedPreconditionError(absl::StrCat(label, ": no images"));
+  double entropy_sum = 0;
+  for (double e : entropy) entropy_sum += e;
   proto::SplitMetrics m;
   m.set_images(static_cast<int32_t>(images));
   m.set_top1_cls(100.0 * correct / images);
@@ -183,13 +213,17 @@ struct EpochTotals {
 
 // Trains one epoch. Everything random in it derives from (seed, epoch), so a resumed run
 // draws exactly what an uninterrupted one would.
+// Data parallel (`sync`): each rank trains on its slice of every global batch, draws its
+// own in-model randomness (rank 0 the single process's) and the totals are summed.
 absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& run_dir,
-                                       bool progress) {
+                                       bool progress, Communicator* comm, StepSync* sync) {
   const RunSettings& s = run.settings;
   WsolModel& model = *run.model.model;
   SetEpochLearningRate(*run.sgd, s.sgd, epoch);
-  torch::manual_seed(s.seed * 1000003ULL + static_cast<uint64_t>(epoch));
-  std::mt19937_64 rng(s.seed * 1000003ULL + static_cast<uint64_t>(epoch) + 17);
+  const uint64_t stream =
+      s.seed * 1000003ULL + static_cast<uint64_t>(epoch) + 7919ULL * static_cast<uint64_t>(run.rank);
+  torch::manual_seed(stream);
+  std::mt19937_64 rng(stream + 17);
   model.train();
   run.train_loader->StartEpoch(epoch);
   EpochTotals t;
@@ -205,7 +239,7 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
       const torch::Tensor targets =
           TargetDistributions(*batch, s.backbone.num_classes).to(s.device, s.dtype);
       out = TrainStep(model, *run.sgd, *run.model.regularizer, batch->images.to(s.device, s.dtype),
-                      targets, rng);
+                      targets, rng, sync);
     }));
     if (!out.finite) {
       return absl::InternalError(absl::StrFormat(
@@ -222,6 +256,15 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
                                    100.0 * t.correct / t.images));
   }
   bar.Finish();
+  if (comm != nullptr) {
+    std::vector<torch::Tensor> sums = {torch::tensor({t.loss_sum, t.reg_sum}, torch::kDouble),
+                                       torch::tensor({t.images, t.correct}, torch::kLong)};
+    WSOL_RETURN_IF_ERROR(comm->AllReduceSum(sums, absl::StrCat("epoch ", epoch + 1, " totals")));
+    t.loss_sum = sums[0][0].item<double>();
+    t.reg_sum = sums[0][1].item<double>();
+    t.images = sums[1][0].item<int64_t>();
+    t.correct = sums[1][1].item<int64_t>();
+  }
   if (t.images == 0) return absl::FailedPreconditionError("the training split yielded no batch");
   return t;
 }
@@ -232,6 +275,7 @@ absl::StatusOr<CheckpointMeta> Resume(Run& run, const RunFolder& folder,
   CheckpointMeta meta;
   meta.spec_fingerprint = fingerprint;
   meta.history_csv = RunFolder::HistoryCsv({});
+  meta.world_size = run.world_size;
   if (!fs::exists(folder.checkpoint())) return meta;
   CheckpointMeta loaded;
   absl::Status status = TorchStatus(folder.checkpoint(), [&] {
@@ -246,7 +290,19 @@ absl::StatusOr<CheckpointMeta> Resume(Run& run, const RunFolder& folder,
         folder.path(), " holds a checkpoint of another spec (", loaded.spec_fingerprint, " vs ",
         fingerprint, "); use another runtime.output_dir or delete it"));
   }
-  std::cerr << absl::StrFormat("resuming %s at epoch %d\n", folder.path(), loaded.next_epoch + 1);
+  // Another world size would train other batches per rank: an unfinished run resumes
+  // only as it started (a finished one may be scored by any number of processes).
+  if (loaded.next_epoch < run.settings.epochs && loaded.world_size != run.world_size) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s was written by a %d-process run at epoch %d; resume it with %d processes "
+        "(--nproc_per_node or WORLD_SIZE) or delete the run folder",
+        folder.checkpoint(), loaded.world_size, loaded.next_epoch, loaded.world_size));
+  }
+  if (run.rank == 0) {
+    std::cerr << absl::StrFormat("resuming %s at epoch %d\n", folder.path(),
+                                 loaded.next_epoch + 1);
+  }
+  loaded.world_size = run.world_size;
   return loaded;
 }
 
@@ -256,8 +312,24 @@ bool CudaAvailable() { return torch::cuda::is_available(); }
 
 absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                                                 const TrainerOptions& options) {
-  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run,
-                        BuildRun(spec, options.components, {.cache_dir = options.cache_dir}));
+  Communicator* comm = options.communicator;
+  const int rank = comm != nullptr ? comm->rank() : 0;
+  const BuildRunOptions build{.cache_dir = options.cache_dir,
+                              .rank = rank,
+                              .world_size = comm != nullptr ? comm->world_size() : 1};
+  // Rank 0 builds first: it generates any data not yet in the cache, which the other
+  // ranks then read. Only rank 0 writes the run folder and shows progress.
+  std::unique_ptr<Run> run;
+  if (rank == 0) {
+    WSOL_ASSIGN_OR_RETURN(run, BuildRun(spec, options.components, build));
+  }
+  if (comm != nullptr) WSOL_RETURN_IF_ERROR(comm->Barrier("data preparation"));
+  if (rank != 0) {
+    WSOL_ASSIGN_OR_RETURN(run, BuildRun(spec, options.components, build));
+  }
+  const bool writer = rank == 0;
+  const bool progress = options.progress && writer;
+  std::unique_ptr<StepSync> sync = comm != nullptr ? MakeStepSync(*comm) : nullptr;
   const RunSettings& s = run->settings;
   WsolModel& model = *run->model.model;
   if (options.validate_only) {
@@ -274,24 +346,35 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   }
 
   const RunFolder folder(RunFolder::PathFor(spec, options.cache_dir));
-  WSOL_RETURN_IF_ERROR(folder.Create());
-  WSOL_RETURN_IF_ERROR(folder.WriteSpec(spec));
+  if (writer) {
+    WSOL_RETURN_IF_ERROR(folder.Create());
+    WSOL_RETURN_IF_ERROR(folder.WriteSpec(spec));
+  }
   const std::string fingerprint = spec::ResultFingerprint(spec);
   WSOL_ASSIGN_OR_RETURN(CheckpointMeta meta, Resume(*run, folder, fingerprint));
+  if (comm != nullptr) {
+    WSOL_RETURN_IF_ERROR(TorchStatus("start", [&] { BroadcastModel(*comm, model); }));
+  }
   std::vector<proto::EpochRecord> history = RunFolder::ParseHistoryCsv(meta.history_csv);
+  const auto size_of = [](const data::EvalSplit& split) {
+    return static_cast<int64_t>(split.images.images.size());
+  };
 
   for (int epoch = static_cast<int>(meta.next_epoch); epoch < s.epochs; ++epoch) {
     const absl::Time start = absl::Now();
-    WSOL_ASSIGN_OR_RETURN(EpochTotals t, TrainEpoch(*run, epoch, folder.path(), options.progress));
+    WSOL_ASSIGN_OR_RETURN(EpochTotals t,
+                          TrainEpoch(*run, epoch, folder.path(), progress, comm, sync.get()));
     WSOL_ASSIGN_OR_RETURN(
         proto::SplitMetrics selection,
-        Evaluate(*run, *run->selection_loader, run->selection(), s.selection_evaluator,
-                 options.progress, absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
+        Evaluate(*run, *run->selection_loader, run->selection_part, size_of(run->selection()),
+                 s.selection_evaluator, comm, progress,
+                 absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
     // The entropy of the predictions on training images, scored as the test images are.
     WSOL_ASSIGN_OR_RETURN(
         proto::SplitMetrics train_sample,
-        Evaluate(*run, *run->train_sample_loader, run->train_sample, s.selection_evaluator,
-                 options.progress, absl::StrFormat("  train entropy %d/%d", epoch + 1, s.epochs)));
+        Evaluate(*run, *run->train_sample_loader, run->train_sample_part,
+                 size_of(run->train_sample), s.selection_evaluator, comm, progress,
+                 absl::StrFormat("  train entropy %d/%d", epoch + 1, s.epochs)));
     const double score = LocalizationScore(selection);
     proto::EpochRecord& record = history.emplace_back();
     record.set_epoch(epoch + 1);
@@ -304,27 +387,35 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     record.set_val_entropy(selection.mean_entropy());
     record.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     record.set_train_entropy(train_sample.mean_entropy());
-    if (options.progress) {
+    if (progress) {
       std::cerr << absl::StrFormat("  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n",
                                    epoch + 1, selection.top1_cls(),
                                    selection.has_boxes() ? "MaxBoxAccV2" : "PxAP", score,
                                    selection.mean_entropy());
     }
     meta.history_csv = RunFolder::HistoryCsv(history);
-    if (score > meta.best_score) {
+    const bool best = score > meta.best_score;
+    if (best) {
       meta.best_score = score;
       meta.best_epoch = epoch + 1;
-      WSOL_RETURN_IF_ERROR(TorchStatus(folder.best_model(), [&] {
-        SaveCheckpoint(folder.best_model(), model, nullptr, {});
-      }));
     }
     meta.next_epoch = epoch + 1;
-    WSOL_RETURN_IF_ERROR(TorchStatus(folder.checkpoint(), [&] {
-      SaveCheckpoint(folder.checkpoint(), model, run->sgd.get(), meta);
-    }));
-    WSOL_RETURN_IF_ERROR(folder.WriteHistory(history));
+    // Every rank holds the same weights and meta (the metrics are merged); rank 0 writes.
+    if (writer) {
+      if (best) {
+        WSOL_RETURN_IF_ERROR(TorchStatus(folder.best_model(), [&] {
+          SaveCheckpoint(folder.best_model(), model, nullptr, {});
+        }));
+      }
+      WSOL_RETURN_IF_ERROR(TorchStatus(folder.checkpoint(), [&] {
+        SaveCheckpoint(folder.checkpoint(), model, run->sgd.get(), meta);
+      }));
+      WSOL_RETURN_IF_ERROR(folder.WriteHistory(history));
+    }
     if (options.after_epoch) WSOL_RETURN_IF_ERROR(options.after_epoch(epoch + 1));
   }
+  // The other ranks read what rank 0 wrote last (best_model.pt) only after it is written.
+  if (comm != nullptr) WSOL_RETURN_IF_ERROR(comm->Barrier("end of training"));
 
   // The selected model on test: the last one, or the best by validation localization.
   if (!s.score_last_epoch) {
@@ -336,8 +427,9 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   results.set_evaluated_epoch(s.score_last_epoch ? s.epochs : static_cast<int>(meta.best_epoch));
   WSOL_ASSIGN_OR_RETURN(
       proto::SplitMetrics test,
-      Evaluate(*run, *run->test_loader, run->splits.test, s.test_evaluator, options.progress,
-               "  test", s.save_scoremaps ? folder.scoremaps() : ""));
+      Evaluate(*run, *run->test_loader, run->test_part, size_of(run->splits.test),
+               s.test_evaluator, comm, progress, "  test",
+               s.save_scoremaps ? folder.scoremaps() : ""));
   test.set_split(spec.dataset().test_split());
   *results.mutable_test() = test;
   // results.json lists exactly what history.csv holds, whether or not the run resumed.
@@ -354,7 +446,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   for (const auto& r : results.history()) seconds += r.seconds();
   results.set_train_seconds(seconds);
   results.set_device(s.device.str());
-  WSOL_RETURN_IF_ERROR(folder.WriteResults(results));
+  if (writer) WSOL_RETURN_IF_ERROR(folder.WriteResults(results));
   return results;
 }
 

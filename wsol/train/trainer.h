@@ -28,6 +28,8 @@
 
 namespace wsol::train {
 
+class Communicator;
+
 struct TrainerOptions {
   // Where generated data (FMNIST-Loc) and default run folders go.
   std::string cache_dir = "wsol_cache";
@@ -40,6 +42,11 @@ struct TrainerOptions {
   // Called after each epoch's checkpoint is written (tests use it to simulate a kill by
   // returning an error).
   std::function<absl::Status(int epoch)> after_epoch;
+  // Data parallelism: this process's place in the job (distributed.h); null for one
+  // process. Each rank trains on its slice of every global batch, scores its share of
+  // each split (the counts merged, so the numbers are those of one process), and rank 0
+  // writes the run folder.
+  Communicator* communicator = nullptr;
 };
 
 // Whether this LibTorch sees a CUDA device (what runtime.device "auto" picks).

@@ -65,6 +65,7 @@ void SaveCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD
   archive.write("best_epoch", c10::IValue(meta.best_epoch));
   archive.write("spec_fingerprint", c10::IValue(meta.spec_fingerprint));
   archive.write("history_csv", c10::IValue(meta.history_csv));
+  archive.write("world_size", c10::IValue(meta.world_size));
   const std::string tmp = path + ".tmp";
   archive.save_to(tmp);
   TORCH_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename ", tmp, " to ", path);
@@ -93,6 +94,7 @@ CheckpointMeta LoadCheckpoint(const std::string& path, WsolModel& model, torch::
   meta.spec_fingerprint = value.toStringRef();
   archive.read("history_csv", value);
   meta.history_csv = value.toStringRef();
+  if (archive.try_read("world_size", value)) meta.world_size = value.toInt();
   return meta;
 }
 

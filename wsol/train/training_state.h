@@ -62,6 +62,9 @@ struct CheckpointMeta {
   int64_t best_epoch = -1;
   std::string spec_fingerprint;    // A resume with another spec is refused.
   std::string history_csv;         // Per-epoch history written so far.
+  // Processes of the data-parallel job that wrote it (1 before the field existed): an
+  // unfinished run resumes only with the same world size.
+  int64_t world_size = 1;
 };
 
 // Writes model, optimizer and meta to `path` atomically (temporary file, then rename).

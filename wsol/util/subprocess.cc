@@ -71,6 +71,19 @@ Subprocess::~Subprocess() {
   }
 }
 
+std::optional<int> Subprocess::Poll() {
+  if (pid_ <= 0) return std::nullopt;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+  pid_ = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+void Subprocess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
 absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
   if (pid_ <= 0) return absl::FailedPreconditionError("Subprocess: already waited for");
   const absl::Time deadline = absl::Now() + timeout;

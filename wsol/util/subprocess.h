@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +50,11 @@ class Subprocess {
   // The child's exit status, or 128 + signal number when a signal ended it. Past the
   // timeout the child is killed and DeadlineExceeded is returned.
   absl::StatusOr<int> Wait(absl::Duration timeout);
+  // Without waiting: the exit status as Wait gives it once the child has ended, nullopt
+  // while it runs (or after it was already reaped).
+  std::optional<int> Poll();
+  // Sends `signal` to a child still running.
+  void Signal(int signal);
 
   pid_t pid() const { return pid_; }
 
