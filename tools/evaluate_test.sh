@@ -64,7 +64,8 @@ expect_error() {
   local name="$1" text="$2"
   shift 2
   local out err status
-  out="$("$evaluate" "$@" 2> "$TEST_TMPDIR/stderr")"
+  # Under a timeout: a hang (a FIFO read, ...) is a failure, not a stuck test.
+  out="$(timeout 120 "$evaluate" "$@" 2> "$TEST_TMPDIR/stderr")"
   status=$?
   err="$(cat "$TEST_TMPDIR/stderr")"
   [[ $status -ne 0 ]] || fail "$name: exited 0"
@@ -117,6 +118,27 @@ expect_error "missing mask" "$mask" "${boxes[@]}" --mask_root="$TEST_TMPDIR/brok
 broken boxes
 : > "$TEST_TMPDIR/broken/metadata/localization.txt"
 expect_error "empty localization" "localization.txt: no box lines" "${boxes[@]}"
+
+# A score map path that is a folder (once an abort in a worker) or a FIFO (once a reader
+# blocked forever): a named error.
+broken boxes
+rm "$TEST_TMPDIR/broken/scoremaps/$first_id.npy"
+mkdir "$TEST_TMPDIR/broken/scoremaps/$first_id.npy"
+expect_error "folder as score map" "$first_id.npy: is a directory" "${boxes[@]}"
+broken boxes
+rm "$TEST_TMPDIR/broken/scoremaps/$first_id.npy"
+mkfifo "$TEST_TMPDIR/broken/scoremaps/$first_id.npy"
+expect_error "FIFO as score map" "$first_id.npy: is not a regular file" "${boxes[@]}"
+
+# One id with two sizes: an error naming both lines (the last one was kept before).
+broken boxes
+sed -n 1p "$TEST_TMPDIR/broken/metadata/image_sizes.txt" >> "$TEST_TMPDIR/broken/metadata/image_sizes.txt"
+expect_error "duplicate size" "second size for image $first_id (first on line 1)" "${boxes[@]}"
+
+# An empty or BOM-only image_ids.txt is named as itself, not as class_labels.txt.
+broken boxes
+printf '\xef\xbb\xbf\n' > "$TEST_TMPDIR/broken/metadata/image_ids.txt"
+expect_error "empty image ids" "image_ids.txt: lists no image id" "${boxes[@]}"
 
 expect_error "no arguments" "--metadata and --scoremaps are required"
 expect_error "bad IoU list" "--iou_thresholds" "${boxes[@]}" --iou_thresholds=30,x

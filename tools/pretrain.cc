@@ -15,6 +15,7 @@
 #include "wsol/train/training_state.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
+#include "wsol/util/zip_check.h"
 
 namespace wsol::tools {
 
@@ -30,6 +31,7 @@ absl::Status Pretrain(const PretrainOptions& options) {
   on_cpu.mutable_runtime()->set_device("cpu");
   WSOL_ASSIGN_OR_RETURN(train::Model model, train::BuildModel(on_cpu, trainer.components));
   const train::RunFolder folder(train::RunFolder::PathFor(options.spec, options.cache_dir));
+  WSOL_RETURN_IF_ERROR(VerifyZipChecksums(folder.checkpoint()));
   WSOL_RETURN_IF_ERROR(TorchStatus(folder.checkpoint(), [&] {
     train::LoadCheckpoint(folder.checkpoint(), *model.model, nullptr);
   }));

@@ -65,6 +65,12 @@ absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
   const fs::path folder = fs::path(options.workspace_root) / "paper_tables" / "specs" /
                           (options.profile == "paper" ? "paper" : "");
   const std::string path = (folder / (name + ".pbtxt")).string();
+  if (!fs::is_directory(folder)) {
+    return absl::NotFoundError(absl::StrCat(
+        "no table specs at ", folder.string(),
+        ": run the tables with `bazel run //paper_tables:", name,
+        "`, or from the workspace's root folder"));
+  }
   if (!fs::exists(path)) {
     std::vector<std::string> known;
     std::error_code ec;

@@ -200,5 +200,18 @@ TEST(TableRunnerTest, BadRowSpecNamesTheRow) {
                        ::testing::AllOf(HasSubstr("run \"CAM + ER\""), HasSubstr("optimizer.lr"))));
 }
 
+// Started outside the workspace, a table does not claim that "table1" is unknown: it says
+// where it looked for the table specs and how to run it.
+TEST(TableRunnerTest, OutsideTheWorkspaceTheMessageSaysWhereItLooked) {
+  TableOptions options;
+  options.workspace_root = ::testing::TempDir() + "/not_a_workspace";
+  std::filesystem::create_directories(options.workspace_root);
+  EXPECT_THAT(LoadTableSpecFor("table1", options),
+              StatusIs(absl::StatusCode::kNotFound,
+                       AllOf(HasSubstr("no table specs at "),
+                             HasSubstr("not_a_workspace/paper_tables/specs"),
+                             HasSubstr("bazel run //paper_tables:table1"))));
+}
+
 }  // namespace
 }  // namespace wsol::tables

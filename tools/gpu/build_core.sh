@@ -40,7 +40,7 @@ CORE_DIRS=(wsol/backbones wsol/regularizers wsol/cam wsol/methods baselines wsol
 EXCLUDE_PATTERNS=('*_test.cc' '*_testing.cc' '*_benchmark.cc' '*_main.cc' '*_cli.cc' '*_builder.cc')
 # Files in CORE_DIRS that are edge code although their names do not say so.
 EDGE_FILES=(wsol/train/trainer.cc wsol/train/run_folder.cc wsol/train/run_builder.cc
-            wsol/train/explain.cc)
+            wsol/train/explain.cc wsol/train/distributed.cc wsol/train/launcher.cc)
 # Standard-library-only headers outside CORE_DIRS that the core may include.
 CORE_HEADERS=(wsol/util/name_table.h)
 FORBIDDEN_INCLUDES='^(absl|google|opencv2|gtest|gmock|benchmark)/'

@@ -74,12 +74,19 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
   split.folder = folder;
   auto ids = ReadLines(dir / "image_ids.txt", true);
   if (!ids.ok()) return ids.status();
+  if (ids->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat((dir / "image_ids.txt").string(), ": lists no image id (the file is empty)"));
+  }
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < ids->size(); ++i) {
     ImageRecord r;
     r.image_id = (*ids)[i].text;
-    if (!index.emplace(r.image_id, i).second) {
-      return LineError(dir / "image_ids.txt", (*ids)[i], absl::StrCat("duplicate id ", r.image_id));
+    const auto [it, added] = index.emplace(r.image_id, i);
+    if (!added) {
+      return LineError(dir / "image_ids.txt", (*ids)[i],
+                       absl::StrCat("duplicate id ", r.image_id, " (also on line ",
+                                    (*ids)[it->second].number, ")"));
     }
     split.images.push_back(std::move(r));
   }
@@ -94,12 +101,22 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
     auto it = index.find(f[0]);
     if (it == index.end()) return LineError(dir / "class_labels.txt", (*labels)[i], "unknown id " + f[0]);
     if (options.num_classes > 0 && (label < 0 || label >= options.num_classes)) {
-      return LineError(dir / "class_labels.txt", (*labels)[i], absl::StrCat("label ", label, " out of range"));
+      return LineError(dir / "class_labels.txt", (*labels)[i],
+                       absl::StrCat("label ", label, " is outside [0, ", options.num_classes,
+                                    "): wrong label, or the number of classes (",
+                                    options.num_classes,
+                                    "; a spec's dataset.num_classes) is too small"));
     }
-    split.images[it->second].labels.push_back(label);
+    std::vector<int>& image_labels = split.images[it->second].labels;
+    if (std::find(image_labels.begin(), image_labels.end(), label) != image_labels.end()) {
+      return LineError(dir / "class_labels.txt", (*labels)[i],
+                       absl::StrCat("image ", f[0], " has label ", label, " twice"));
+    }
+    image_labels.push_back(label);
   }
   auto sizes = ReadLines(dir / "image_sizes.txt", true);
   if (!sizes.ok()) return sizes.status();
+  std::map<size_t, int> size_line;  // Image index -> the line that gave its size.
   for (size_t i = 0; i < sizes->size(); ++i) {
     std::vector<std::string> f = absl::StrSplit((*sizes)[i].text, ',');
     int w = 0, h = 0;
@@ -111,6 +128,12 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
     if (w <= 0 || h <= 0) {
       return LineError(dir / "image_sizes.txt", (*sizes)[i],
                        absl::StrCat("size ", w, "x", h, ": expected positive width and height"));
+    }
+    const auto [earlier, first] = size_line.emplace(it->second, (*sizes)[i].number);
+    if (!first) {
+      return LineError(dir / "image_sizes.txt", (*sizes)[i],
+                       absl::StrCat("second size for image ", f[0], " (first on line ",
+                                    earlier->second, ")"));
     }
     split.images[it->second].width = w;
     split.images[it->second].height = h;

@@ -79,7 +79,18 @@ TEST(MetadataTest, ErrorsNameFileLineAndWhatWasExpected) {
       {"class_labels.txt", "a.jpg,0\nb.jpg\n", "class_labels.txt:2: expected id,label"},
       // Blank lines are skipped but counted: the number is the one an editor shows.
       {"class_labels.txt", "a.jpg,0\r\n\n  \nb.jpg\n", "class_labels.txt:4: expected id,label"},
-      {"class_labels.txt", "a.jpg,0\nb.jpg,7\n", "class_labels.txt:2: label 7 out of range"},
+      {"class_labels.txt", "a.jpg,0\nb.jpg,7\n",
+       "class_labels.txt:2: label 7 is outside [0, 3): wrong label, or the number of classes"},
+      {"class_labels.txt", "a.jpg,0\nb.jpg,2\na.jpg,0\n",
+       "class_labels.txt:3: image a.jpg has label 0 twice"},
+      // One id with two sizes: an error naming both lines, never the last one kept.
+      {"image_sizes.txt", "a.jpg,100,80\nb.jpg,50,40\na.jpg,60,80\n",
+       "image_sizes.txt:3: second size for image a.jpg (first on line 1)"},
+      {"image_ids.txt", "a.jpg\nb.jpg\na.jpg\n",
+       "image_ids.txt:3: duplicate id a.jpg (also on line 1)"},
+      // Empty, or only a byte-order mark: the file named is image_ids.txt itself.
+      {"image_ids.txt", "", "image_ids.txt: lists no image id"},
+      {"image_ids.txt", "\xEF\xBB\xBF\n", "image_ids.txt: lists no image id"},
       {"class_labels.txt", "a.jpg,0\nc.jpg,1\n", "class_labels.txt:2: unknown id c.jpg"},
       {"class_labels.txt", "a.jpg,0\n", "class_labels.txt: no label for image b.jpg"},
       {"image_sizes.txt", "a.jpg,100,80\nb.jpg,0,40\n", "image_sizes.txt:2: size 0x40"},
@@ -101,6 +112,20 @@ TEST(MetadataTest, ErrorsNameFileLineAndWhatWasExpected) {
   }
   EXPECT_THAT(ReadSplitMetadata(::testing::TempDir() + "/nowhere"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("image_ids.txt")));
+  // A directory where a file belongs is named as such.
+  const std::string dir_ids = WriteSplit("ids_dir", {});
+  std::filesystem::create_directories(dir_ids + "/image_ids.txt");
+  EXPECT_THAT(ReadSplitMetadata(dir_ids),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("image_ids.txt: is a directory, expected a file")));
+}
+
+TEST(MetadataTest, AByteOrderMarkIsNotPartOfTheFirstId) {
+  auto files = GoodBoxes();
+  files["image_ids.txt"] = "\xEF\xBB\xBF" + files["image_ids.txt"];
+  absl::StatusOr<SplitMetadata> split = ReadSplitMetadata(WriteSplit("bom", files));
+  ASSERT_THAT(split, IsOk());
+  EXPECT_EQ(split->images[0].image_id, "a.jpg");
 }
 
 TEST(MetadataTest, WriteThenReadRoundTrips) {

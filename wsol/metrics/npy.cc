@@ -162,16 +162,10 @@ absl::StatusOr<cv::Mat> ParseNpy(absl::string_view bytes, absl::string_view name
 }
 
 absl::StatusOr<cv::Mat> ReadNpy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   // One read of the whole file (score maps are a few hundred KB).
-  in.seekg(0, std::ios::end);
-  std::string bytes(static_cast<size_t>(std::max<std::streamoff>(0, in.tellg())), '\0');
-  in.seekg(0, std::ios::beg);
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
-    return absl::DataLossError(absl::StrCat(path, ": read error"));
-  }
-  return ParseNpy(bytes, path);
+  absl::StatusOr<std::string> bytes = ReadRegularFile(path, ".npy score map");
+  if (!bytes.ok()) return bytes.status();
+  return ParseNpy(*bytes, path);
 }
 
 absl::Status WriteNpy(const std::string& path, const cv::Mat& map) {

@@ -1,5 +1,7 @@
 #include "wsol/metrics/npy.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -122,11 +124,27 @@ TEST(NpyTest, WriteThenReadRoundTrips) {
   EXPECT_EQ(b->at<double>(0, 0), 1.0 / 3);
   // numpy's layout: the header ends on a 64-byte boundary.
   EXPECT_EQ(std::filesystem::file_size(dir + "/a.npy"), 128u + 24u);
-  EXPECT_FALSE(std::filesystem::exists(dir + "/a.npy.tmp"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir),
+                          std::filesystem::directory_iterator()),
+            2);  // a.npy and b.npy, no temporary.
   EXPECT_THAT(WriteNpy(dir + "/c.npy", cv::Mat(2, 2, CV_8UC1)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("c.npy")));
   EXPECT_THAT(ReadNpy(dir + "/missing.npy"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing.npy")));
+}
+
+// A score map path that is a folder or a FIFO: a named error, not an abort (a folder
+// read as a file) or a reader blocked forever (a FIFO).
+TEST(NpyTest, OnlyRegularFilesAreRead) {
+  const std::string dir = ::testing::TempDir() + "/npy_not_files";
+  std::filesystem::create_directories(dir + "/folder.npy");
+  EXPECT_THAT(ReadNpy(dir + "/folder.npy"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("folder.npy: is a directory, expected a .npy score map")));
+  ASSERT_EQ(mkfifo((dir + "/fifo.npy").c_str(), 0600), 0);
+  EXPECT_THAT(ReadNpy(dir + "/fifo.npy"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("fifo.npy: is not a regular file")));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "wsol/util/field_checker.h"
+#include "wsol/util/file_io.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::spec {
@@ -118,8 +119,11 @@ void ValidateRuntime(const proto::Runtime& r, Checker& c) {
     c.Fail(absl::StrCat("runtime.profile = \"", r.profile(),
                         "\": expected \"embedded\" or \"paper\""));
   }
-  c.Range(r.threads() >= 0, "runtime.threads", r.threads(), ">= 0 (0 = all cores)");
-  c.Range(r.loader_workers() >= 0, "runtime.loader_workers", r.loader_workers(), ">= 0");
+  c.Range(r.threads() >= 0 && r.threads() <= kMaxThreads, "runtime.threads", r.threads(),
+          absl::StrCat("in [0, ", kMaxThreads, "] (0 = all cores)"));
+  c.Range(r.loader_workers() >= 0 && r.loader_workers() <= kMaxLoaderWorkers,
+          "runtime.loader_workers", r.loader_workers(),
+          absl::StrCat("in [0, ", kMaxLoaderWorkers, "]"));
 }
 
 // Quotes `value` for text format when the target is a string and it is not quoted yet.
@@ -230,16 +234,41 @@ absl::Status ValidateExperiment(const proto::Experiment& experiment,
   return checker.Result();
 }
 
+std::vector<std::string> JoinSplitOverrides(const std::vector<std::string>& pieces) {
+  std::vector<std::string> joined;
+  int open = 0;  // Brackets and braces opened and not yet closed by the pieces so far.
+  for (const std::string& piece : pieces) {
+    if (open > 0) {
+      absl::StrAppend(&joined.back(), ",", piece);
+    } else {
+      joined.push_back(piece);
+    }
+    for (char ch : piece) {
+      if (ch == '[' || ch == '{') ++open;
+      if ((ch == ']' || ch == '}') && open > 0) --open;
+    }
+  }
+  return joined;
+}
+
 absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
                                                      const std::vector<std::string>& overrides,
                                                      const ComponentValidators& components) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open spec file"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  WSOL_ASSIGN_OR_RETURN(proto::Experiment experiment, ParseExperiment(buffer.str(), path));
-  for (const std::string& assignment : overrides) {
+  WSOL_ASSIGN_OR_RETURN(const std::string text, ReadRegularFile(path, "spec file"));
+  WSOL_ASSIGN_OR_RETURN(proto::Experiment experiment, ParseExperiment(text, path));
+  for (const std::string& assignment : JoinSplitOverrides(overrides)) {
     WSOL_RETURN_IF_ERROR(ApplyOverride(assignment, &experiment));
+  }
+  // Every field has a default, so an empty file (or a directory's worth of nothing) would
+  // otherwise train on all of them: a spec names at least its data and its model.
+  std::vector<std::string> missing;
+  if (!experiment.dataset().has_name()) missing.push_back("dataset.name");
+  if (!experiment.backbone().has_architecture()) missing.push_back("backbone.architecture");
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": the spec does not set ", absl::StrJoin(missing, " or "),
+        text.find_first_not_of(" \t\r\n") == std::string::npos ? " (the file is empty)" : "",
+        "; every spec names its data set and backbone (see baselines/specs/cam.pbtxt)"));
   }
   absl::Status valid = ValidateExperiment(experiment, components);
   if (!valid.ok()) {

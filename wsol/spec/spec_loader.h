@@ -54,7 +54,18 @@ struct ComponentValidators {
 absl::Status ValidateExperiment(const proto::Experiment& experiment,
                                 const ComponentValidators& components = {});
 
-// LoadExperimentFile reads `path`, parses it, applies `overrides` in order and validates.
+// Upper bounds of runtime.threads and runtime.loader_workers (far above any machine;
+// a typo such as 100000 is refused at load instead of starting that many threads).
+inline constexpr int kMaxThreads = 1024;
+inline constexpr int kMaxLoaderWorkers = 256;
+
+// A list flag (--set=a=[1,2],b=3) arrives split at every comma; this joins the pieces
+// back while a [ or { is open: {"a=[1", "2]", "b=3"} -> {"a=[1,2]", "b=3"}.
+std::vector<std::string> JoinSplitOverrides(const std::vector<std::string>& pieces);
+
+// LoadExperimentFile reads `path`, parses it, applies `overrides` in order (through
+// JoinSplitOverrides) and validates. The file must name at least dataset.name and
+// backbone.architecture (an empty or comment-only spec is refused).
 absl::StatusOr<proto::Experiment> LoadExperimentFile(
     const std::string& path, const std::vector<std::string>& overrides = {},
     const ComponentValidators& components = {});

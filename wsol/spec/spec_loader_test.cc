@@ -1,5 +1,6 @@
 #include "wsol/spec/spec_loader.h"
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -53,6 +54,53 @@ TEST(SpecLoaderTest, DefaultsAreWsolevaluationsConfigDefaults) {
 TEST(SpecLoaderTest, MissingFileIsNotFound) {
   EXPECT_THAT(LoadExperimentFile("no/such/spec.pbtxt"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no/such/spec.pbtxt")));
+}
+
+// An empty file, one with only comments, or a folder would otherwise train on every
+// default: a spec must name its data set and backbone.
+TEST(SpecLoaderTest, ASpecNamesItsDataAndBackbone) {
+  const std::string dir = ::testing::TempDir() + "/thin_specs";
+  std::filesystem::create_directories(dir + "/folder.pbtxt");
+  std::ofstream(dir + "/empty.pbtxt") << "";
+  std::ofstream(dir + "/comments.pbtxt") << "# nothing here\n  # at all\n";
+  std::ofstream(dir + "/no_backbone.pbtxt") << "dataset { name: \"CUB\" }\n";
+  EXPECT_THAT(LoadExperimentFile(dir + "/empty.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("empty.pbtxt: the spec does not set dataset.name or "
+                                       "backbone.architecture (the file is empty)"))));
+  EXPECT_THAT(LoadExperimentFile(dir + "/comments.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("does not set dataset.name or backbone.architecture")));
+  EXPECT_THAT(LoadExperimentFile(dir + "/no_backbone.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("does not set backbone.architecture;")));
+  // Set from the command line counts.
+  EXPECT_THAT(LoadExperimentFile(dir + "/no_backbone.pbtxt", {"backbone.architecture=vgg16"}),
+              IsOk());
+  EXPECT_THAT(LoadExperimentFile(dir + "/folder.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("folder.pbtxt: is a directory, expected a spec file")));
+}
+
+TEST(SpecLoaderTest, ListValuesSplitAtCommasByTheFlagAreJoinedBack) {
+  // --set=evaluation.iou_thresholds=[30,50,70],optimizer.lr=0.5 as the flag hands it over.
+  const std::vector<std::string> pieces = {"evaluation.iou_thresholds=[30", "50", "70]",
+                                           "optimizer.lr=0.5", "regularizer.jsd={lambda:1e-3}"};
+  EXPECT_THAT(JoinSplitOverrides(pieces),
+              ::testing::ElementsAre("evaluation.iou_thresholds=[30,50,70]", "optimizer.lr=0.5",
+                                     "regularizer.jsd={lambda:1e-3}"));
+  absl::StatusOr<proto::Experiment> spec = LoadExperimentFile(kGoodSpec, pieces);
+  ASSERT_THAT(spec, IsOk());
+  EXPECT_THAT(spec->evaluation().iou_thresholds(), ::testing::ElementsAre(30, 50, 70));
+}
+
+TEST(SpecLoaderTest, ThreadAndWorkerCountsHaveSaneBounds) {
+  EXPECT_THAT(LoadExperimentFile(kGoodSpec, {"runtime.loader_workers=100000"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("runtime.loader_workers = 100000: expected in [0, 256]")));
+  EXPECT_THAT(LoadExperimentFile(kGoodSpec, {"runtime.threads=100000"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("runtime.threads = 100000: expected in [0, 1024]")));
 }
 
 TEST(SpecLoaderTest, UnknownFieldNamesFileLineAndColumn) {

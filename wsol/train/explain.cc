@@ -15,6 +15,7 @@
 #include "wsol/train/training_state.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
+#include "wsol/util/zip_check.h"
 
 namespace wsol::train {
 
@@ -37,6 +38,7 @@ absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Exp
   const RunFolder folder(run_dir);
   const bool last = spec.evaluation().checkpoint_selection() == proto::Evaluation::LAST_EPOCH;
   const std::string weights = last ? folder.checkpoint() : folder.best_model();
+  WSOL_RETURN_IF_ERROR(VerifyZipChecksums(weights));
   WSOL_RETURN_IF_ERROR(
       TorchStatus(weights, [&] { LoadCheckpoint(weights, *built.model, nullptr); }));
   WsolModel& model = *built.model;

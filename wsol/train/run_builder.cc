@@ -15,6 +15,7 @@
 #include "wsol/spec/spec_loader.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
+#include "wsol/util/zip_check.h"
 
 namespace wsol::train {
 namespace {
@@ -150,6 +151,7 @@ absl::StatusOr<Model> BuildModel(const proto::Experiment& spec, const Components
     backbone = backbones::CreateBackbone(spec.backbone().architecture(), settings.backbone);
   }));
   if (!spec.backbone().pretrained_path().empty()) {
+    WSOL_RETURN_IF_ERROR(VerifyZipChecksums(spec.backbone().pretrained_path()));
     backbones::ImportReport report;
     WSOL_RETURN_IF_ERROR(TorchStatus(spec.backbone().pretrained_path(), [&] {
       report = backbones::ImportCheckpoint(spec.backbone().pretrained_path(), *backbone, {});

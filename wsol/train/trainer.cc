@@ -26,6 +26,7 @@
 #include "wsol/util/progress.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
+#include "wsol/util/zip_check.h"
 
 namespace wsol::train {
 namespace {
@@ -278,9 +279,13 @@ absl::StatusOr<CheckpointMeta> Resume(Run& run, const RunFolder& folder,
   meta.world_size = run.world_size;
   if (!fs::exists(folder.checkpoint())) return meta;
   CheckpointMeta loaded;
-  absl::Status status = TorchStatus(folder.checkpoint(), [&] {
-    loaded = LoadCheckpoint(folder.checkpoint(), *run.model.model, run.sgd.get());
-  });
+  // LibTorch reads damaged tensor bytes without a word: check the file's checksums first.
+  absl::Status status = VerifyZipChecksums(folder.checkpoint());
+  if (status.ok()) {
+    status = TorchStatus(folder.checkpoint(), [&] {
+      loaded = LoadCheckpoint(folder.checkpoint(), *run.model.model, run.sgd.get());
+    });
+  }
   if (!status.ok()) {
     return absl::DataLossError(absl::StrCat("cannot resume: ", status.message(),
                                             " (delete the run folder to start over)"));
@@ -419,6 +424,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
 
   // The selected model on test: the last one, or the best by validation localization.
   if (!s.score_last_epoch) {
+    WSOL_RETURN_IF_ERROR(VerifyZipChecksums(folder.best_model()));
     WSOL_RETURN_IF_ERROR(TorchStatus(folder.best_model(), [&] {
       LoadCheckpoint(folder.best_model(), model, nullptr);
     }));

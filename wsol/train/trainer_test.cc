@@ -5,6 +5,8 @@
 #include "wsol/train/trainer.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -21,6 +23,7 @@
 namespace wsol::train {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::wsol::testing::IsOk;
 using ::wsol::testing::StatusIs;
@@ -188,6 +191,29 @@ TEST(TrainerTest, RefusesToResumeAnotherSpec) {
   spec.mutable_optimizer()->set_lr(0.02f);
   EXPECT_THAT(RunExperiment(spec, Options()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another spec")));
+}
+
+// Bytes overwritten inside checkpoint.pt (a tensor's data, which LibTorch would load as
+// other weights) stop the resume with the file named, instead of quietly other numbers.
+TEST(TrainerTest, ADamagedCheckpointIsRefused) {
+  const std::string dir = ::testing::TempDir() + "/run_damaged";
+  TrainerOptions killed = Options();
+  killed.after_epoch = [](int) { return absl::AbortedError("simulated kill"); };
+  EXPECT_THAT(RunExperiment(TinySpec(dir), killed), StatusIs(absl::StatusCode::kAborted));
+  const std::string checkpoint = dir + "/checkpoint.pt";
+  std::string bytes;
+  {
+    std::ifstream in(checkpoint, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(bytes.size(), 4096u);
+  for (size_t i = bytes.size() / 2; i < bytes.size() / 2 + 1024; ++i) bytes[i] = 'x';
+  std::ofstream(checkpoint, std::ios::binary) << bytes;
+  EXPECT_THAT(RunExperiment(TinySpec(dir), Options()),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("cannot resume"), HasSubstr("checkpoint.pt"),
+                             HasSubstr("the file is damaged"))));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/results.json"));
 }
 
 TEST(TrainerTest, ClassCountDisagreeingWithDataIsExplained) {

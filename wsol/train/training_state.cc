@@ -1,8 +1,11 @@
 #include "wsol/train/training_state.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -66,7 +69,8 @@ void SaveCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD
   archive.write("spec_fingerprint", c10::IValue(meta.spec_fingerprint));
   archive.write("history_csv", c10::IValue(meta.history_csv));
   archive.write("world_size", c10::IValue(meta.world_size));
-  const std::string tmp = path + ".tmp";
+  // A name no other process writing the same file uses.
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
   archive.save_to(tmp);
   TORCH_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename ", tmp, " to ", path);
 }

@@ -1,6 +1,8 @@
 #include "wsol/train/training_state.h"
 
 #include <cstdio>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <torch/torch.h>
@@ -104,7 +106,7 @@ TEST(CheckpointTest, RoundTripRestoresWeightsMomentumAndMeta) {
   SaveCheckpoint(path, *a, sgd_a.get(),
                  {.next_epoch = 4, .best_score = 61.5, .best_epoch = 2,
                   .spec_fingerprint = "abc", .history_csv = "epoch\n1\n"});
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(getpid())));
 
   auto b = TinyModel(2);  // Different initial weights.
   auto sgd_b = MakeSgd(*b, s);

@@ -1,17 +1,23 @@
 #include "wsol/util/text_lines.h"
 
-#include <fstream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "wsol/util/file_io.h"
 
 namespace wsol {
 
 absl::StatusOr<std::vector<NumberedLine>> ReadTextLines(const std::string& path,
                                                         bool strip_spaces) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  absl::StatusOr<std::string> bytes = ReadRegularFile(path);
+  if (!bytes.ok()) return bytes.status();
+  absl::string_view content = *bytes;
+  // A UTF-8 byte-order mark (what some editors write first) is not part of the first line.
+  absl::ConsumePrefix(&content, "\xEF\xBB\xBF");
+  std::istringstream in{std::string(content)};
   std::vector<NumberedLine> lines;
   std::string line;
   int number = 0;
