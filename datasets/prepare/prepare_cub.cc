@@ -130,7 +130,13 @@ absl::StatusOr<PrepareResult> PrepareCub(const PrepareOptions& options) {
             absl::StrCat("bounding_boxes.txt: image ", id, ": bad number '", box->second[k], "'"));
       }
     }
-    if (is_train.find(id) == is_train.end()) return missing("train_test_split.txt");
+    auto split = is_train.find(id);
+    if (split == is_train.end()) return missing("train_test_split.txt");
+    if (split->second[0] != "0" && split->second[0] != "1") {
+      return absl::InvalidArgumentError(absl::StrCat("train_test_split.txt: image ", id, " has '",
+                                                     split->second[0],
+                                                     "', expected 1 (train) or 0 (test)"));
+    }
     images.push_back(std::move(r));
   }
   WSOL_RETURN_IF_ERROR(FillImageSizes(result.image_root, options, &images, &result.notes));
@@ -139,11 +145,18 @@ absl::StatusOr<PrepareResult> PrepareCub(const PrepareOptions& options) {
   for (metadata::ImageRecord& r : images) {
     const Raw& entry = raw[r.image_id];
     const std::array<double, 4>& b = entry.xywh;
-    r.boxes = {ClampBox(b[0], b[1], b[0] + b[2], b[1] + b[3], r.width, r.height)};
+    absl::StatusOr<metrics::Box> box = BoxInImage(b[0], b[1], b[0] + b[2], b[1] + b[3], r.width,
+                                                  r.height);
+    if (!box.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bounding_boxes.txt: image ", entry.id, " (", r.image_id, ", x y width height ", b[0],
+          " ", b[1], " ", b[2], " ", b[3], "): ", box.status().message()));
+    }
+    r.boxes = {*box};
     (is_train[entry.id][0] == "1" ? train : test).push_back(std::move(r));
   }
   std::map<std::string, metadata::SplitMetadata> splits;
-  splits["val"].images = CarveValidation(options.val_per_class, &train);
+  WSOL_ASSIGN_OR_RETURN(splits["val"].images, CarveValidation(options.val_per_class, &train));
   splits["train"].images = std::move(train);
   splits["test"].images = std::move(test);
   for (auto& [_, split] : splits) split.kind = metadata::LocalizationKind::kBoxes;

@@ -1,6 +1,7 @@
 #include "datasets/prepare/prepare_cub.h"
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "wsol/metadata/metadata.h"
@@ -33,14 +34,14 @@ std::string WriteCubFixture(const std::string& name) {
   WriteTestFile(dir + "/image_class_labels.txt", "1 1\n2 1\n3 1\n4 2\n5 2\n6 2\n");
   WriteTestFile(dir + "/train_test_split.txt", "1 0\n2 1\n3 1\n4 1\n5 0\n6 1\n");
   // Images 1 and 2 carry CUB's real first boxes (bounding_boxes.txt lines 1 and 2);
-  // image 6's box runs past the right and bottom edges.
+  // image 6's box overhangs the right and bottom edges by one pixel (as rounding does).
   WriteTestFile(dir + "/bounding_boxes.txt",
                 "1 60.0 27.0 325.0 304.0\n"
                 "2 139.0 30.0 153.0 264.0\n"
                 "3 10.5 20.9 30.0 40.0\n"
                 "4 0.0 0.0 10.0 10.0\n"
                 "5 1.0 2.0 3.0 4.0\n"
-                "6 40.0 50.0 100.0 100.0\n");
+                "6 40.0 50.0 41.0 11.0\n");
   WriteTestFile(dir + "/classes.txt", "1 001.Black_footed_Albatross\n2 002.Laysan_Albatross\n");
   WriteTestImage(dir + "/images/001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg", 500,
                  335);
@@ -100,7 +101,7 @@ TEST(PrepareCubTest, WritesOfficialSplitsWithWsolevaluationBoxes) {
   ASSERT_EQ(train->images.size(), 2u);
   // 10.5 20.9 30.0 40.0 -> truncated (10, 20, 40, 60).
   EXPECT_THAT(train->images[0].boxes, ElementsAre(metrics::Box{10, 20, 40, 60}));
-  // 40 50 100 100 in an 80x60 image -> clamped to (40, 50, 79, 59).
+  // 40 50 41 11 (to 81, 61) in an 80x60 image -> clamped to (40, 50, 79, 59).
   EXPECT_THAT(train->images[1].boxes, ElementsAre(metrics::Box{40, 50, 79, 59}));
 
   std::ifstream names(options.out + "/class_names.txt");
@@ -113,6 +114,7 @@ TEST(PrepareCubTest, MissingImageNamesIdAndPath) {
   PrepareOptions options;
   options.source = WriteCubFixture("cub_missing");
   options.out = FreshTestDir("cub_missing_out");
+  options.val_per_class = 1;
   std::filesystem::remove(options.source +
                           "/images/002.Laysan_Albatross/Laysan_Albatross_0002_2.jpg");
   EXPECT_THAT(PrepareCub(options),
@@ -140,6 +142,51 @@ TEST(PrepareCubTest, InconsistentAnnotationFilesAreErrors) {
   WriteTestFile(options.source + "/image_class_labels.txt", "1 201\n");
   EXPECT_THAT(PrepareCub(options), StatusIs(absl::StatusCode::kInvalidArgument,
                                             HasSubstr("class '201', expected 1..200")));
+}
+
+// Values that once became made-up boxes or splits with exit 0 are named errors.
+TEST(PrepareCubTest, ImpossibleBoxesAndSplitsAreErrors) {
+  struct Case {
+    const char* file;
+    const char* line;  // Replaces image 4's line (a 32x32 image).
+    const char* message;
+  };
+  const Case cases[] = {
+      {"bounding_boxes.txt", "4 nan 0 4 19", "a coordinate is not a number"},
+      {"bounding_boxes.txt", "4 1 1 1e20 5", "outside the 32x32 image"},
+      {"bounding_boxes.txt", "4 1 1 -20 5", "inverted (negative width or height)"},
+      {"bounding_boxes.txt", "4 100 100 5 5", "outside the 32x32 image"},
+      {"train_test_split.txt", "4 2", "image 4 has '2', expected 1 (train) or 0 (test)"},
+      {"train_test_split.txt", "4 yes", "image 4 has 'yes', expected 1 (train) or 0 (test)"},
+  };
+  for (const Case& c : cases) {
+    PrepareOptions options;
+    options.source = WriteCubFixture("cub_impossible");
+    options.out = FreshTestDir("cub_impossible_out");
+    options.val_per_class = 1;
+    std::ifstream in(options.source + "/" + c.file);
+    std::string text, line;
+    while (std::getline(in, line)) text += (line.rfind("4 ", 0) == 0 ? c.line : line) + "\n";
+    in.close();
+    WriteTestFile(options.source + "/" + c.file, text);
+    EXPECT_THAT(PrepareCub(options),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.file << ": " << c.line;
+  }
+}
+
+TEST(PrepareCubTest, ValidationMayNotEmptyAClassOrBeNegative) {
+  PrepareOptions options;
+  options.source = WriteCubFixture("cub_carve");
+  options.out = FreshTestDir("cub_carve_out");
+  // Each class has two training images: taking two for validation leaves none.
+  options.val_per_class = 2;
+  EXPECT_THAT(PrepareCub(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("class 0 has 2 training images; taking --val_per_class=2")));
+  options.val_per_class = -1;
+  EXPECT_THAT(PrepareCub(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("--val_per_class=-1: expected 0 or more")));
 }
 
 TEST(PrepareCubTest, ImportsWsolevaluationMetadata) {

@@ -189,7 +189,14 @@ absl::StatusOr<PrepareResult> PrepareIlsvrc(const PrepareOptions& options) {
                                                           ": objects of two classes (",
                                                           a.objects[0].name, ", ", o.name, ")"));
         }
-        r.boxes.push_back(ClampBox(o.xmin, o.ymin, o.xmax, o.ymax, a.width, a.height));
+        absl::StatusOr<metrics::Box> box =
+            BoxInImage(o.xmin, o.ymin, o.xmax, o.ymax, a.width, a.height);
+        if (!box.ok()) {
+          error = absl::InvalidArgumentError(
+              absl::StrCat(val_images[i].xml.string(), ": ", box.status().message()));
+          break;
+        }
+        r.boxes.push_back(*box);
       }
     }
     if (!error.ok()) {

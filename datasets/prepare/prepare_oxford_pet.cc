@@ -89,7 +89,7 @@ absl::StatusOr<PrepareResult> PrepareOxfordPet(const PrepareOptions& options) {
   };
   std::map<std::string, metadata::SplitMetadata> splits;
   std::vector<metadata::ImageRecord> train = records(trainval);
-  splits["val"].images = CarveValidation(options.val_per_class, &train);
+  WSOL_ASSIGN_OR_RETURN(splits["val"].images, CarveValidation(options.val_per_class, &train));
   splits["train"].images = std::move(train);
   splits["test"].images = records(test_list);
   result.notes.push_back(absl::StrCat("val: ", splits["val"].images.size(), " images (",

@@ -92,6 +92,7 @@ TEST(PrepareOxfordPetTest, TrimapOfWrongSizeIsAnError) {
   PrepareOptions options;
   options.source = WritePetFixture("pet_size");
   options.out = FreshTestDir("pet_size_out");
+  options.val_per_class = 1;
   WriteGrayPng(options.source + "/annotations/trimaps/Abyssinian_1.png", 3, 2,
                std::vector<uint8_t>(6, 1));
   EXPECT_THAT(PrepareOxfordPet(options),

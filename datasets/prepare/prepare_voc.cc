@@ -166,7 +166,9 @@ absl::StatusOr<PrepareResult> PrepareVoc(const PrepareOptions& options) {
       if (item.split == "train") train.push_back(item.record);
     }
     std::map<std::string, bool> in_val;
-    for (const metadata::ImageRecord& r : CarveValidation(options.val_per_class, &train)) {
+    WSOL_ASSIGN_OR_RETURN(std::vector<metadata::ImageRecord> carved,
+                          CarveValidation(options.val_per_class, &train));
+    for (const metadata::ImageRecord& r : carved) {
       in_val[r.image_id] = true;
     }
     for (Item& item : items) {

@@ -34,13 +34,14 @@ IndexedImage Segmentation(const std::vector<uint8_t>& indices) {
   return seg;
 }
 
-// VOCdevkit/VOC2012 with 3 training and 1 validation image; 2007_000032 shows an
-// aeroplane (1) and a person (15) separated by void (255).
+// VOCdevkit/VOC2012 with 4 training and 1 validation image; 2007_000032 shows an
+// aeroplane (1) and a person (15) separated by void (255); 2007_000042 a person and a
+// tv monitor (20), so that every training class keeps an image once val is carved.
 std::string WriteVocFixture(const std::string& name) {
   const std::string dir = FreshTestDir(name);
   const std::string voc = dir + "/VOC2012";
   WriteTestFile(voc + "/ImageSets/Segmentation/train.txt",
-                "2007_000032\n2007_000039\n2007_000063\n");
+                "2007_000032\n2007_000039\n2007_000063\n2007_000042\n");
   WriteTestFile(voc + "/ImageSets/Segmentation/val.txt", "2007_000033\n");
   const std::vector<std::vector<uint8_t>> segs = {
       {1, 1, 255, 15, 15,  //
@@ -49,10 +50,12 @@ std::string WriteVocFixture(const std::string& name) {
       {20, 20, 0, 0, 0, 20, 20, 0, 0, 0, 0, 0, 0, 0, 0},
       {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
       {0, 0, 0, 0, 0, 0, 8, 8, 8, 0, 255, 255, 255, 255, 255},
+      {15, 15, 0, 20, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
   };
-  const char* ids[] = {"2007_000032", "2007_000039", "2007_000063", "2007_000033"};
+  const char* ids[] = {"2007_000032", "2007_000039", "2007_000063", "2007_000033",
+                       "2007_000042"};
   std::filesystem::create_directories(voc + "/SegmentationClass");
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     WriteTestImage(voc + "/JPEGImages/" + ids[i] + ".jpg", kWidth, kHeight, i);
     EXPECT_THAT(
         WriteIndexedPng(Segmentation(segs[i]), voc + "/SegmentationClass/" + ids[i] + ".png"),
@@ -71,9 +74,9 @@ TEST(PrepareVocTest, WritesMultiLabelPerClassMasks) {
   EXPECT_EQ(result->num_classes, 20);
   EXPECT_THAT(result->dataset_spec, HasSubstr("multi_label: true"));
   // val takes 2007_000032 (classes 0 and 14 still missing) and 2007_000039 (19);
-  // 2007_000063 (class 0, already there) stays in train.
+  // 2007_000063 (class 0, already there) and 2007_000042 (14 and 19) stay in train.
   EXPECT_EQ(result->split_sizes.at("val"), 2);
-  EXPECT_EQ(result->split_sizes.at("train"), 1);
+  EXPECT_EQ(result->split_sizes.at("train"), 2);
   EXPECT_EQ(result->split_sizes.at("test"), 1);
 
   absl::StatusOr<metadata::SplitMetadata> val = metadata::ReadSplitMetadata(options.out + "/metadata/val");
@@ -108,6 +111,7 @@ TEST(PrepareVocTest, RgbSegmentationIsMappedThroughTheColourMap) {
   PrepareOptions options;
   options.source = WriteVocFixture("voc_rgb");
   options.out = FreshTestDir("voc_rgb_out");
+  options.val_per_class = 1;
   // Re-save 2007_000033 as RGB: cat (8) is (64, 0, 0) and void is (224, 224, 192).
   cv::Mat bgr(kHeight, kWidth, CV_8UC3, cv::Scalar(0, 0, 0));
   bgr.at<cv::Vec3b>(1, 1) = cv::Vec3b(0, 0, 64);

@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "datasets/prepare/image_size.h"
@@ -92,7 +93,16 @@ absl::Status FillImageSizes(const std::string& image_root, const PrepareOptions&
   return absl::OkStatus();
 }
 
-std::vector<metadata::ImageRecord> CarveValidation(int per_class, std::vector<metadata::ImageRecord>* train) {
+absl::StatusOr<std::vector<metadata::ImageRecord>> CarveValidation(
+    int per_class, std::vector<metadata::ImageRecord>* train) {
+  if (per_class < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--val_per_class=", per_class, ": expected 0 or more"));
+  }
+  std::map<int, int> before;
+  for (const metadata::ImageRecord& r : *train) {
+    for (int label : r.labels) ++before[label];
+  }
   std::vector<metadata::ImageRecord> val, rest;
   std::map<int, int> count;
   for (metadata::ImageRecord& r : *train) {
@@ -105,13 +115,43 @@ std::vector<metadata::ImageRecord> CarveValidation(int per_class, std::vector<me
       rest.push_back(std::move(r));
     }
   }
+  std::map<int, int> after;
+  for (const metadata::ImageRecord& r : rest) {
+    for (int label : r.labels) ++after[label];
+  }
+  for (const auto& [label, count] : before) {
+    if (after[label] == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "class ", label, " has ", count, " training image", count == 1 ? "" : "s",
+          "; taking --val_per_class=", per_class,
+          " for validation would leave none to train on (lower --val_per_class)"));
+    }
+  }
   *train = std::move(rest);
   return val;
 }
 
-metrics::Box ClampBox(double x0, double y0, double x1, double y1, int width, int height) {
-  auto clamp = [](double v, int hi) {
-    return std::clamp(static_cast<int>(std::trunc(v)), 0, std::max(0, hi - 1));
+absl::StatusOr<metrics::Box> BoxInImage(double x0, double y0, double x1, double y1, int width,
+                                        int height) {
+  const std::string box = absl::StrFormat("box (%g, %g) - (%g, %g)", x0, y0, x1, y1);
+  for (double v : {x0, y0, x1, y1}) {
+    if (!std::isfinite(v)) {
+      return absl::InvalidArgumentError(absl::StrCat(box, ": a coordinate is not a number"));
+    }
+  }
+  if (x1 < x0 || y1 < y0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(box, ": inverted (negative width or height)"));
+  }
+  if (x0 < -kBoxOverhang || y0 < -kBoxOverhang || x1 > width + kBoxOverhang ||
+      y1 > height + kBoxOverhang) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: outside the %dx%d image (by more than %g pixels)", box, width, height,
+        kBoxOverhang));
+  }
+  // In range now, so the conversions are defined.
+  auto clamp = [](double v, int size) {
+    return std::clamp(static_cast<int>(std::trunc(v)), 0, std::max(0, size - 1));
   };
   return metrics::Box{clamp(x0, width), clamp(y0, height), clamp(x1, width), clamp(y1, height)};
 }

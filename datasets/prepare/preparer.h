@@ -86,12 +86,20 @@ absl::Status FillImageSizes(const std::string& image_root, const PrepareOptions&
                             std::vector<metadata::ImageRecord>* images, std::vector<std::string>* notes);
 
 // CarveValidation moves images from the front of `train` (in order) into the returned
-// list while any of their labels has fewer than `per_class` images there.
-std::vector<metadata::ImageRecord> CarveValidation(int per_class, std::vector<metadata::ImageRecord>* train);
+// list while any of their labels has fewer than `per_class` images there. InvalidArgument
+// for a negative `per_class`, or when a class would be left with no training image
+// (naming the class and how many it has).
+absl::StatusOr<std::vector<metadata::ImageRecord>> CarveValidation(
+    int per_class, std::vector<metadata::ImageRecord>* train);
 
-// ClampBox turns float corners into an integer box inside a width x height image
-// (coordinates truncated toward zero, then clamped to [0, width-1] x [0, height-1]).
-metrics::Box ClampBox(double x0, double y0, double x1, double y1, int width, int height);
+// The integer box of float corners in a width x height image: coordinates truncated
+// toward zero, then clamped to [0, width-1] x [0, height-1]. A corner may overhang the
+// image by at most kBoxOverhang pixels (annotation tools' rounding); a NaN or infinite
+// value, an inverted box (x1 < x0 or y1 < y0) or a box reaching further outside is
+// InvalidArgument saying which, never a made-up box.
+inline constexpr double kBoxOverhang = 2.0;
+absl::StatusOr<metrics::Box> BoxInImage(double x0, double y0, double x1, double y1, int width,
+                                        int height);
 
 // WriteBinaryMask writes `on` (width * height, row-major, non-zero = on) as a grayscale
 // PNG with values 0 and 255, creating its folder.
