@@ -12,7 +12,9 @@
 #include <sstream>
 #include <thread>
 #include <mutex>
+#include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -27,6 +29,7 @@
 #include "paper_tables/lib/seed_stats.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/run_folder.h"
+#include "wsol/util/file_lock.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/file_io.h"
 
@@ -358,6 +361,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   }
   std::vector<std::string> failures;
   std::set<int> failed_rows;
+  int busy = 0;  // Runs another process is training right now (left pending here).
   // This shard's runs without results train, `jobs` at a time (each job's run function
   // call is independent: the binary's runs in separate processes when jobs > 1).
   std::vector<size_t> to_train;
@@ -367,6 +371,14 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
     if (!options.rerun && train::ReadResults(p.run_dir).ok()) {
       std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): cached in %s\n", i + 1, runs.size(),
                                    table.runs(p.row).label(), p.seed, p.run_dir);
+      continue;
+    }
+    if (std::optional<std::string> holder =
+            FileLock::Holder(train::RunFolder(p.run_dir).lock())) {
+      std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): being trained by %s; left to it\n",
+                                   i + 1, runs.size(), table.runs(p.row).label(), p.seed,
+                                   *holder);
+      ++busy;
       continue;
     }
     to_train.push_back(i);
@@ -389,7 +401,13 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       const absl::Time start = absl::Now();
       absl::StatusOr<proto::RunResults> results = run(p.experiment, p.run_dir);
       std::lock_guard<std::mutex> lock(mu);
-      if (!results.ok()) {
+      if (!results.ok() && absl::StrContains(results.status().message(), "run.lock is held by")) {
+        // Another process took the run between the check above and the start.
+        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): %s; left to it\n", i + 1,
+                                     runs.size(), table.runs(p.row).label(), p.seed,
+                                     results.status().message());
+        ++busy;
+      } else if (!results.ok()) {
         // The other runs go on; the table marks this row and the command fails at the end.
         const std::string error = absl::StrCat("run \"", table.runs(p.row).label(), "\" (",
                                                p.run_dir, "): ", results.status().message());
@@ -459,6 +477,12 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   WSOL_RETURN_IF_ERROR(
       wsol::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".json")).string(), json));
   std::cout << rendered.markdown << std::flush;
+  if (busy > 0) {
+    std::cerr << absl::StrFormat(
+        "%d run(s) are being trained by another process (rows marked \"pending\"); run this "
+        "again once it has finished to render them\n",
+        busy);
+  }
   if (!failures.empty()) {
     return absl::AbortedError(absl::StrCat(failures.size(), " run(s) failed (rows marked \"failed\"; ",
                                            "outputs in ", out_dir, "):\n  ",

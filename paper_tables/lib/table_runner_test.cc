@@ -10,6 +10,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "wsol/train/run_folder.h"
+#include "wsol/util/file_lock.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::tables {
@@ -189,6 +190,30 @@ TEST(TableRunnerTest, ShardsSplitRunsAndPendingRowsAreMarked) {
 
   std::vector<std::vector<SeedResults>> none(2);
   EXPECT_THAT(RenderTable(TwoRowTable(), none).markdown, HasSubstr("| CAM | pending | pending |"));
+}
+
+// Two table processes sharing a cache: a run another process is training (its run.lock
+// held) is left to it, pending here, and trained by neither twice.
+TEST(TableRunnerTest, ARunAnotherProcessTrainsIsLeftToIt) {
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/shared";
+  absl::StatusOr<std::vector<PlannedRun>> planned = PlanRuns(TwoRowTable(), options);
+  ASSERT_THAT(planned, IsOk());
+  const PlannedRun& busy = planned->front();
+  std::filesystem::create_directories(busy.run_dir);
+  absl::StatusOr<FileLock> other = FileLock::Acquire(train::RunFolder(busy.run_dir).lock());
+  ASSERT_THAT(other, IsOk());
+
+  FakeTrainer trainer;
+  std::vector<std::string> trained;
+  auto run = [&](const proto::Experiment& e, const std::string& d) {
+    trained.push_back(d);
+    return trainer(e, d);
+  };
+  ASSERT_THAT(RunTable(TwoRowTable(), options, run), IsOk());
+  EXPECT_EQ(trainer.calls, 3);
+  EXPECT_THAT(trained, ::testing::Not(::testing::Contains(busy.run_dir)));
+  EXPECT_FALSE(std::filesystem::exists(busy.run_dir + "/results.json"));
 }
 
 TEST(TableRunnerTest, BadRowSpecNamesTheRow) {

@@ -29,6 +29,8 @@ std::string RunFolder::checkpoint() const { return (fs::path(path_) / "checkpoin
 std::string RunFolder::best_model() const { return (fs::path(path_) / "best_model.pt").string(); }
 std::string RunFolder::scoremaps() const { return (fs::path(path_) / "scoremaps").string(); }
 
+std::string RunFolder::lock() const { return (fs::path(path_) / "run.lock").string(); }
+
 absl::Status RunFolder::Create() const {
   std::error_code ec;
   fs::create_directories(path_, ec);

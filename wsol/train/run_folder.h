@@ -8,6 +8,8 @@
 //     history.csv    one line per epoch (EpochRecord)
 //     results.json   wsol.proto.RunResults, protobuf's JSON mapping (results.proto names)
 //     scoremaps/     the test CAMs as .npy, with evaluation.save_scoremaps
+//     run.lock       while a process trains the run (wsol/util/file_lock.h): another
+//                    process sharing the cache skips the run instead of training it too
 // Every file is written atomically (a temporary file, then a rename).
 //
 //   RunFolder folder(RunFolder::PathFor(spec, "wsol_cache"));
@@ -38,6 +40,7 @@ class RunFolder {
   std::string checkpoint() const;
   std::string best_model() const;
   std::string scoremaps() const;
+  std::string lock() const;
 
   // Creates the folder (and its parents).
   absl::Status Create() const;

@@ -25,6 +25,7 @@
 #include "wsol/train/training_state.h"
 #include "wsol/util/progress.h"
 #include "wsol/util/status_macros.h"
+#include "wsol/util/file_lock.h"
 #include "wsol/util/torch_status.h"
 #include "wsol/util/zip_check.h"
 
@@ -351,8 +352,12 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   }
 
   const RunFolder folder(RunFolder::PathFor(spec, options.cache_dir));
+  // One process trains a run folder at a time (two tables sharing a cache, a table started
+  // twice): the others are refused with the holder named, and the lock goes with the run.
+  std::optional<FileLock> lock;
   if (writer) {
     WSOL_RETURN_IF_ERROR(folder.Create());
+    WSOL_ASSIGN_OR_RETURN(lock, FileLock::Acquire(folder.lock()));
     WSOL_RETURN_IF_ERROR(folder.WriteSpec(spec));
   }
   const std::string fingerprint = spec::ResultFingerprint(spec);

@@ -4,6 +4,8 @@
 // resumes are refused with clear errors.
 #include "wsol/train/trainer.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -18,6 +20,7 @@
 #include "tools/components.h"
 #include "wsol/train/explain.h"
 #include "wsol/train/run_folder.h"
+#include "wsol/util/file_lock.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::train {
@@ -214,6 +217,22 @@ TEST(TrainerTest, ADamagedCheckpointIsRefused) {
                        AllOf(HasSubstr("cannot resume"), HasSubstr("checkpoint.pt"),
                              HasSubstr("the file is damaged"))));
   EXPECT_FALSE(std::filesystem::exists(dir + "/results.json"));
+}
+
+// Two processes on one run folder: the second is refused with the first named, and the
+// folder is left to the first.
+TEST(TrainerTest, ARunFolderIsTrainedByOneProcessAtATime) {
+  const std::string dir = ::testing::TempDir() + "/run_locked";
+  std::filesystem::create_directories(dir);
+  absl::StatusOr<FileLock> other = FileLock::Acquire(dir + "/run.lock");
+  ASSERT_THAT(other, IsOk());
+  EXPECT_THAT(RunExperiment(TinySpec(dir), Options()),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("run.lock is held by pid " + std::to_string(getpid()))));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/checkpoint.pt"));
+  *other = FileLock::Acquire(dir + "/elsewhere.lock").value();  // Releases run.lock.
+  EXPECT_THAT(RunExperiment(TinySpec(dir), Options()), IsOk());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/run.lock"));  // Released after the run.
 }
 
 TEST(TrainerTest, ClassCountDisagreeingWithDataIsExplained) {
