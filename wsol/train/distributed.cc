@@ -1,15 +1,18 @@
 #include "wsol/train/distributed.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <map>
+#include <unordered_map>
 #include <utility>
 
 #include <c10/util/Exception.h>
 #include <torch/torch.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/reducer.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -215,9 +218,31 @@ void Flattened(const std::vector<at::Tensor>& tensors,
   }
 }
 
-class CommunicatorStepSync : public StepSync {
+class ReducerStepSync : public StepSync {
  public:
-  explicit CommunicatorStepSync(Communicator& comm) : comm_(comm) {}
+  ReducerStepSync(Communicator& comm, c10::intrusive_ptr<c10d::ProcessGroup> group,
+                  WsolModel& model)
+      : comm_(comm) {
+    std::vector<at::Tensor> params;
+    std::unordered_map<size_t, std::string> names;
+    for (const auto& p : model.named_parameters()) {
+      if (!p.value().requires_grad()) continue;
+      names[params.size()] = p.key();
+      params.push_back(p.value());
+    }
+    const std::vector<bool> sparse(params.size(), false);
+    auto [buckets, limits] = c10d::compute_bucket_assignment_by_size(
+        params, {static_cast<size_t>(c10d::kDefaultFirstBucketBytes),
+                 static_cast<size_t>(c10d::kDefaultBucketBytesCap)},
+        sparse);
+    // The last parameters' gradients come first in backward: their bucket goes first.
+    std::reverse(buckets.begin(), buckets.end());
+    std::reverse(limits.begin(), limits.end());
+    reducer_ = std::make_unique<c10d::Reducer>(
+        params, std::move(buckets), std::move(limits), std::move(group), sparse,
+        c10d::kDefaultBucketBytesCap, /*find_unused_parameters=*/true,
+        /*gradient_as_bucket_view=*/false, std::move(names), c10d::kDefaultFirstBucketBytes);
+  }
 
   void SyncBuffers(WsolModel& model) override {
     std::vector<at::Tensor> buffers = model.buffers();
@@ -234,27 +259,27 @@ class CommunicatorStepSync : public StepSync {
     return flag[0].item<int64_t>() == 0;
   }
 
-  void AverageGradients(WsolModel& model) override {
-    std::vector<at::Tensor> grads;
-    for (const at::Tensor& p : model.parameters()) {
-      if (p.grad().defined()) grads.push_back(p.grad());
+  void BeforeBackward(const at::Tensor& loss) override {
+    try {
+      reducer_->prepare_for_backward({loss});
+    } catch (const std::exception& e) {
+      TORCH_CHECK(false, Failed("gradient reduction", comm_.rank(), e).message());
     }
-    const double world = comm_.world_size();
-    Flattened(grads, [&](at::Tensor& flat) {
-      std::vector<at::Tensor> one = {flat};
-      comm_.AllReduceSumOrThrow(one, "gradient all-reduce");
-      flat.div_(world);
-    });
   }
+
+  // The Reducer has averaged the gradients by the end of backward (its final callback
+  // waits for the buckets' all-reduces and writes the means into .grad).
+  void AverageGradients(WsolModel&) override {}
 
  private:
   Communicator& comm_;
+  std::unique_ptr<c10d::Reducer> reducer_;
 };
 
 }  // namespace
 
-std::unique_ptr<StepSync> MakeStepSync(Communicator& comm) {
-  return std::make_unique<CommunicatorStepSync>(comm);
+std::unique_ptr<StepSync> MakeStepSync(Communicator& comm, WsolModel& model) {
+  return std::make_unique<ReducerStepSync>(comm, comm.group_->group, model);
 }
 
 void BroadcastModel(Communicator& comm, WsolModel& model) {

@@ -80,16 +80,20 @@ class Communicator {
 
  private:
   struct Group;
+  friend std::unique_ptr<StepSync> MakeStepSync(Communicator& comm, WsolModel& model);
   Communicator(DistributedEnv env, std::unique_ptr<Group> group);
   DistributedEnv env_;
   std::unique_ptr<Group> group_;
 };
 
-// TrainStep's data-parallel part on `comm`: buffers broadcast from rank 0 before each
-// forward pass, the finite flags and the gradients (one flat tensor per type) summed and
-// divided by the world size after backward. No overlap with the backward pass: the
-// gradients are reduced once it has finished.
-std::unique_ptr<StepSync> MakeStepSync(Communicator& comm);
+// TrainStep's data-parallel part on `comm` for `model` (whose parameters must already be
+// rank 0's): buffers broadcast from rank 0 before each forward pass, the finite flags
+// summed, and the gradients averaged by c10d's Reducer, DistributedDataParallel's own
+// engine: parameters in buckets (1 MB first, then 25 MB, in reverse order as DDP does),
+// each bucket's all-reduce started as soon as backward has produced all its gradients, so
+// communication overlaps the rest of the backward pass. Parameters a step does not use
+// are found and left out (find_unused_parameters).
+std::unique_ptr<StepSync> MakeStepSync(Communicator& comm, WsolModel& model);
 
 // Copies rank 0's parameters and buffers into every rank's model (at the start of a run
 // and after a resume), so all ranks step from the same weights.

@@ -23,6 +23,7 @@ StepResult TrainStep(WsolModel& model, torch::optim::SGD& sgd,
     result.regularization = out.loss.regularization.item<double>();
     return result;
   }
+  if (sync != nullptr) sync->BeforeBackward(out.loss.total);
   out.loss.total.backward();
   if (sync != nullptr) sync->AverageGradients(model);
   sgd.step();

@@ -39,7 +39,9 @@ class StepSync {
   virtual void SyncBuffers(WsolModel& model) = 0;
   // Whether every process's loss is finite: all of them skip the step together.
   virtual bool AllFinite(bool finite) = 0;
-  // After backward: each gradient becomes its mean over the processes.
+  // Just before backward from `loss`: gradients may be reduced while backward runs.
+  virtual void BeforeBackward(const at::Tensor& loss) = 0;
+  // After backward: each gradient is its mean over the processes once this returns.
   virtual void AverageGradients(WsolModel& model) = 0;
 };
 

@@ -335,7 +335,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   }
   const bool writer = rank == 0;
   const bool progress = options.progress && writer;
-  std::unique_ptr<StepSync> sync = comm != nullptr ? MakeStepSync(*comm) : nullptr;
+  std::unique_ptr<StepSync> sync;
   const RunSettings& s = run->settings;
   WsolModel& model = *run->model.model;
   if (options.validate_only) {
@@ -363,7 +363,10 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   const std::string fingerprint = spec::ResultFingerprint(spec);
   WSOL_ASSIGN_OR_RETURN(CheckpointMeta meta, Resume(*run, folder, fingerprint));
   if (comm != nullptr) {
-    WSOL_RETURN_IF_ERROR(TorchStatus("start", [&] { BroadcastModel(*comm, model); }));
+    WSOL_RETURN_IF_ERROR(TorchStatus("start", [&] {
+      BroadcastModel(*comm, model);
+      sync = MakeStepSync(*comm, model);
+    }));
   }
   std::vector<proto::EpochRecord> history = RunFolder::ParseHistoryCsv(meta.history_csv);
   const auto size_of = [](const data::EvalSplit& split) {
