@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "wsol/util/file_io.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
@@ -52,19 +53,23 @@ Augmentation DrawAugmentation(const TransformOptions& options, Rng& rng) {
 }
 
 absl::StatusOr<cv::Mat> DecodeImage(const std::string& path) {
+  // Read as bytes first: a folder or a FIFO at the path is a named error, not a reader
+  // blocked forever inside imread.
+  absl::StatusOr<std::string> bytes = ReadRegularFile(path, "image");
+  if (!bytes.ok()) {
+    if (absl::IsNotFound(bytes.status())) {
+      return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+    }
+    return bytes.status();
+  }
   cv::Mat bgr;
   try {
-    bgr = cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    const cv::Mat raw(1, static_cast<int>(bytes->size()), CV_8UC1, bytes->data());
+    bgr = cv::imdecode(raw, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
   } catch (const cv::Exception& e) {
     return absl::DataLossError(absl::StrCat(path, ": ", e.what()));
   }
-  if (bgr.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-    }
-    return absl::DataLossError(absl::StrCat(path, ": not a decodable image"));
-  }
+  if (bgr.empty()) return absl::DataLossError(absl::StrCat(path, ": not a decodable image"));
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;

@@ -1,5 +1,8 @@
 #include "wsol/data/image_transforms.h"
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -7,6 +10,7 @@
 
 #include "wsol/util/rng.h"
 #include "wsol/util/test_files.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
@@ -54,6 +58,22 @@ std::string JpegWithOrientation6(const cv::Mat& bgr) {
   out.append(reinterpret_cast<const char*>(app1), sizeof(app1));
   out.append(jpeg.begin() + 2, jpeg.end());
   return out;
+}
+
+// A folder or a FIFO where an image belongs: a named error, not a reader blocked forever.
+TEST(DecodeImageTest, OnlyRegularFilesAreDecoded) {
+  const std::string dir = ::testing::TempDir() + "/decode_not_files";
+  std::filesystem::create_directories(dir + "/folder.jpg");
+  EXPECT_THAT(DecodeImage(dir + "/folder.jpg"),
+              wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                      ::testing::HasSubstr("folder.jpg: is a directory")));
+  ASSERT_EQ(mkfifo((dir + "/fifo.jpg").c_str(), 0600), 0);
+  EXPECT_THAT(DecodeImage(dir + "/fifo.jpg"),
+              wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                      ::testing::HasSubstr("fifo.jpg: is not a regular file")));
+  EXPECT_THAT(DecodeImage(dir + "/missing.jpg"),
+              wsol::testing::StatusIs(absl::StatusCode::kNotFound,
+                                      ::testing::HasSubstr("missing.jpg: no such file")));
 }
 
 TEST(DecodeImageTest, IgnoresExifOrientationAsTheProtocolsLoaderDoes) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "wsol/util/file_io.h"
 #include "absl/strings/str_format.h"
 #include "opencv2/imgcodecs.hpp"
 #include "wsol/metrics/scoremap.h"
@@ -60,7 +61,21 @@ absl::Status CheckMaskImage(const cv::Mat& mask, absl::string_view what) {
 
 absl::StatusOr<cv::Mat> ReadGray(const std::string& mask_root, const std::string& path) {
   const std::string full = (std::filesystem::path(mask_root) / path).string();
-  cv::Mat image = cv::imread(full, cv::IMREAD_GRAYSCALE);
+  // As bytes first: a folder or a FIFO at the path is a named error, never a hang.
+  absl::StatusOr<std::string> bytes = ReadRegularFile(full, "mask image");
+  if (!bytes.ok()) {
+    if (absl::IsNotFound(bytes.status())) {
+      return absl::NotFoundError(absl::StrCat(full, ": cannot read the mask image"));
+    }
+    return bytes.status();
+  }
+  cv::Mat image;
+  try {
+    image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes->size()), CV_8UC1, bytes->data()),
+                         cv::IMREAD_GRAYSCALE);
+  } catch (const cv::Exception& e) {
+    return absl::DataLossError(absl::StrCat(full, ": ", e.what()));
+  }
   if (image.empty()) {
     return absl::NotFoundError(absl::StrCat(full, ": cannot read the mask image"));
   }
