@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "wsol/util/file_io.h"
 #include "opencv2/imgcodecs.hpp"
 
 namespace wsol::datasets {
@@ -52,6 +53,12 @@ absl::StatusOr<ImageSize> JpegSize(std::ifstream& in, const std::string& path) {
 }  // namespace
 
 absl::StatusOr<ImageSize> ReadImageSize(const std::string& path) {
+  if (absl::Status regular = CheckRegularFile(path, "image"); !regular.ok()) {
+    if (absl::IsNotFound(regular)) {
+      return absl::NotFoundError(absl::StrCat(path, ": cannot open image"));
+    }
+    return regular;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open image"));
   unsigned char h[26] = {0};

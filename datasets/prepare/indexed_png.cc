@@ -9,6 +9,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "wsol/util/file_io.h"
+#include "wsol/util/status_macros.h"
 #include "zlib.h"
 
 namespace wsol::datasets {
@@ -44,9 +46,7 @@ int Paeth(int a, int b, int c) {
 }  // namespace
 
 absl::StatusOr<IndexedImage> ReadIndexedPng(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  WSOL_ASSIGN_OR_RETURN(const std::string bytes, ReadRegularFile(path, "PNG"));
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   auto corrupt = [&path](const std::string& what) {
     return absl::DataLossError(absl::StrCat(path, ": ", what));

@@ -45,7 +45,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view byte
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path, absl::string_view what) {
+absl::Status CheckRegularFile(const std::string& path, absl::string_view what) {
   std::error_code error;
   const std::filesystem::file_status status = std::filesystem::status(path, error);
   if (error || !std::filesystem::exists(status)) {
@@ -59,6 +59,11 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, absl::strin
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": is not a regular file (a FIFO, socket or device), expected a ", what));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, absl::string_view what) {
+  if (absl::Status regular = CheckRegularFile(path, what); !regular.ok()) return regular;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::PermissionDeniedError(

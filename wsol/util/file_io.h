@@ -18,6 +18,10 @@ namespace wsol {
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes);
 
+// OK when `path` is a regular file (or a link to one); the errors of ReadRegularFile
+// otherwise. For readers that only need a file's first bytes.
+absl::Status CheckRegularFile(const std::string& path, absl::string_view what = "file");
+
 // A temporary name beside `path` that no other writer uses, in this process or another
 // ("<path>.tmp.<pid>.<n>"): two processes writing one file never share a temporary.
 std::string TemporaryNameFor(const std::string& path);
