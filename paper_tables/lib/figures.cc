@@ -124,7 +124,7 @@ absl::Status EntropyFigure(const proto::TableSpec& table, const std::vector<Fini
     }
     across_epochs.series.push_back(curve);
   }
-  Plot test_plot{.title = "Final models (test split; mean ± std over seeds)",
+  Plot test_plot{.title = "Final models (test split; mean +/- std over seeds)",
                  .x_label = "mean entropy of test predictions (nats)",
                  .y_label = "score (%)"};
   Plot train_plot{.title = "Final models against training entropy",

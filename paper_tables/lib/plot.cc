@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -27,14 +28,32 @@ double TickStep(double span, int count) {
   return 10 * power;
 }
 
+// OpenCV's Hershey fonts draw ASCII only: the symbols labels use are spelled out, and
+// any other non-ASCII character becomes '?' (not one '?' per byte).
+std::string Drawable(const std::string& text) {
+  std::string ascii = absl::StrReplaceAll(
+      text, {{"\xC2\xB1", "+/-"}, {"\xE2\x88\x92", "-"}, {"\xCE\x94", "d"},
+             {"\xCE\xBB", "lambda"}});
+  std::string out;
+  for (size_t i = 0; i < ascii.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(ascii[i]);
+    if (c < 0x80) {
+      out += ascii[i];
+    } else if ((c & 0xC0) != 0x80) {
+      out += '?';  // The first byte of a UTF-8 sequence; continuation bytes are dropped.
+    }
+  }
+  return out;
+}
+
 void Text(cv::Mat& img, const std::string& text, cv::Point at, double scale = 0.45,
           cv::Scalar color = {0, 0, 0}, int thickness = 1) {
-  cv::putText(img, text, at, kFont, scale, color, thickness, cv::LINE_AA);
+  cv::putText(img, Drawable(text), at, kFont, scale, color, thickness, cv::LINE_AA);
 }
 
 cv::Size TextSize(const std::string& text, double scale = 0.45, int thickness = 1) {
   int baseline = 0;
-  return cv::getTextSize(text, kFont, scale, thickness, &baseline);
+  return cv::getTextSize(Drawable(text), kFont, scale, thickness, &baseline);
 }
 
 }  // namespace

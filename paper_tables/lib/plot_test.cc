@@ -1,6 +1,7 @@
 #include "paper_tables/lib/plot.h"
 
 #include <filesystem>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
@@ -17,6 +18,17 @@ TEST(PlotTest, DrawsSeriesInTheirColorsInsideTheImage) {
   cv::Mat mask;
   cv::inRange(img, cv::Scalar(175, 114, 26), cv::Scalar(185, 124, 36), mask);
   EXPECT_GT(cv::countNonZero(mask), 50);
+}
+
+// The Hershey fonts draw ASCII only: "±" is drawn as "+/-" (it once came out as "??").
+TEST(PlotTest, SymbolsAreSpelledOutInAscii) {
+  const auto render = [](const std::string& title) {
+    Plot plot{.title = title, .x_label = "x", .y_label = "y", .width = 400, .height = 300};
+    plot.series.push_back({.name = "a", .x = {0, 1}, .y = {0, 1}});
+    return RenderPlot(plot);
+  };
+  EXPECT_EQ(cv::norm(render("mean \xC2\xB1 std"), render("mean +/- std"), cv::NORM_INF), 0.0);
+  EXPECT_GT(cv::norm(render("mean \xC2\xB1 std"), render("mean ?? std"), cv::NORM_INF), 0.0);
 }
 
 TEST(PlotTest, HeatMapRunsFromBlueToRed) {
