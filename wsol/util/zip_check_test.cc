@@ -4,13 +4,13 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 
 #include <torch/torch.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "wsol/util/file_io.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol {
@@ -21,10 +21,7 @@ using ::testing::HasSubstr;
 using ::wsol::testing::IsOk;
 using ::wsol::testing::StatusIs;
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::string Read(const std::string& path) { return ReadRegularFile(path).value(); }
 
 void Write(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
