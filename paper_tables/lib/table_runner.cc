@@ -14,7 +14,6 @@
 #include <mutex>
 #include <optional>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -401,11 +400,14 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       const absl::Time start = absl::Now();
       absl::StatusOr<proto::RunResults> results = run(p.experiment, p.run_dir);
       std::lock_guard<std::mutex> lock(mu);
-      if (!results.ok() && absl::StrContains(results.status().message(), "run.lock is held by")) {
-        // Another process took the run between the check above and the start.
-        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): %s; left to it\n", i + 1,
-                                     runs.size(), table.runs(p.row).label(), p.seed,
-                                     results.status().message());
+      // Another process may have taken the run between the check above and the start: its
+      // lock says so (ours is gone once the run has returned), whatever the error's text.
+      std::optional<std::string> taken;
+      if (!results.ok()) taken = FileLock::Holder(train::RunFolder(p.run_dir).lock());
+      if (taken) {
+        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): being trained by %s; left to it\n",
+                                     i + 1, runs.size(), table.runs(p.row).label(), p.seed,
+                                     *taken);
         ++busy;
       } else if (!results.ok()) {
         // The other runs go on; the table marks this row and the command fails at the end.

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -214,6 +215,29 @@ TEST(TableRunnerTest, ARunAnotherProcessTrainsIsLeftToIt) {
   EXPECT_EQ(trainer.calls, 3);
   EXPECT_THAT(trained, ::testing::Not(::testing::Contains(busy.run_dir)));
   EXPECT_FALSE(std::filesystem::exists(busy.run_dir + "/results.json"));
+}
+
+// The race: another process takes the run after the check, so the trainer is refused. The
+// lock, not the error's text, tells the table the run is busy rather than failed.
+TEST(TableRunnerTest, ARunTakenAtTheLastMomentIsLeftPendingNotFailed) {
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/raced";
+  absl::StatusOr<std::vector<PlannedRun>> planned = PlanRuns(TwoRowTable(), options);
+  ASSERT_THAT(planned, IsOk());
+  const std::string raced = planned->front().run_dir;
+  std::optional<FileLock> other;
+  FakeTrainer trainer;
+  auto run = [&](const proto::Experiment& e, const std::string& d) -> absl::StatusOr<proto::RunResults> {
+    if (d == raced) {
+      std::filesystem::create_directories(d);
+      other.emplace(FileLock::Acquire(train::RunFolder(d).lock()).value());
+      return absl::UnavailableError("refused for any reason");
+    }
+    return trainer(e, d);
+  };
+  EXPECT_THAT(RunTable(TwoRowTable(), options, run), IsOk());
+  EXPECT_EQ(trainer.calls, 3);
+  EXPECT_FALSE(std::filesystem::exists(raced + "/results.json"));
 }
 
 TEST(TableRunnerTest, BadRowSpecNamesTheRow) {
