@@ -20,6 +20,7 @@ _ABSEIL_TARGETS = {
     "absl/container:flat_hash_set": "absl_flat_hash_set",
     "absl/flags:flag": "absl_flags",
     "absl/flags:parse": "absl_flags_parse",
+    "absl/flags:reflection": "absl_flags_reflection",
     "absl/flags:usage": "absl_flags_usage",
     "absl/functional:function_ref": "absl_function_ref",
     "absl/hash": "absl_hash",

@@ -13,14 +13,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "wsol/evaluation/evaluate_folder.h"
 #include "wsol/util/progress.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/paths.h"
+#include "wsol/util/command_line.h"
 
 ABSL_FLAG(std::string, metadata, "",
           "Split folder in wsolevaluation's format (image_ids.txt, class_labels.txt, "
@@ -48,19 +47,20 @@ ABSL_FLAG(int, num_classes, 0,
           "Classes of the mPxAP mean (--multi_label); 0: one more than the largest label.");
 ABSL_FLAG(int, eval_size, 224, "Side of the score maps; boxes and masks are resized to it.");
 ABSL_FLAG(int, threads, 0, "Worker threads; 0 uses every hardware thread.");
-ABSL_FLAG(std::string, json_out, "", "Also write the results as JSON to this file.");
+ABSL_FLAG(std::string, json_out, "",
+          "Also write the results as JSON to this file (a regular file or a link to one), "
+          "or to standard output with - (the text report then goes to standard error).");
 ABSL_FLAG(int, progress_min_images, 200,
           "Show a progress bar on stderr for sets of at least this many images.");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  wsol::ParseCommandLineOrExit(argc, argv,
       "Scores saved class activation maps with the wsolevaluation protocol (MaxBoxAcc, "
       "MaxBoxAccV2, GT-known Loc, PxAP), reproducing its Python numbers exactly, and "
       "mPxAP for multi-label masks (--multi_label).\n"
       "  evaluate --metadata=<split folder> --scoremaps=<folder of <image_id>.npy> "
       "[--mask_root=<folder>] [--cam_curve_interval=0.001] [--multi_contour_eval=false "
       "--iou_thresholds=50] [--json_out=results.json]");
-  absl::ParseCommandLine(argc, argv);
 
   wsol::evaluation::EvaluateFolderOptions options;
   options.metadata = wsol::FromInvocationDir(absl::GetFlag(FLAGS_metadata));
@@ -98,6 +98,16 @@ int main(int argc, char** argv) {
     if (done == total) bar->Finish();
   };
 
+  // A bad --json_out is refused before the evaluation, not after it.
+  const std::string json_out = absl::GetFlag(FLAGS_json_out) == "-"
+                                   ? "-"
+                                   : wsol::FromInvocationDir(absl::GetFlag(FLAGS_json_out));
+  if (!json_out.empty() && json_out != "-") {
+    if (const absl::StatusOr<std::string> target = wsol::OutputTarget(json_out); !target.ok()) {
+      std::cerr << "evaluate: --json_out: " << target.status().message() << "\n";
+      return 2;
+    }
+  }
   const absl::StatusOr<wsol::evaluation::EvaluationReport> report =
       wsol::evaluation::EvaluateFolder(options);
   if (!report.ok()) {
@@ -105,7 +115,11 @@ int main(int argc, char** argv) {
     std::cerr << "evaluate: " << report.status() << "\n";
     return 1;
   }
-  const std::string json_out = wsol::FromInvocationDir(absl::GetFlag(FLAGS_json_out));
+  if (json_out == "-") {
+    std::cout << wsol::evaluation::ReportToJson(*report) << std::flush;
+    std::cerr << wsol::evaluation::FormatReport(*report);
+    return std::cout.good() ? 0 : 1;
+  }
   if (!json_out.empty()) {
     const absl::Status written =
         wsol::WriteFileAtomically(json_out, wsol::evaluation::ReportToJson(*report));

@@ -58,6 +58,29 @@ for interval in 0.01 0.001; do
 done
 grep -qF "| PxAP |" "$TEST_TMPDIR/stdout" || fail "no PxAP row in the table"
 
+# --- Where the JSON goes -----------------------------------------------------------------
+# A link is followed (the file it names is written, the link stays); a device, FIFO or
+# folder is never replaced (the old writer renamed a regular file over a link to
+# /dev/null); - is standard output.
+out="$TEST_TMPDIR/json_out"
+mkdir -p "$out/real" "$out/a_folder"
+ln -s real/report.json "$out/link.json"
+ln -s /dev/null "$out/null_link"
+mkfifo "$out/fifo"
+masks=(--metadata="$fixture/masks/metadata" --scoremaps="$fixture/masks/scoremaps"
+  --mask_root="$fixture/masks/masks")
+"$evaluate" "${masks[@]}" --json_out="$out/link.json" >/dev/null || fail "--json_out=link exited $?"
+[[ -L "$out/link.json" && -s "$out/real/report.json" ]] || fail "the link was not followed"
+for target in null_link fifo a_folder; do
+  run_status 2 "$evaluate" "${masks[@]}" --json_out="$out/$target"
+  expect_line "$output" "evaluate: --json_out: $out/$target"
+  expect_line "$output" "an output is written only as a regular file"
+done
+[[ -L "$out/null_link" && -p "$out/fifo" && -d "$out/a_folder" ]] || fail "an output replaced a special file"
+json=$("$evaluate" "${masks[@]}" --json_out=- 2>/dev/null)
+same "--json_out=- PxAP" "$(sed -n 's/.*"pxap": \([-0-9.e+]*\).*/\1/p' <<<"$json")" \
+  "$(golden_value masks_0.01 pxap)" 0
+
 # --- Bad input ------------------------------------------------------------------------
 # expect_error NAME TEXT ARGS...: exit 1, TEXT on stderr, nothing on stdout.
 expect_error() {

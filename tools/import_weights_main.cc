@@ -13,15 +13,16 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/status/status.h"
 #include "wsol/backbones/backbone_registry.h"
+#include "wsol/backbones/state_dict_io.h"
 #include "wsol/backbones/weight_import.h"
 #include "wsol/util/paths.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
+#include "wsol/util/command_line.h"
+#include "wsol/util/file_io.h"
 
 ABSL_FLAG(std::string, backbone, "resnet50", "Backbone name, as in the spec's architecture.");
 ABSL_FLAG(int64_t, num_classes, 1000, "Classes of the target task.");
@@ -76,8 +77,12 @@ absl::Status Run() {
         "; nothing written\n", report.Summary()));
   }
   std::cout << report.Summary();
+  std::vector<char> bytes;
+  WSOL_RETURN_IF_ERROR(wsol::TorchStatus(out, [&] {
+    bytes = wsol::backbones::StateDictBytes(wsol::backbones::ModuleStateDict(*backbone));
+  }));
   WSOL_RETURN_IF_ERROR(
-      wsol::TorchStatus(out, [&] { wsol::backbones::SaveBackboneWeights(*backbone, out); }));
+      wsol::WriteFileAtomically(out, absl::string_view(bytes.data(), bytes.size())));
   std::cout << "wrote " << out << "\n";
   return absl::OkStatus();
 }
@@ -85,10 +90,9 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  wsol::ParseCommandLineOrExit(argc, argv,
       "Imports a torchvision, timm or pytorchcv checkpoint into a WSOL backbone.\n"
       "  import_weights --backbone=resnet50 --num_classes=200 --checkpoint=in.pth --out=out.pt");
-  absl::ParseCommandLine(argc, argv);
   const absl::Status status = Run();
   if (!status.ok()) {
     std::cerr << "import_weights: " << status << "\n";

@@ -13,6 +13,7 @@
 #include "wsol/train/run_folder.h"
 #include "wsol/train/trainer.h"
 #include "wsol/train/training_state.h"
+#include "wsol/util/file_io.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
 #include "wsol/util/zip_check.h"
@@ -47,7 +48,10 @@ absl::Status Pretrain(const PretrainOptions& options) {
                                                                               : tensor.scalar_type()));
     values += tensor.numel();
   }
-  WSOL_RETURN_IF_ERROR(TorchStatus(options.out, [&] { backbones::WriteStateDict(features, options.out); }));
+  std::vector<char> bytes;
+  WSOL_RETURN_IF_ERROR(
+      TorchStatus(options.out, [&] { bytes = backbones::StateDictBytes(features); }));
+  WSOL_RETURN_IF_ERROR(WriteFileAtomically(options.out, absl::string_view(bytes.data(), bytes.size())));
   std::cout << absl::StrFormat(
       "pretrained %s: test top-1 %.2f%% after %d epochs; wrote %d tensors (%d values, %s, "
       "classifier %s left out) to %s\n",

@@ -409,9 +409,10 @@ absl::Status ValidateFmnistLocOptions(const FmnistLocOptions& o) {
   // pretraining set the rest.
   const int train_items = o.pretraining ? 5500 - kWsolTrainItems : kWsolTrainItems;
   const int test_items = o.pretraining ? 900 - kWsolTestItems : kWsolTestItems;
-  if (o.train_per_class + o.val_per_class > train_items) {
-    return bad("train_per_class + val_per_class", o.train_per_class + o.val_per_class,
-               absl::StrCat("<= ", train_items));
+  // In 64 bits: two counts near INT_MAX must not wrap around to a small sum.
+  const int64_t train_and_val = static_cast<int64_t>(o.train_per_class) + o.val_per_class;
+  if (train_and_val > train_items) {
+    return bad("train_per_class + val_per_class", train_and_val, absl::StrCat("<= ", train_items));
   }
   if (o.test_per_class > test_items) {
     return bad("test_per_class", o.test_per_class, absl::StrCat("<= ", test_items));
@@ -538,6 +539,9 @@ absl::StatusOr<std::string> EnsureFmnistLoc(const FmnistLocOptions& options,
   std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot create ", parent.string()));
+  // A generation killed half-way left its folder: removed once its process has ended
+  // (and an hour has passed, in case the cache is shared with another machine).
+  RemoveStaleTemporaries(parent.string(), absl::Hours(1));
   // A name no other process uses: pid plus a per-call counter and the time.
   static std::atomic<uint64_t> calls{0};
   const fs::path tmp =
@@ -614,10 +618,12 @@ absl::Status WriteFmnistLocPreview(const std::string& root, const std::string& s
   std::error_code ec;
   if (fs::path(png_path).has_parent_path())
     fs::create_directories(fs::path(png_path).parent_path(), ec);
-  if (!cv::imwrite(png_path, sheet)) {
-    return absl::PermissionDeniedError(absl::StrCat(png_path, ": cannot write"));
+  std::vector<uchar> png;
+  if (!cv::imencode(".png", sheet, png)) {
+    return absl::InternalError(absl::StrCat(png_path, ": cannot encode the preview as PNG"));
   }
-  return absl::OkStatus();
+  return WriteFileAtomically(png_path, absl::string_view(reinterpret_cast<const char*>(png.data()),
+                                                         png.size()));
 }
 
 }  // namespace wsol::datasets

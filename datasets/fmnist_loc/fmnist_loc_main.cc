@@ -10,10 +10,9 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "datasets/fmnist_loc/fmnist_loc.h"
 #include "wsol/util/paths.h"
+#include "wsol/util/command_line.h"
 
 ABSL_FLAG(std::string, out, "", "Output folder.");
 ABSL_FLAG(bool, preview, false, "Also write <out>/preview.png (test split, boxes drawn).");
@@ -33,8 +32,7 @@ ABSL_FLAG(uint64_t, seed, 17, "Seed; the data is a function of the settings.");
 ABSL_FLAG(int, threads, 0, "Threads; 0: one per hardware thread (output is the same).");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("prepare_fmnist_loc --out=DIR [--preview] [settings]");
-  absl::ParseCommandLine(argc, argv);
+  wsol::ParseCommandLineOrExit(argc, argv, "prepare_fmnist_loc --out=DIR [--preview] [settings]");
   std::string out = absl::GetFlag(FLAGS_out);
   if (out.empty()) {
     std::cerr << "--out is required\n";

@@ -1,6 +1,7 @@
 #include "datasets/fmnist_loc/fmnist_loc.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "wsol/util/fault_injection.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::datasets {
@@ -216,6 +218,23 @@ TEST(FmnistLocTest, EnsureGeneratesOnceAndReuses) {
   }
   EXPECT_EQ(names.size(), 2u);
   for (const std::string& name : names) EXPECT_NE(name.rfind(".tmp", 0), 0u) << name;
+}
+
+// A generation killed half-way leaves ".tmp-<fingerprint>-<pid>-..." (15 MB at the
+// embedded size): the next use of the cache removes it once its process has ended and an
+// hour has passed (a cache shared with other machines may hold their live ones).
+TEST(FmnistLocTest, AKilledGenerationsFolderIsRemovedLater) {
+  const FmnistLocOptions options = TinyOptions(WriteFakeFashionMnist("fmnist_fake_killed"));
+  const std::string cache = FreshTestDir("fmnist_cache_killed");
+  const std::string dead = std::to_string(wsol::testing::EndedProcessId());
+  const fs::path old_leftover = fs::path(cache) / "fmnist_loc" / (".tmp-abc-" + dead + "-0-1");
+  const fs::path young_leftover = fs::path(cache) / "fmnist_loc" / (".tmp-abd-" + dead + "-0-2");
+  fs::create_directories(old_leftover / "images");
+  fs::create_directories(young_leftover / "images");
+  fs::last_write_time(old_leftover, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  ASSERT_THAT(EnsureFmnistLoc(options, cache), IsOk());
+  EXPECT_FALSE(fs::exists(old_leftover));
+  EXPECT_TRUE(fs::exists(young_leftover));
 }
 
 TEST(FmnistLocTest, FingerprintCoversEverySettingButNotThreadsOrSource) {

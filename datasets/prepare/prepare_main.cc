@@ -11,11 +11,10 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
 #include "datasets/prepare/prepare.h"
 #include "wsol/util/paths.h"
+#include "wsol/util/command_line.h"
 
 ABSL_FLAG(std::string, dataset, "", "Dataset name: CUB, ILSVRC, OpenImages, Oxford or VOC.");
 ABSL_FLAG(std::string, source, "", "The dataset's folder in its official layout.");
@@ -35,10 +34,9 @@ namespace {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  wsol::ParseCommandLineOrExit(argc, argv,
       "prepare --dataset=NAME --source=DIR --out=DIR [--wsol_metadata=DIR]\n"
       "Writes wsolevaluation-format metadata (and masks) for a real dataset.");
-  absl::ParseCommandLine(argc, argv);
   wsol::datasets::PrepareOptions options;
   options.source = wsol::FromInvocationDir(absl::GetFlag(FLAGS_source));
   options.out = wsol::FromInvocationDir(absl::GetFlag(FLAGS_out));

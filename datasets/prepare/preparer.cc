@@ -165,10 +165,13 @@ absl::Status WriteBinaryMask(const std::vector<uint8_t>& on, int width, int heig
   fs::create_directories(fs::path(path).parent_path(), ec);
   cv::Mat mask(height, width, CV_8UC1);
   for (size_t i = 0; i < on.size(); ++i) mask.data[i] = on[i] ? 255 : 0;
-  if (!cv::imwrite(path, mask)) {
-    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write mask"));
+  std::vector<uchar> png;
+  if (!cv::imencode(fs::path(path).extension().string(), mask, png)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot encode a mask as ",
+                                                   fs::path(path).extension().string()));
   }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, absl::string_view(reinterpret_cast<const char*>(png.data()),
+                                                     png.size()));
 }
 
 absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(const std::string& split,

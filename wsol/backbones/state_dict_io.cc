@@ -554,13 +554,21 @@ StateDict ReadStateDict(const std::string& path) {
   return {};  // not reached
 }
 
-void WriteStateDict(const StateDict& state, const std::string& path) {
+std::vector<char> StateDictBytes(const StateDict& state) {
   c10::Dict<std::string, at::Tensor> dict;
   for (const auto& [name, tensor] : state) {
-    TORCH_CHECK(dict.insert(name, tensor.detach().cpu()).second, path, ": duplicate name \"",
-                name, "\"");
+    TORCH_CHECK(dict.insert(name, tensor.detach().cpu()).second, "duplicate name \"", name, "\"");
   }
-  const std::vector<char> bytes = torch::jit::pickle_save(dict);
+  return torch::jit::pickle_save(dict);
+}
+
+void WriteStateDict(const StateDict& state, const std::string& path) {
+  std::vector<char> bytes;
+  try {
+    bytes = StateDictBytes(state);
+  } catch (const c10::Error& e) {
+    TORCH_CHECK(false, path, ": ", e.what_without_backtrace());
+  }
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   file.close();

@@ -36,6 +36,8 @@ using StateDict = std::vector<std::pair<std::string, at::Tensor>>;
 StateDict ReadStateDict(const std::string& path);
 
 // Writes `state` in torch.save's zip format (torch::pickle_save of a Dict[str, Tensor]).
+// The bytes WriteStateDict writes, for a caller that writes them itself (atomically).
+std::vector<char> StateDictBytes(const StateDict& state);
 void WriteStateDict(const StateDict& state, const std::string& path);
 
 }  // namespace wsol::backbones

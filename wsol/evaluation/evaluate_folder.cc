@@ -49,7 +49,7 @@ absl::Status ScoreImage(const metadata::SplitMetadata& split, int64_t index,
          SplitEvaluator::ScoremapName(record.image_id, options.multi_label, record.labels[k]))
             .string();
     if (k == 0) first_path = path;
-    WSOL_ASSIGN_OR_RETURN(cv::Mat map, ReadNpy(path));
+    WSOL_ASSIGN_OR_RETURN(cv::Mat map, ReadNpy(path, options.eval_size, options.eval_size));
     if (map.rows != options.eval_size || map.cols != options.eval_size) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size", path,

@@ -4,15 +4,13 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "wsol/evaluation/parity_fixture.h"
+#include "wsol/util/command_line.h"
 
 ABSL_FLAG(std::string, out, "", "Folder to write boxes/ and masks/ into.");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("write_parity_fixture --out=<folder>");
-  absl::ParseCommandLine(argc, argv);
+  wsol::ParseCommandLineOrExit(argc, argv, "write_parity_fixture --out=<folder>");
   const std::string out = absl::GetFlag(FLAGS_out);
   if (out.empty()) {
     std::cerr << "write_parity_fixture: --out is required\n";

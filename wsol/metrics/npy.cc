@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -20,6 +21,9 @@
 
 namespace wsol::metrics {
 namespace {
+
+// Headers are padded to 64 bytes and rarely longer than 128; 64 KB covers any.
+constexpr size_t kMaxHeaderRead = 1 << 16;
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicSize = 6;
@@ -73,7 +77,17 @@ absl::StatusOr<std::string> DictValue(absl::string_view header, absl::string_vie
 
 }  // namespace
 
-absl::StatusOr<cv::Mat> ParseNpy(absl::string_view bytes, absl::string_view name) {
+// What a .npy header says: the matrix type, the item size, the extents, where data starts.
+struct NpyHeader {
+  int type = 0;
+  size_t item = 0;
+  int64_t rows = 0, cols = 0;
+  size_t data_start = 0;
+  std::string what;  // " (dtype <f4, shape (r, c))" for messages.
+};
+
+// Parses the header at the start of `bytes` (which may hold only the file's beginning).
+absl::StatusOr<NpyHeader> ParseHeader(absl::string_view bytes, absl::string_view name) {
   if (!LittleEndianHost()) {
     return absl::UnimplementedError("reading .npy needs a little-endian host");
   }
@@ -149,19 +163,48 @@ absl::StatusOr<cv::Mat> ParseNpy(absl::string_view bytes, absl::string_view name
   if (shape[0] == 0 || shape[1] == 0 || shape[0] > (1 << 20) || shape[1] > (1 << 20)) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": unsupported extent", what));
   }
-  const size_t data_start = header_start + header_length;
-  const size_t expected = static_cast<size_t>(shape[0] * shape[1]) * item;
-  const size_t found = bytes.size() - data_start;
+  NpyHeader parsed;
+  parsed.type = type;
+  parsed.item = item;
+  parsed.rows = shape[0];
+  parsed.cols = shape[1];
+  parsed.data_start = header_start + header_length;
+  parsed.what = what;
+  return parsed;
+}
+
+absl::StatusOr<cv::Mat> ParseNpy(absl::string_view bytes, absl::string_view name) {
+  absl::StatusOr<NpyHeader> header = ParseHeader(bytes, name);
+  if (!header.ok()) return header.status();
+  const size_t expected = static_cast<size_t>(header->rows * header->cols) * header->item;
+  const size_t found = bytes.size() - header->data_start;
   if (found != expected) {
-    return absl::DataLossError(absl::StrCat(name, ": expected ", expected, " data bytes", what,
-                                            ", found ", found));
+    return absl::DataLossError(absl::StrCat(name, ": expected ", expected, " data bytes",
+                                            header->what, ", found ", found));
   }
-  cv::Mat map(static_cast<int>(shape[0]), static_cast<int>(shape[1]), type);
-  std::memcpy(map.data, bytes.data() + data_start, expected);
+  cv::Mat map(static_cast<int>(header->rows), static_cast<int>(header->cols), header->type);
+  std::memcpy(map.data, bytes.data() + header->data_start, expected);
   return map;
 }
 
-absl::StatusOr<cv::Mat> ReadNpy(const std::string& path) {
+absl::StatusOr<cv::Mat> ReadNpy(const std::string& path, int expected_rows, int expected_cols) {
+  if (absl::Status regular = CheckRegularFile(path, ".npy score map"); !regular.ok()) {
+    return regular;
+  }
+  // The header first: a map of the wrong shape (a 20000 x 20000 array is 3 GB) is refused
+  // before its data is read.
+  std::ifstream in(path, std::ios::binary);
+  std::string head(kMaxHeaderRead, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  absl::StatusOr<NpyHeader> header = ParseHeader(head, path);
+  if (!header.ok() && !absl::IsDataLoss(header.status())) return header.status();
+  if (header.ok() && expected_rows >= 0 &&
+      (header->rows != expected_rows || header->cols != expected_cols)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size", path,
+        header->rows, header->cols, expected_rows, expected_cols));
+  }
   // One read of the whole file (score maps are a few hundred KB).
   absl::StatusOr<std::string> bytes = ReadRegularFile(path, ".npy score map");
   if (!bytes.ok()) return bytes.status();

@@ -23,7 +23,10 @@ namespace wsol::metrics {
 // ReadNpy returns the array as a CV_32FC1 or CV_64FC1 matrix of shape (rows, columns).
 // NotFound when the file cannot be opened; DataLoss for a corrupt or truncated file;
 // InvalidArgument for another dtype, Fortran order or a shape that is not 2-D.
-absl::StatusOr<cv::Mat> ReadNpy(const std::string& path);
+// With expected_rows / expected_cols (>= 0), a map of another shape is InvalidArgument,
+// found from the header before the data is read.
+absl::StatusOr<cv::Mat> ReadNpy(const std::string& path, int expected_rows = -1,
+                                int expected_cols = -1);
 
 // ParseNpy is ReadNpy on the bytes of a file; `name` prefixes error messages.
 absl::StatusOr<cv::Mat> ParseNpy(absl::string_view bytes, absl::string_view name);

@@ -147,5 +147,26 @@ TEST(NpyTest, OnlyRegularFilesAreRead) {
                        HasSubstr("fifo.npy: is not a regular file")));
 }
 
+// A 20000 x 20000 float32 map (1.6 GB, a sparse file here) where 64 x 64 is expected:
+// refused from its header, before its data is read.
+TEST(NpyTest, AWrongShapeIsRefusedBeforeTheDataIsRead) {
+  const std::string path = ::testing::TempDir() + "/huge.npy";
+  const std::string header =
+      Header("{'descr': '<f4', 'fortran_order': False, 'shape': (20000, 20000), }");
+  std::ofstream(path, std::ios::binary) << header;
+  std::filesystem::resize_file(path, header.size() + 20000ull * 20000ull * 4);
+  EXPECT_THAT(ReadNpy(path, 64, 64),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("huge.npy: score map of shape (20000, 20000); expected (64, 64)")));
+  // The right shape is read as before.
+  const std::string small = ::testing::TempDir() + "/small.npy";
+  std::ofstream(small, std::ios::binary)
+      << Header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }") + Floats({0.25f, 1});
+  absl::StatusOr<cv::Mat> map = ReadNpy(small, 1, 2);
+  ASSERT_THAT(map, IsOk());
+  EXPECT_FLOAT_EQ(map->at<float>(0, 1), 1.0f);
+  EXPECT_THAT(ReadNpy(small, 2, 2), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace wsol::metrics

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -52,29 +53,53 @@ bool InUnit(double v) { return std::isfinite(v) && v >= 0.0 && v <= 1.0; }
 bool Positive(double v) { return std::isfinite(v) && v > 0.0; }
 bool NonNegative(double v) { return std::isfinite(v) && v >= 0.0; }
 
+// Upper bounds of counts and sizes: far above any real setting, low enough that an
+// absurd value (a typo, INT_MAX) is refused here instead of overflowing or exhausting
+// memory later.
+constexpr int kMaxClasses = 100000;
+constexpr int kMaxImageSide = 4096;
+constexpr int kMaxEpochs = 100000;
+constexpr int kMaxBatchSize = 65536;
+constexpr int kMaxFmnistCanvas = 1024;
+constexpr int kMaxFmnistDistractors = 64;
+// Fashion-MNIST has 6000 training and 1000 test items per class
+// (datasets/fmnist_loc checks the exact share each set may use).
+constexpr int kMaxFmnistTrainItems = 6000;
+constexpr int kMaxFmnistTestItems = 1000;
+
+std::string Between(int64_t low, int64_t high) { return absl::StrCat("in [", low, ", ", high, "]"); }
+
 void ValidateDataset(const proto::Dataset& d, Checker& c) {
-  c.Range(d.num_classes() >= 2, "dataset.num_classes", d.num_classes(), ">= 2");
-  c.Range(d.resize_size() > 0, "dataset.resize_size", d.resize_size(), "> 0");
+  c.Range(d.num_classes() >= 2 && d.num_classes() <= kMaxClasses, "dataset.num_classes",
+          d.num_classes(), Between(2, kMaxClasses));
+  c.Range(d.resize_size() > 0 && d.resize_size() <= kMaxImageSide, "dataset.resize_size",
+          d.resize_size(), Between(1, kMaxImageSide));
   c.Range(d.crop_size() > 0 && d.crop_size() <= d.resize_size(), "dataset.crop_size",
           d.crop_size(), absl::StrCat("in [1, dataset.resize_size = ", d.resize_size(), "]"));
-  c.Range(d.eval_size() > 0, "dataset.eval_size", d.eval_size(), "> 0");
+  c.Range(d.eval_size() > 0 && d.eval_size() <= kMaxImageSide, "dataset.eval_size",
+          d.eval_size(), Between(1, kMaxImageSide));
   if (d.name().empty()) c.Fail("dataset.name is empty: expected a data set name");
   if (d.has_fmnist_loc()) {
     const proto::FmnistLoc& f = d.fmnist_loc();
-    c.Range(f.canvas_size() >= 16, "dataset.fmnist_loc.canvas_size", f.canvas_size(), ">= 16");
+    c.Range(f.canvas_size() >= 16 && f.canvas_size() <= kMaxFmnistCanvas,
+            "dataset.fmnist_loc.canvas_size", f.canvas_size(), Between(16, kMaxFmnistCanvas));
     c.Range(f.min_item_size() >= 8 && f.min_item_size() <= f.max_item_size(),
             "dataset.fmnist_loc.min_item_size", f.min_item_size(),
             "in [8, dataset.fmnist_loc.max_item_size]");
     c.Range(f.max_item_size() <= f.canvas_size(), "dataset.fmnist_loc.max_item_size",
             f.max_item_size(), "<= dataset.fmnist_loc.canvas_size");
-    c.Range(f.train_per_class() > 0, "dataset.fmnist_loc.train_per_class", f.train_per_class(),
-            "> 0");
-    c.Range(f.val_per_class() > 0, "dataset.fmnist_loc.val_per_class", f.val_per_class(), "> 0");
-    c.Range(f.test_per_class() > 0, "dataset.fmnist_loc.test_per_class", f.test_per_class(),
-            "> 0");
+    c.Range(f.train_per_class() > 0 && f.train_per_class() <= kMaxFmnistTrainItems,
+            "dataset.fmnist_loc.train_per_class", f.train_per_class(),
+            Between(1, kMaxFmnistTrainItems));
+    c.Range(f.val_per_class() > 0 && f.val_per_class() <= kMaxFmnistTrainItems,
+            "dataset.fmnist_loc.val_per_class", f.val_per_class(), Between(1, kMaxFmnistTrainItems));
+    c.Range(f.test_per_class() > 0 && f.test_per_class() <= kMaxFmnistTestItems,
+            "dataset.fmnist_loc.test_per_class", f.test_per_class(),
+            Between(1, kMaxFmnistTestItems));
     c.Range(InUnit(f.background_correlation()), "dataset.fmnist_loc.background_correlation",
             f.background_correlation(), "in [0, 1]");
-    c.Range(f.distractors() >= 0, "dataset.fmnist_loc.distractors", f.distractors(), ">= 0");
+    c.Range(f.distractors() >= 0 && f.distractors() <= kMaxFmnistDistractors,
+            "dataset.fmnist_loc.distractors", f.distractors(), Between(0, kMaxFmnistDistractors));
   }
 }
 
@@ -85,12 +110,14 @@ void ValidateOptimizer(const proto::Optimizer& o, Checker& c) {
   c.Range(NonNegative(o.weight_decay()), "optimizer.weight_decay", o.weight_decay(), ">= 0");
   c.Range(Positive(o.classifier_lr_multiplier()), "optimizer.classifier_lr_multiplier",
           o.classifier_lr_multiplier(), "> 0");
-  c.Range(o.decay_every_epochs() > 0, "optimizer.decay_every_epochs", o.decay_every_epochs(),
-          "> 0");
+  c.Range(o.decay_every_epochs() > 0 && o.decay_every_epochs() <= kMaxEpochs,
+          "optimizer.decay_every_epochs", o.decay_every_epochs(), Between(1, kMaxEpochs));
   c.Range(o.decay_factor() > 0 && o.decay_factor() <= 1, "optimizer.decay_factor",
           o.decay_factor(), "in (0, 1]");
-  c.Range(o.epochs() > 0, "optimizer.epochs", o.epochs(), "> 0");
-  c.Range(o.batch_size() > 0, "optimizer.batch_size", o.batch_size(), "> 0");
+  c.Range(o.epochs() > 0 && o.epochs() <= kMaxEpochs, "optimizer.epochs", o.epochs(),
+          Between(1, kMaxEpochs));
+  c.Range(o.batch_size() > 0 && o.batch_size() <= kMaxBatchSize, "optimizer.batch_size",
+          o.batch_size(), Between(1, kMaxBatchSize));
 }
 
 void ValidateEvaluation(const proto::Evaluation& e, Checker& c) {
@@ -277,6 +304,27 @@ absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
   return experiment;
 }
 
+void ResolveSpecPaths(const std::string& workspace_root, proto::Experiment* experiment) {
+  if (workspace_root.empty()) return;
+  auto resolve = [&](bool has, const std::string& path, auto set) {
+    if (has && !path.empty() && std::filesystem::path(path).is_relative()) {
+      set((std::filesystem::path(workspace_root) / path).string());
+    }
+  };
+  proto::Backbone* b = experiment->mutable_backbone();
+  resolve(b->has_pretrained_path(), b->pretrained_path(),
+          [&](const std::string& p) { b->set_pretrained_path(p); });
+  proto::Dataset* d = experiment->mutable_dataset();
+  resolve(d->has_root(), d->root(), [&](const std::string& p) { d->set_root(p); });
+  resolve(d->has_metadata_root(), d->metadata_root(),
+          [&](const std::string& p) { d->set_metadata_root(p); });
+  resolve(d->has_mask_root(), d->mask_root(), [&](const std::string& p) { d->set_mask_root(p); });
+  resolve(d->has_mask_metadata_root(), d->mask_metadata_root(),
+          [&](const std::string& p) { d->set_mask_metadata_root(p); });
+  proto::Runtime* r = experiment->mutable_runtime();
+  resolve(r->has_output_dir(), r->output_dir(), [&](const std::string& p) { r->set_output_dir(p); });
+}
+
 std::string SpecFingerprint(const proto::Experiment& experiment) {
   std::string text;
   google::protobuf::TextFormat::Printer printer;
@@ -318,6 +366,10 @@ std::string ResultFingerprint(const proto::Experiment& experiment) {
     const std::string digest = FileDigest(keyed.backbone().pretrained_path());
     if (!digest.empty()) keyed.mutable_backbone()->set_pretrained_path("content:" + digest);
   }
+  // A seed or profile left at its default is the same run as one written out (the tables
+  // write both), so both count as set.
+  keyed.mutable_runtime()->set_seed(keyed.runtime().seed());
+  keyed.mutable_runtime()->set_profile(keyed.runtime().profile());
   keyed.clear_name();
   keyed.mutable_runtime()->clear_device();
   keyed.mutable_runtime()->clear_threads();

@@ -70,6 +70,12 @@ absl::StatusOr<proto::Experiment> LoadExperimentFile(
     const std::string& path, const std::vector<std::string>& overrides = {},
     const ComponentValidators& components = {});
 
+// Makes the paths written inside a spec (backbone.pretrained_path, dataset.root,
+// metadata_root, mask_root, mask_metadata_root, runtime.output_dir) relative to
+// `workspace_root` when they are relative (wsol/util/paths.h: WorkspaceRoot()), so a spec
+// means the same files under `bazel run`, bazel-bin/... and a table. "" keeps them.
+void ResolveSpecPaths(const std::string& workspace_root, proto::Experiment* experiment);
+
 // SpecFingerprint is a stable hex digest of the spec's canonical text form, used to name
 // cache folders: equal messages give equal fingerprints, and any set field changes it.
 std::string SpecFingerprint(const proto::Experiment& experiment);

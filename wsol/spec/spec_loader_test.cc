@@ -103,6 +103,59 @@ TEST(SpecLoaderTest, ThreadAndWorkerCountsHaveSaneBounds) {
                        HasSubstr("runtime.threads = 100000: expected in [0, 1024]")));
 }
 
+TEST(SpecLoaderTest, EveryCountHasAnUpperBound) {
+  // INT_MAX images per class used to reach the data generator and abort it
+  // (std::length_error); each absurd count is now refused by field.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"dataset.fmnist_loc.train_per_class=2147483647",
+       "dataset.fmnist_loc.train_per_class = 2147483647: expected in [1, 6000]"},
+      {"dataset.fmnist_loc.test_per_class=5000", "expected in [1, 1000]"},
+      {"dataset.fmnist_loc.canvas_size=100000", "expected in [16, 1024]"},
+      {"dataset.fmnist_loc.distractors=1000000", "expected in [0, 64]"},
+      {"dataset.num_classes=2147483647", "dataset.num_classes = 2147483647"},
+      {"dataset.resize_size=1000000", "dataset.resize_size = 1000000: expected in [1, 4096]"},
+      {"dataset.eval_size=1000000", "dataset.eval_size = 1000000"},
+      {"optimizer.epochs=2147483647", "optimizer.epochs = 2147483647: expected in [1, 100000]"},
+      {"optimizer.batch_size=100000000", "optimizer.batch_size = 100000000"},
+      {"optimizer.decay_every_epochs=2147483647", "optimizer.decay_every_epochs"},
+  };
+  for (const auto& [assignment, message] : cases) {
+    EXPECT_THAT(LoadExperimentFile(kGoodSpec, {assignment}),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << assignment;
+  }
+}
+
+TEST(SpecLoaderTest, PathsInsideASpecAreRelativeToTheWorkspaceRoot) {
+  proto::Experiment e;
+  e.mutable_backbone()->set_pretrained_path("baselines/pretrained/w.pt");
+  e.mutable_dataset()->set_root("/data/CUB");  // Absolute: kept.
+  e.mutable_dataset()->set_metadata_root("metadata/CUB");
+  e.mutable_runtime()->set_output_dir("runs/a");
+  proto::Experiment unchanged = e;
+  ResolveSpecPaths("", &unchanged);  // The working directory is the root: nothing moves.
+  EXPECT_EQ(unchanged.backbone().pretrained_path(), "baselines/pretrained/w.pt");
+  ResolveSpecPaths("/ws", &e);
+  EXPECT_EQ(e.backbone().pretrained_path(), "/ws/baselines/pretrained/w.pt");
+  EXPECT_EQ(e.dataset().root(), "/data/CUB");
+  EXPECT_EQ(e.dataset().metadata_root(), "/ws/metadata/CUB");
+  EXPECT_EQ(e.runtime().output_dir(), "/ws/runs/a");
+  EXPECT_FALSE(e.dataset().has_mask_root());  // Unset fields stay unset.
+}
+
+TEST(SpecLoaderTest, ASeedOrProfileLeftAtItsDefaultIsTheSameRunAsOneWrittenOut) {
+  // The tables write runtime.seed and runtime.profile; //wsol/train:train on the same
+  // spec without them must find the same run folder.
+  proto::Experiment implicit;
+  implicit.mutable_optimizer()->set_lr(0.1f);
+  proto::Experiment written = implicit;
+  written.mutable_runtime()->set_seed(0);
+  written.mutable_runtime()->set_profile("embedded");
+  EXPECT_EQ(ResultFingerprint(implicit), ResultFingerprint(written));
+  written.mutable_runtime()->set_seed(1);
+  EXPECT_NE(ResultFingerprint(implicit), ResultFingerprint(written));
+}
+
 TEST(SpecLoaderTest, UnknownFieldNamesFileLineAndColumn) {
   const char* text = "name: \"x\"\noptimizer {\n  learning_rate: 0.1\n}\n";
   EXPECT_THAT(ParseExperiment(text, "bad.pbtxt"),
@@ -150,7 +203,7 @@ TEST(SpecLoaderTest, OutOfRangeValuesNameFieldPathAndRange) {
                                AllOf(HasSubstr("regularizer.entropy_kl_uniform.lambda = -1: "
                                                "expected >= 0"),
                                      HasSubstr("optimizer.lr = 0: expected > 0"),
-                                     HasSubstr("optimizer.batch_size = 0: expected > 0"),
+                                     HasSubstr("optimizer.batch_size = 0: expected in [1, 65536]"),
                                      HasSubstr("evaluation.cam_curve_interval = 1.5: expected "
                                                "in (0, 1)"))));
 }

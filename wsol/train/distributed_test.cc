@@ -267,5 +267,33 @@ TEST(DistributedTest, AKilledRankStopsTheJobAndTheRerunResumes) {
   EXPECT_THAT(ReadFile(Dir("unfinished.log.err")), HasSubstr("was written by a 2-process run"));
 }
 
+// Ranks started with different specs (another --set on one of them) would train one
+// mixed model that rank 0 files under its own fingerprint: each rank refuses at start.
+TEST(DistributedTest, RanksWithDifferentSpecsRefuseToTrainTogether) {
+  const std::string spec = SpecFile(2);
+  const int port = FreeLocalPort();
+  std::vector<Subprocess> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    absl::StatusOr<Subprocess> child = Subprocess::Start(
+        {.argv = {kTrain, "--spec=" + spec, "--output_dir=" + Dir("mixed"),
+                  "--cache_dir=" + Dir("cache"), "--dist_timeout_s=60",
+                  rank == 1 ? "--set=optimizer.lr=0.2" : "--set=optimizer.lr=0.1"},
+         .env = LocalRankEnvironment(rank, 2, port),
+         .stdout_path = Dir(absl::StrCat("mixed_", rank, ".out")),
+         .stderr_path = Dir(absl::StrCat("mixed_", rank, ".err"))});
+    ASSERT_TRUE(child.ok()) << child.status();
+    ranks.push_back(std::move(*child));
+  }
+  for (int rank = 0; rank < 2; ++rank) {
+    absl::StatusOr<int> status = ranks[rank].Wait(absl::Minutes(2));
+    ASSERT_TRUE(status.ok()) << status.status();
+    EXPECT_EQ(*status, 1) << ReadFile(Dir(absl::StrCat("mixed_", rank, ".err")));
+    EXPECT_THAT(ReadFile(Dir(absl::StrCat("mixed_", rank, ".err"))),
+                HasSubstr("the ranks of this data-parallel job have different specs: rank 1's"));
+  }
+  EXPECT_FALSE(fs::exists(Dir("mixed") + "/checkpoint.pt"));
+  EXPECT_FALSE(fs::exists(Dir("mixed") + "/results.json"));
+}
+
 }  // namespace
 }  // namespace wsol::train

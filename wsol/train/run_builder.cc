@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/backbones/weight_import.h"
 #include "wsol/regularizers/regularizer_builder.h"
@@ -156,7 +157,19 @@ absl::StatusOr<Model> BuildModel(const proto::Experiment& spec, const Components
     WSOL_RETURN_IF_ERROR(TorchStatus(spec.backbone().pretrained_path(), [&] {
       report = backbones::ImportCheckpoint(spec.backbone().pretrained_path(), *backbone, {});
     }));
-    std::cerr << report.Summary();
+    if (report.ok && report.unexpected.empty() && report.mis_shaped.empty()) {
+      // The expected case: every pretrained tensor fits; the new layers (the classifier a
+      // WSOL run trains from scratch) keep their initialization.
+      std::cerr << absl::StrFormat("pretrained weights: %d tensors from %s%s\n",
+                                   report.copied.size(), spec.backbone().pretrained_path(),
+                                   report.missing.empty()
+                                       ? ""
+                                       : absl::StrCat("; new layers start from their "
+                                                      "initialization: ",
+                                                      absl::StrJoin(report.missing, ", ")));
+    } else if (report.ok) {
+      std::cerr << report.Summary();
+    }
     if (!report.ok) {
       return absl::InvalidArgumentError(absl::StrCat("backbone.pretrained_path = ",
                                                      spec.backbone().pretrained_path(),

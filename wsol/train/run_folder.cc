@@ -1,11 +1,13 @@
 #include "wsol/train/run_folder.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "wsol/spec/spec_loader.h"
@@ -97,14 +99,98 @@ absl::Status RunFolder::WriteResults(const proto::RunResults& results) const {
 
 absl::StatusOr<proto::RunResults> RunFolder::ReadResults() const {
   const std::string path = (fs::path(path_) / "results.json").string();
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": no results"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  absl::StatusOr<std::string> text = ReadRegularFile(path, "results file");
+  if (absl::IsNotFound(text.status())) {
+    return absl::NotFoundError(absl::StrCat(path, ": no results"));
+  }
+  if (!text.ok()) return absl::DataLossError(text.status().message());
   proto::RunResults results;
-  auto status = google::protobuf::util::JsonStringToMessage(buffer.str(), &results);
+  auto status = google::protobuf::util::JsonStringToMessage(*text, &results);
   if (!status.ok()) {
     return absl::DataLossError(absl::StrCat(path, ": ", std::string(status.message())));
+  }
+  return results;
+}
+
+namespace {
+
+// Collects the problems of one results file, each naming its field.
+class ResultChecker {
+ public:
+  void Percent(const std::string& field, bool present, double value) {
+    if (!present) {
+      problems_.push_back(field + " is missing");
+    } else if (!(value >= 0 && value <= 100)) {
+      problems_.push_back(absl::StrCat(field, " = ", value, ": expected a percentage in [0, 100]"));
+    }
+  }
+  void Entropy(const std::string& field, bool present, double value) {
+    if (!present) {
+      problems_.push_back(field + " is missing");
+    } else if (!(std::isfinite(value) && value >= 0)) {
+      problems_.push_back(absl::StrCat(field, " = ", value, ": expected a finite entropy >= 0"));
+    }
+  }
+  void Check(bool ok, const std::string& problem) {
+    if (!ok) problems_.push_back(problem);
+  }
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+}  // namespace
+
+absl::Status ValidateResults(const proto::RunResults& results, const std::string& fingerprint) {
+  ResultChecker c;
+  c.Check(results.spec_fingerprint() == fingerprint,
+          absl::StrCat("spec_fingerprint = \"", results.spec_fingerprint(),
+                       "\": these are the results of another spec (this run's is ", fingerprint,
+                       ")"));
+  const proto::SplitMetrics& t = results.test();
+  c.Check(results.has_test() && t.images() > 0, "test is missing or scored no image");
+  c.Percent("test.top1_cls", t.has_top1_cls(), t.top1_cls());
+  c.Entropy("test.mean_entropy", t.has_mean_entropy(), t.mean_entropy());
+  if (t.has_boxes()) {
+    c.Percent("test.top1_loc", t.has_top1_loc(), t.top1_loc());
+    c.Percent("test.gt_known_loc", t.has_gt_known_loc(), t.gt_known_loc());
+    c.Percent("test.top1_loc_best", t.has_top1_loc_best(), t.top1_loc_best());
+    c.Percent("test.gt_known_loc_best", t.has_gt_known_loc_best(), t.gt_known_loc_best());
+    c.Percent("test.max_box_acc", t.has_max_box_acc(), t.max_box_acc());
+    c.Percent("test.max_box_acc_v2", t.has_max_box_acc_v2(), t.max_box_acc_v2());
+    c.Check(t.best_threshold() >= 0 && t.best_threshold() <= 1,
+            absl::StrCat("test.best_threshold = ", t.best_threshold(), ": expected [0, 1]"));
+    for (int i = 0; i < t.max_box_acc_v2_per_iou_size(); ++i) {
+      c.Percent(absl::StrCat("test.max_box_acc_v2_per_iou[", i, "]"), true,
+                t.max_box_acc_v2_per_iou(i));
+    }
+  }
+  if (t.has_masks()) c.Percent("test.pxap", t.has_pxap(), t.pxap());
+  if (t.has_mpxap()) c.Percent("test.mpxap", true, t.mpxap());
+  c.Check(results.history_size() > 0, "history is empty (no epoch was recorded)");
+  for (int i = 0; i < results.history_size(); ++i) {
+    const proto::EpochRecord& r = results.history(i);
+    const std::string at = absl::StrCat("history[", i, "].");
+    c.Check(std::isfinite(r.train_loss()), at + "train_loss is not finite");
+    c.Percent(at + "train_top1", true, r.train_top1());
+    c.Percent(at + "val_top1_cls", true, r.val_top1_cls());
+    c.Percent(at + "val_localization", true, r.val_localization());
+    c.Entropy(at + "val_entropy", true, r.val_entropy());
+    if (r.has_train_entropy()) c.Entropy(at + "train_entropy", true, r.train_entropy());
+  }
+  if (c.problems().empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(c.problems(), "; "));
+}
+
+absl::StatusOr<proto::RunResults> ReadVerifiedResults(const std::string& run_dir,
+                                                      const std::string& fingerprint) {
+  absl::StatusOr<proto::RunResults> results = ReadResults(run_dir);
+  if (!results.ok()) return results;
+  if (absl::Status valid = ValidateResults(*results, fingerprint); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        (fs::path(run_dir) / "results.json").string(), ": not this run's result: ",
+        valid.message()));
   }
   return results;
 }

@@ -60,6 +60,18 @@ class RunFolder {
   std::string path_;
 };
 
+// Whether `results` can be shown as the result of the spec with `fingerprint`: its stored
+// spec_fingerprint is that one, and every metric is there and is a number in its range
+// (accuracies and PxAP in [0, 100], entropies finite and >= 0, thresholds in [0, 1]).
+// InvalidArgument lists each problem by field.
+absl::Status ValidateResults(const proto::RunResults& results, const std::string& fingerprint);
+
+// The results in `run_dir` if they are the results of the spec with `fingerprint`
+// (ValidateResults): NotFound when there are none, DataLoss when unreadable,
+// InvalidArgument when they belong to another spec or hold impossible numbers.
+absl::StatusOr<proto::RunResults> ReadVerifiedResults(const std::string& run_dir,
+                                                      const std::string& fingerprint);
+
 // ReadResults / WriteResults of the folder `run_dir`.
 absl::StatusOr<proto::RunResults> ReadResults(const std::string& run_dir);
 absl::Status WriteResults(const proto::RunResults& results, const std::string& run_dir);

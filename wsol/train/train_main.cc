@@ -4,6 +4,7 @@
 // Data parallel: --nproc_per_node=N starts N ranks on this machine; under torchrun or
 // Slurm each process reads its rank from the environment (wsol/train/distributed.h).
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -11,8 +12,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "tools/components.h"
 #include "wsol/spec/spec_loader.h"
@@ -21,6 +20,8 @@
 #include "wsol/train/run_folder.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/paths.h"
+#include "absl/strings/match.h"
+#include "wsol/util/command_line.h"
 
 ABSL_FLAG(std::string, spec, "", "Experiment spec (text-format wsol.proto.Experiment).");
 ABSL_FLAG(std::vector<std::string>, set, {},
@@ -44,14 +45,22 @@ ABSL_FLAG(int, dist_timeout_s, 300,
           "Seconds a rank waits for the others (rendezvous, every collective) before failing.");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Trains a WSOL classifier from a spec, scoring the validation split after every epoch, "
-      "and evaluates the last (or best) model on test.\n  train --spec=FILE.pbtxt [--set=a.b=c,...] [--device=cpu] "
-      "[--validate_only]");
   const std::vector<std::string> original_args(argv, argv + argc);
-  absl::ParseCommandLine(argc, argv);
+  wsol::ParseCommandLineOrExit(
+      argc, argv,
+      "Trains a WSOL classifier from a spec, scoring the validation split after every epoch, "
+      "and evaluates the last (or best) model on test.\n"
+      "  train --spec=FILE.pbtxt [--set=a.b=c,...] [--device=cpu] [--validate_only]\n"
+      "Paths inside a spec (backbone.pretrained_path, dataset.root, ...) are relative to the "
+      "workspace root; paths on the command line to the folder the command runs in.",
+      [](absl::string_view word) { return absl::EndsWith(word, ".pbtxt") ? "--spec" : ""; });
   if (absl::GetFlag(FLAGS_spec).empty()) {
     std::cerr << "--spec is required (see --help)\n";
+    return 2;
+  }
+  const int timeout_s = absl::GetFlag(FLAGS_dist_timeout_s);
+  if (timeout_s < 1 || timeout_s > 7 * 24 * 3600) {
+    std::cerr << "--dist_timeout_s=" << timeout_s << ": expected 1 to 604800 seconds\n";
     return 2;
   }
   const int nproc = absl::GetFlag(FLAGS_nproc_per_node);
@@ -83,7 +92,11 @@ int main(int argc, char** argv) {
     overrides.push_back(absl::StrCat("runtime.threads=", absl::GetFlag(FLAGS_threads)));
   }
   if (!absl::GetFlag(FLAGS_output_dir).empty()) {
-    overrides.push_back("runtime.output_dir=" + wsol::FromInvocationDir(absl::GetFlag(FLAGS_output_dir)));
+    // Absolute: a typed path is relative to where the command runs, not to the workspace.
+    overrides.push_back("runtime.output_dir=" +
+                        std::filesystem::absolute(
+                            wsol::FromInvocationDir(absl::GetFlag(FLAGS_output_dir)))
+                            .string());
   }
   absl::StatusOr<wsol::proto::Experiment> spec =
       wsol::spec::LoadExperimentFile(wsol::FromInvocationDir(absl::GetFlag(FLAGS_spec)), overrides,
@@ -92,6 +105,8 @@ int main(int argc, char** argv) {
     std::cerr << spec.status().message() << "\n";
     return 1;
   }
+  // The same files under `bazel run`, bazel-bin/... from any folder, and the tables.
+  wsol::spec::ResolveSpecPaths(wsol::WorkspaceRoot(), &*spec);
   wsol::train::TrainerOptions options;
   options.cache_dir = absl::GetFlag(FLAGS_cache_dir).empty()
                           ? wsol::InWorkspace("wsol_cache")
@@ -103,8 +118,7 @@ int main(int argc, char** argv) {
     std::string backend = absl::GetFlag(FLAGS_dist_backend);
     if (backend.empty()) backend = spec->runtime().device() == "cuda" ? "nccl" : "gloo";
     absl::StatusOr<std::unique_ptr<wsol::train::Communicator>> connected =
-        wsol::train::Communicator::Connect(*env, backend,
-                                           absl::Seconds(absl::GetFlag(FLAGS_dist_timeout_s)));
+        wsol::train::Communicator::Connect(*env, backend, absl::Seconds(timeout_s));
     if (!connected.ok()) {
       std::cerr << "error: " << connected.status().message() << "\n";
       return 1;

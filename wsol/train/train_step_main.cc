@@ -11,13 +11,12 @@
 #include <torch/torch.h>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "wsol/methods/cam_method.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/regularizers/entropy_kl_uniform.h"
 #include "wsol/train/train_step.h"
 #include "wsol/train/training_state.h"
+#include "wsol/util/command_line.h"
 
 ABSL_FLAG(std::string, backbone, "resnet50", "Backbone registry name.");
 ABSL_FLAG(int64_t, pixels, 64, "Input height and width.");
@@ -31,10 +30,10 @@ ABSL_FLAG(int, steps, 20, "Timed steps.");
 ABSL_FLAG(int, seed, 0, "Weights and batch seed.");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  wsol::ParseCommandLineOrExit(
+      argc, argv,
       "Times training steps of a backbone with the CAM method and ER loss on a fixed batch.\n"
       "  train_step_cli --backbone=resnet50 --pixels=64 --width=0.25 --batch=32 --threads=2");
-  absl::ParseCommandLine(argc, argv);
   const int64_t batch = absl::GetFlag(FLAGS_batch);
   const int64_t pixels = absl::GetFlag(FLAGS_pixels);
   const int64_t classes = absl::GetFlag(FLAGS_num_classes);
@@ -75,6 +74,11 @@ int main(int argc, char** argv) {
                 static_cast<long long>(parameters), loss);
     std::printf("images/s %.2f (%d steps after %d warm-up)\n", steps * batch / seconds, steps,
                 absl::GetFlag(FLAGS_warmup));
+  } catch (const c10::Error& e) {
+    // LibTorch's own message, without the C++ stack trace of what() (an unknown
+    // --backbone is a user's typo, not a crash).
+    std::fprintf(stderr, "train_step_cli: %s\n", e.what_without_backtrace());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_step_cli: %s\n", e.what());
     return 1;

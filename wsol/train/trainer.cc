@@ -1,6 +1,7 @@
 #include "wsol/train/trainer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "wsol/train/training_state.h"
 #include "wsol/util/progress.h"
 #include "wsol/util/status_macros.h"
+#include "wsol/util/file_io.h"
 #include "wsol/util/file_lock.h"
 #include "wsol/util/torch_status.h"
 #include "wsol/util/zip_check.h"
@@ -213,6 +215,52 @@ struct EpochTotals {
   int64_t images = 0, correct = 0;
 };
 
+// Past these the run has diverged, even while every number is still finite (float32
+// holds 3e38): a trained network's parameters and gradients have an RMS far below 1, and
+// its per-image loss is a few nats.
+constexpr double kMaxWeightRms = 1e4;
+constexpr double kMaxGradientRms = 1e4;
+constexpr double kMaxTrainLoss = 1e4;
+
+// The root mean square of the parameters, and of their gradients (of the last step;
+// 0 when there are none), in double so that huge values do not overflow.
+struct ModelNorms {
+  double weight_rms = 0;
+  double gradient_rms = 0;
+};
+ModelNorms Norms(WsolModel& model) {
+  torch::NoGradGuard no_grad;
+  double weights = 0, gradients = 0;
+  int64_t count = 0;
+  for (const torch::Tensor& p : model.parameters()) {
+    weights += p.detach().to(torch::kDouble).square().sum().item<double>();
+    if (p.grad().defined()) gradients += p.grad().to(torch::kDouble).square().sum().item<double>();
+    count += p.numel();
+  }
+  const double n = static_cast<double>(std::max<int64_t>(count, 1));
+  return {std::sqrt(weights / n), std::sqrt(gradients / n)};
+}
+
+// What is wrong with the model after an epoch whose mean training loss was `loss` ("" when
+// nothing is): a non-finite or exploding loss, gradient or weight.
+std::string Divergence(WsolModel& model, double loss) {
+  const ModelNorms norms = Norms(model);
+  auto bad = [](double value, double limit) { return !std::isfinite(value) || value > limit; };
+  if (bad(norms.weight_rms, kMaxWeightRms)) {
+    return absl::StrFormat("the weights' RMS is %g (diverged past %g)", norms.weight_rms,
+                           kMaxWeightRms);
+  }
+  if (bad(norms.gradient_rms, kMaxGradientRms)) {
+    return absl::StrFormat("the gradients' RMS is %g (diverged past %g)", norms.gradient_rms,
+                           kMaxGradientRms);
+  }
+  if (bad(loss, kMaxTrainLoss)) {
+    return absl::StrFormat("the mean training loss is %g (diverged past %g)", loss,
+                           kMaxTrainLoss);
+  }
+  return "";
+}
+
 // Trains one epoch. Everything random in it derives from (seed, epoch), so a resumed run
 // draws exactly what an uninterrupted one would.
 // Data parallel (`sync`): each rank trains on its slice of every global batch, draws its
@@ -237,17 +285,28 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
     if (!batch) break;
     ++step;
     StepResult out;
-    WSOL_RETURN_IF_ERROR(TorchStatus(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
-      const torch::Tensor targets =
-          TargetDistributions(*batch, s.backbone.num_classes).to(s.device, s.dtype);
-      out = TrainStep(model, *run.sgd, *run.model.regularizer, batch->images.to(s.device, s.dtype),
-                      targets, rng, sync);
-    }));
+    const absl::Status stepped =
+        TorchStatus(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
+          const torch::Tensor targets =
+              TargetDistributions(*batch, s.backbone.num_classes).to(s.device, s.dtype);
+          out = TrainStep(model, *run.sgd, *run.model.regularizer,
+                          batch->images.to(s.device, s.dtype), targets, rng, sync);
+        });
+    // In a data-parallel job the step's collectives (some inside backward, where the
+    // gradients are reduced) fail when another rank is gone: say so, whichever failed.
+    if (!stepped.ok() && comm != nullptr) {
+      return absl::UnavailableError(absl::StrCat(
+          "distributed training step failed on rank ", run.rank,
+          " (another rank died, hung or disconnected?): ", stepped.message()));
+    }
+    WSOL_RETURN_IF_ERROR(stepped);
     if (!out.finite) {
-      return absl::InternalError(absl::StrFormat(
-          "non-finite loss at epoch %d step %d: total %g, classification %g, "
-          "regularization %g; the last good checkpoint is kept in %s",
-          epoch + 1, step, out.loss, out.classification, out.regularization, run_dir));
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "training diverged in epoch %d: a non-finite loss at step %d (total %g, "
+          "classification %g, regularization %g); nothing of that epoch was saved (the last "
+          "good checkpoint is kept in %s); try a lower optimizer.lr (now %g)",
+          epoch + 1, step, out.loss, out.classification, out.regularization, run_dir,
+          s.sgd.lr));
     }
     const int64_t n = batch->size();
     t.loss_sum += out.loss * n;
@@ -271,6 +330,40 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
   return t;
 }
 
+// Writes a checkpoint (sgd and meta) or a best model (sgd null) atomically: a full disk
+// is a named error, leaving the previous file and no temporary.
+absl::Status SaveModel(const std::string& path, WsolModel& model, torch::optim::SGD* sgd,
+                       const CheckpointMeta& meta) {
+  std::string bytes;
+  WSOL_RETURN_IF_ERROR(
+      TorchStatus(path, [&] { bytes = SerializeCheckpoint(model, sgd, meta); }));
+  return WriteFileAtomically(path, bytes);
+}
+
+// Every rank of a data-parallel job must train the same spec: each puts its fingerprint
+// in its own slot, the sum gathers them, and every rank compares.
+absl::Status CheckRanksAgree(Communicator& comm, const proto::Experiment& spec) {
+  const std::string mine = spec::ResultFingerprint(spec);
+  const uint64_t value = std::stoull(mine, nullptr, 16);
+  std::vector<torch::Tensor> slots = {torch::zeros({comm.world_size(), 2}, torch::kLong)};
+  slots[0][comm.rank()][0] = static_cast<int64_t>(value >> 32);
+  slots[0][comm.rank()][1] = static_cast<int64_t>(value & 0xffffffffULL);
+  WSOL_RETURN_IF_ERROR(comm.AllReduceSum(slots, "spec check"));
+  auto at = [&](int r) {
+    return (static_cast<uint64_t>(slots[0][r][0].item<int64_t>()) << 32) |
+           static_cast<uint64_t>(slots[0][r][1].item<int64_t>());
+  };
+  for (int r = 0; r < comm.world_size(); ++r) {
+    if (at(r) != at(0)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the ranks of this data-parallel job have different specs: rank %d's fingerprint "
+          "is %016x, rank 0's %016x; start every rank with the same --spec and --set",
+          r, at(r), at(0)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Restores an unfinished run of the same spec from its checkpoint.
 absl::StatusOr<CheckpointMeta> Resume(Run& run, const RunFolder& folder,
                                       const std::string& fingerprint) {
@@ -290,6 +383,12 @@ absl::StatusOr<CheckpointMeta> Resume(Run& run, const RunFolder& folder,
   if (!status.ok()) {
     return absl::DataLossError(absl::StrCat("cannot resume: ", status.message(),
                                             " (delete the run folder to start over)"));
+  }
+  // A checkpoint is written only after its weights pass Divergence(); one from an older
+  // build may not have been.
+  if (const std::string wrong = Divergence(*run.model.model, 0); !wrong.empty()) {
+    return absl::DataLossError(absl::StrCat(folder.checkpoint(), " cannot be resumed: ", wrong,
+                                            "; delete the run folder to start over"));
   }
   if (loaded.spec_fingerprint != fingerprint) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -323,6 +422,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   const BuildRunOptions build{.cache_dir = options.cache_dir,
                               .rank = rank,
                               .world_size = comm != nullptr ? comm->world_size() : 1};
+  if (comm != nullptr) WSOL_RETURN_IF_ERROR(CheckRanksAgree(*comm, spec));
   // Rank 0 builds first: it generates any data not yet in the cache, which the other
   // ranks then read. Only rank 0 writes the run folder and shows progress.
   std::unique_ptr<Run> run;
@@ -358,6 +458,11 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   if (writer) {
     WSOL_RETURN_IF_ERROR(folder.Create());
     WSOL_ASSIGN_OR_RETURN(lock, FileLock::Acquire(folder.lock()));
+    // Ours now: what a killed writer left half-written goes.
+    if (const int removed = RemoveStaleTemporaries(folder.path()); removed > 0) {
+      std::cerr << absl::StrFormat("%s: removed %d temporary file(s) of ended processes\n",
+                                   folder.path(), removed);
+    }
     WSOL_RETURN_IF_ERROR(folder.WriteSpec(spec));
   }
   const std::string fingerprint = spec::ResultFingerprint(spec);
@@ -369,6 +474,8 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     }));
   }
   std::vector<proto::EpochRecord> history = RunFolder::ParseHistoryCsv(meta.history_csv);
+  // The checkpoint holds the history: a deleted or damaged history.csv is written again.
+  if (writer && !history.empty()) WSOL_RETURN_IF_ERROR(folder.WriteHistory(history));
   const auto size_of = [](const data::EvalSplit& split) {
     return static_cast<int64_t>(split.images.images.size());
   };
@@ -377,6 +484,17 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     const absl::Time start = absl::Now();
     WSOL_ASSIGN_OR_RETURN(EpochTotals t,
                           TrainEpoch(*run, epoch, folder.path(), progress, comm, sync.get()));
+    // Nothing of a diverged epoch is scored or saved (every rank holds the same weights).
+    if (const std::string wrong = Divergence(model, t.loss_sum / t.images); !wrong.empty()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "training diverged in epoch %d: %s; nothing of that epoch was saved (%s); try a "
+          "lower optimizer.lr (now %g)",
+          epoch + 1, wrong,
+          epoch == 0 ? "no checkpoint yet"
+                     : absl::StrCat("the checkpoint of epoch ", epoch, " is kept in ",
+                                    folder.path()),
+          s.sgd.lr));
+    }
     WSOL_ASSIGN_OR_RETURN(
         proto::SplitMetrics selection,
         Evaluate(*run, *run->selection_loader, run->selection_part, size_of(run->selection()),
@@ -416,13 +534,9 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     // Every rank holds the same weights and meta (the metrics are merged); rank 0 writes.
     if (writer) {
       if (best) {
-        WSOL_RETURN_IF_ERROR(TorchStatus(folder.best_model(), [&] {
-          SaveCheckpoint(folder.best_model(), model, nullptr, {});
-        }));
+        WSOL_RETURN_IF_ERROR(SaveModel(folder.best_model(), model, nullptr, {}));
       }
-      WSOL_RETURN_IF_ERROR(TorchStatus(folder.checkpoint(), [&] {
-        SaveCheckpoint(folder.checkpoint(), model, run->sgd.get(), meta);
-      }));
+      WSOL_RETURN_IF_ERROR(SaveModel(folder.checkpoint(), model, run->sgd.get(), meta));
       WSOL_RETURN_IF_ERROR(folder.WriteHistory(history));
     }
     if (options.after_epoch) WSOL_RETURN_IF_ERROR(options.after_epoch(epoch + 1));
@@ -460,6 +574,11 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   for (const auto& r : results.history()) seconds += r.seconds();
   results.set_train_seconds(seconds);
   results.set_device(s.device.str());
+  // A number that is not a metric (NaN, out of range) is never written as a result.
+  if (absl::Status valid = ValidateResults(results, fingerprint); !valid.ok()) {
+    return absl::InternalError(absl::StrCat("the run's results are not valid, so none were "
+                                            "written: ", valid.message()));
+  }
   if (writer) WSOL_RETURN_IF_ERROR(folder.WriteResults(results));
   return results;
 }

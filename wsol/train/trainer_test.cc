@@ -6,10 +6,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -20,6 +22,8 @@
 #include "tools/components.h"
 #include "wsol/train/explain.h"
 #include "wsol/train/run_folder.h"
+#include "wsol/spec/spec_loader.h"
+#include "wsol/util/fault_injection.h"
 #include "wsol/util/file_lock.h"
 #include "wsol/util/status_matchers.h"
 
@@ -253,6 +257,88 @@ TEST(TrainerTest, ValidateOnlyBuildsWithoutTraining) {
   bad.mutable_backbone()->set_architecture("resnet51");
   EXPECT_THAT(RunExperiment(bad, options),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("valid backbones")));
+}
+
+// The files of a folder (names only), sorted.
+std::vector<std::string> FilesIn(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// lr = 1e9: the loss may stay finite while the weights grow to 1e33. The run stops at the
+// first epoch with a named error, saves nothing of it, and writes no results.
+TEST(TrainerTest, ADivergedRunStopsBeforeAnythingIsSaved) {
+  const std::string dir = ::testing::TempDir() + "/run_diverged";
+  proto::Experiment spec = TinySpec(dir);
+  spec.mutable_optimizer()->set_lr(1e9);
+  absl::StatusOr<proto::RunResults> results = RunExperiment(spec, Options());
+  EXPECT_THAT(results, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                AllOf(HasSubstr("training diverged in epoch 1"),
+                                      HasSubstr("try a lower optimizer.lr (now 1e+09)"))));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/results.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/checkpoint.pt"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/best_model.pt"));
+  // Every rerun stops the same way instead of resuming from a diverged checkpoint.
+  EXPECT_THAT(RunExperiment(spec, Options()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("training diverged in epoch 1")));
+}
+
+// A full disk while saving (a file-size limit here) is an error naming the file; no
+// temporary, lock or results are left, and the run resumes once there is space.
+TEST(TrainerTest, AFullDiskWhileSavingIsANamedErrorAndTheRunGoesOnLater) {
+  const std::string dir = ::testing::TempDir() + "/run_full_disk";
+  TrainerOptions validate = Options();
+  validate.validate_only = true;
+  ASSERT_THAT(RunExperiment(TinySpec(dir), validate), IsOk());  // Data generated first.
+  {
+    // Room for the spec and the history, not for a model (about 370 KB of weights).
+    wsol::testing::FileSizeLimit full_disk(128 << 10);
+    EXPECT_THAT(RunExperiment(TinySpec(dir), Options()),
+                StatusIs(absl::StatusCode::kResourceExhausted,
+                         AllOf(HasSubstr(dir), HasSubstr(".pt: write failed: File too large"))));
+  }
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("spec.pbtxt"));
+  absl::StatusOr<proto::RunResults> results = RunExperiment(TinySpec(dir), Options());
+  ASSERT_THAT(results, IsOk());
+  EXPECT_EQ(results->history_size(), 3);
+}
+
+// What a killed writer leaves (temporaries with its pid) is removed when the run folder
+// is next opened, and a deleted history.csv is written again from the checkpoint (here
+// the run was killed after its last epoch, so no epoch rewrites it).
+TEST(TrainerTest, LeftoversOfAKilledRunAreCleanedAndTheHistoryRestored) {
+  const std::string dir = ::testing::TempDir() + "/run_leftovers";
+  TrainerOptions killed = Options();
+  killed.after_epoch = [](int epoch) {
+    return epoch == 3 ? absl::AbortedError("simulated kill") : absl::OkStatus();
+  };
+  EXPECT_THAT(RunExperiment(TinySpec(dir), killed), StatusIs(absl::StatusCode::kAborted));
+  const pid_t dead = wsol::testing::EndedProcessId();
+  std::ofstream(dir + "/checkpoint.pt.tmp." + std::to_string(dead)) << "half a checkpoint";
+  std::ofstream(dir + "/results.json.tmp." + std::to_string(dead) + ".0") << "{";
+  std::filesystem::remove(dir + "/history.csv");
+  ASSERT_THAT(RunExperiment(TinySpec(dir), Options()), IsOk());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("best_model.pt", "checkpoint.pt",
+                                                   "history.csv", "results.json",
+                                                   "spec.pbtxt"));
+  std::ifstream in(dir + "/history.csv");
+  const std::string history((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(history, AllOf(HasSubstr("\n1,"), HasSubstr("\n2,"), HasSubstr("\n3,")));
+}
+
+// The results written are always valid: a results file that fails ValidateResults is
+// never written, and what is written passes it.
+TEST(TrainerTest, WrittenResultsAreTheSpecsAndValid) {
+  const std::string dir = ::testing::TempDir() + "/run_valid";
+  ASSERT_THAT(RunExperiment(TinySpec(dir), Options()), IsOk());
+  EXPECT_THAT(ReadVerifiedResults(dir, spec::ResultFingerprint(TinySpec(dir))), IsOk());
+  EXPECT_THAT(ReadVerifiedResults(dir, "0123456789abcdef"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("another spec")));
 }
 
 }  // namespace

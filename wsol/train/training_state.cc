@@ -1,9 +1,6 @@
 #include "wsol/train/training_state.h"
 
-#include <unistd.h>
-
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -52,8 +49,8 @@ void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, i
   static_cast<torch::optim::SGDOptions&>(groups[1].options()).lr(lr * settings.classifier_lr_multiplier);
 }
 
-void SaveCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD* sgd,
-                    const CheckpointMeta& meta) {
+std::string SerializeCheckpoint(WsolModel& model, torch::optim::SGD* sgd,
+                                const CheckpointMeta& meta) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
@@ -69,10 +66,12 @@ void SaveCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD
   archive.write("spec_fingerprint", c10::IValue(meta.spec_fingerprint));
   archive.write("history_csv", c10::IValue(meta.history_csv));
   archive.write("world_size", c10::IValue(meta.world_size));
-  // A name no other process writing the same file uses.
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  archive.save_to(tmp);
-  TORCH_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename ", tmp, " to ", path);
+  std::string bytes;
+  archive.save_to([&bytes](const void* data, size_t size) {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  return bytes;
 }
 
 CheckpointMeta LoadCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD* sgd) {

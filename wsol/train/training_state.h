@@ -67,11 +67,12 @@ struct CheckpointMeta {
   int64_t world_size = 1;
 };
 
-// Writes model, optimizer and meta to `path` atomically (temporary file, then rename).
-void SaveCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD* sgd,
-                    const CheckpointMeta& meta);
+// Model, optimizer (when not null) and meta as the bytes of a LibTorch archive, for the
+// caller to write (wsol/util/file_io.h: atomically, with write errors named).
+std::string SerializeCheckpoint(WsolModel& model, torch::optim::SGD* sgd,
+                                const CheckpointMeta& meta);
 
-// Restores what SaveCheckpoint wrote (sgd may be null: weights only).
+// Restores what SerializeCheckpoint wrote to `path` (sgd may be null: weights only).
 CheckpointMeta LoadCheckpoint(const std::string& path, WsolModel& model, torch::optim::SGD* sgd);
 
 }  // namespace wsol::train

@@ -30,10 +30,10 @@ class FieldChecker {
   explicit FieldChecker(std::string prefix = "") : prefix_(std::move(prefix)) {}
 
   // Fails unless `ok`, with "<path> = <value>: expected <expected>".
-  void Range(bool ok, absl::string_view field, double value, absl::string_view expected) {
-    if (!ok) {
-      errors_.push_back(absl::StrFormat("%s = %g: expected %s", Path(field), value, expected));
-    }
+  // `value` as written: integers in full, floating point to six significant digits.
+  template <typename Number>
+  void Range(bool ok, absl::string_view field, Number value, absl::string_view expected) {
+    if (!ok) errors_.push_back(absl::StrCat(Path(field), " = ", value, ": expected ", expected));
   }
   void InUnit(absl::string_view field, double v) {
     Range(std::isfinite(v) && v >= 0.0 && v <= 1.0, field, v, "in [0, 1]");

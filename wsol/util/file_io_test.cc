@@ -3,14 +3,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
+#include "wsol/util/fault_injection.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol {
@@ -69,7 +72,105 @@ TEST(FileIoTest, AMissingFolderIsNamedWithTheReason) {
   EXPECT_THAT(WriteFileAtomically(path, "x"),
               StatusIs(absl::StatusCode::kPermissionDenied,
                        AllOf(HasSubstr("no/such/folder/x.txt.tmp."),
-                             HasSubstr("cannot open for writing: No such"))));
+                             HasSubstr("for writing: No such"))));
+}
+
+// The names in `dir`, sorted.
+std::vector<std::string> Names(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(FileIoTest, ALinkIsFollowedNotReplaced) {
+  const std::string dir = ::testing::TempDir() + "/link_followed";
+  std::filesystem::create_directories(dir + "/real");
+  ASSERT_THAT(WriteFileAtomically(dir + "/real/results.json", "old"), IsOk());
+  std::filesystem::create_symlink("real/results.json", dir + "/link.json");
+  ASSERT_THAT(WriteFileAtomically(dir + "/link.json", "new"), IsOk());
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/link.json"));
+  EXPECT_EQ(Read(dir + "/real/results.json"), "new");
+  EXPECT_THAT(Names(dir + "/real"), ::testing::ElementsAre("results.json"));
+}
+
+TEST(FileIoTest, ADeviceFifoOrFolderIsNeverReplaced) {
+  const std::string dir = ::testing::TempDir() + "/not_replaced";
+  std::filesystem::create_directories(dir + "/a_dir");
+  ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0600), 0);
+  // A link to the machine's own /dev/null: the device is refused, and the link stays a
+  // link (the old writer renamed a regular file over it).
+  std::filesystem::create_symlink("/dev/null", dir + "/null_link");
+  EXPECT_THAT(WriteFileAtomically(dir + "/null_link", "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("null_link (a link to /dev/null): is a character device"),
+                             HasSubstr("written only as a regular file"))));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/null_link"));
+  EXPECT_THAT(WriteFileAtomically(dir + "/fifo", "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("fifo: is a FIFO")));
+  EXPECT_TRUE(std::filesystem::is_fifo(dir + "/fifo"));
+  EXPECT_THAT(WriteFileAtomically(dir + "/a_dir", "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a_dir: is a directory")));
+  std::filesystem::create_symlink("loop_b", dir + "/loop_a");
+  std::filesystem::create_symlink("loop_a", dir + "/loop_b");
+  EXPECT_THAT(WriteFileAtomically(dir + "/loop_a", "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("too many levels")));
+  EXPECT_THAT(Names(dir), ::testing::ElementsAre("a_dir", "fifo", "loop_a", "loop_b",
+                                                 "null_link"));
+}
+
+TEST(FileIoTest, AFullDiskIsANamedErrorAndLeavesTheOldFileAndNoTemporary) {
+  const std::string dir = ::testing::TempDir() + "/full_disk";
+  std::filesystem::create_directories(dir);
+  ASSERT_THAT(WriteFileAtomically(dir + "/checkpoint.pt", "old"), IsOk());
+  absl::Status status;
+  {
+    ::wsol::testing::FileSizeLimit full_disk(1000);
+    status = WriteFileAtomically(dir + "/checkpoint.pt", std::string(5000, 'x'));
+  }
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted,
+                               AllOf(HasSubstr("checkpoint.pt: write failed: File too large"),
+                                     HasSubstr("free space"))));
+  EXPECT_EQ(Read(dir + "/checkpoint.pt"), "old");
+  EXPECT_THAT(Names(dir), ::testing::ElementsAre("checkpoint.pt"));
+}
+
+TEST(FileIoTest, AWriterThatFailsLeavesNoTemporary) {
+  const std::string dir = ::testing::TempDir() + "/writer_fails";
+  std::filesystem::create_directories(dir);
+  std::string seen;
+  EXPECT_THAT(WriteAtomicallyThrough(dir + "/figure.png",
+                                     [&](const std::string& temporary) {
+                                       seen = temporary;
+                                       std::ofstream(temporary) << "half";
+                                       return absl::InternalError("encoder failed");
+                                     }),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("encoder failed")));
+  EXPECT_THAT(seen, HasSubstr("figure.png.tmp."));
+  EXPECT_TRUE(Names(dir).empty());
+}
+
+TEST(FileIoTest, TemporariesOfEndedProcessesAreRemoved) {
+  const std::string dir = ::testing::TempDir() + "/stale";
+  std::filesystem::create_directories(dir + "/kept_folder");
+  const long dead = ::wsol::testing::EndedProcessId();
+  const std::vector<std::string> files = {
+      absl::StrCat("checkpoint.pt.tmp.", dead),          // The trainer's old name.
+      absl::StrCat("results.json.tmp.", dead, ".3"),     // Dead: removed.
+      absl::StrCat("history.csv.tmp.", getpid(), ".0"),  // Ours, still writing: kept.
+      "notes.tmp.txt", "results.json"};                  // Not temporaries: kept.
+  for (const std::string& f : files) std::ofstream(dir + "/" + f) << "x";
+  std::filesystem::create_directories(absl::StrCat(dir, "/.tmp-0123abcd-", dead, "-0-99"));
+  std::filesystem::create_directories(absl::StrCat(dir, "/.tmp-0123abcd-", getpid(), "-1-99"));
+  // Too young for a cache other machines may share: kept.
+  EXPECT_EQ(RemoveStaleTemporaries(dir, absl::Hours(1)), 0);
+  EXPECT_EQ(RemoveStaleTemporaries(dir), 3);
+  EXPECT_THAT(Names(dir),
+              ::testing::ElementsAre(absl::StrCat(".tmp-0123abcd-", getpid(), "-1-99"),
+                                     absl::StrCat("history.csv.tmp.", getpid(), ".0"),
+                                     "kept_folder", "notes.tmp.txt", "results.json"));
 }
 
 }  // namespace

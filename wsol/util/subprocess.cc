@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -16,6 +17,43 @@
 extern char** environ;
 
 namespace wsol {
+namespace {
+
+// The children that run, for the signal handler: plain atomics, no allocation or lock.
+constexpr int kMaxChildren = 1024;
+std::atomic<pid_t> running_children[kMaxChildren];
+
+void RememberChild(pid_t pid) {
+  for (std::atomic<pid_t>& slot : running_children) {
+    pid_t empty = 0;
+    if (slot.compare_exchange_strong(empty, pid)) return;
+  }
+}
+
+void ForgetChild(pid_t pid) {
+  for (std::atomic<pid_t>& slot : running_children) {
+    pid_t expected = pid;
+    if (slot.compare_exchange_strong(expected, 0)) return;
+  }
+}
+
+extern "C" void PassOnAndEnd(int signal_number) {
+  for (std::atomic<pid_t>& slot : running_children) {
+    const pid_t pid = slot.load();
+    if (pid > 0) kill(pid, signal_number);
+  }
+  signal(signal_number, SIG_DFL);
+  raise(signal_number);
+}
+
+}  // namespace
+
+void ForwardTerminationToChildren() {
+  struct sigaction action = {};
+  action.sa_handler = PassOnAndEnd;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) sigaction(signal_number, &action, nullptr);
+}
 
 absl::StatusOr<Subprocess> Subprocess::Start(const SubprocessOptions& options) {
   if (options.argv.empty()) return absl::InvalidArgumentError("Subprocess: empty argv");
@@ -53,6 +91,7 @@ absl::StatusOr<Subprocess> Subprocess::Start(const SubprocessOptions& options) {
     return absl::InternalError(
         absl::StrCat("cannot start ", options.argv[0], ": ", std::strerror(error)));
   }
+  RememberChild(pid);
   return Subprocess(pid);
 }
 
@@ -68,6 +107,7 @@ Subprocess::~Subprocess() {
   if (pid_ > 0) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
+    ForgetChild(pid_);
   }
 }
 
@@ -75,6 +115,7 @@ std::optional<int> Subprocess::Poll() {
   if (pid_ <= 0) return std::nullopt;
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+  ForgetChild(pid_);
   pid_ = -1;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
@@ -91,6 +132,7 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
     int status = 0;
     const pid_t done = waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
+      ForgetChild(pid_);
       pid_ = -1;
       if (WIFEXITED(status)) return WEXITSTATUS(status);
       return 128 + WTERMSIG(status);

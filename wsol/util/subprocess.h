@@ -63,6 +63,12 @@ class Subprocess {
   pid_t pid_ = -1;
 };
 
+// From now on SIGTERM, SIGINT and SIGHUP sent to this process are passed on to every
+// child that Subprocess started and that still runs, and then end this process as they
+// would have. For parents such as the tables' --jobs, whose children would otherwise
+// go on training after the parent is stopped. Safe to call more than once.
+void ForwardTerminationToChildren();
+
 }  // namespace wsol
 
 #endif  // WSOL_UTIL_SUBPROCESS_H_
