@@ -43,11 +43,11 @@ check_table() {  # check_table NAME ROWS HEADER [SEEDS]
 check_table table1 15 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" 0,1 >/dev/null
 # Two seeds: cells are mean ± std, the difference rows carry a 95% interval.
 grep -q '^| CAM | [0-9.]* ± [0-9.]* |' "$cache/tables/table1/table1.md" || fail "table1: no mean ± std cell"
-grep -q '^| Δ (CAM + ER − CAM) | [+-][0-9.]* \[[+-]' "$cache/tables/table1/table1.md" ||
+grep -q '^| Δ (CAM + ER (λ = 1e-4) − CAM) | [+-][0-9.]* \[[+-]' "$cache/tables/table1/table1.md" ||
   fail "table1: no CAM difference row with its interval"
 # Table 1 with all seven methods: 7 x {baseline, ER} + 7 difference rows.
 check_table table1_full 21 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
-grep -q '^| Δ (SPG + ER − SPG) | [+-]' "$cache/tables/table1_full/table1_full.md" || fail "table1_full: no SPG difference row"
+grep -q '^| Δ (SPG + ER (λ = 1e-4) − SPG) | [+-]' "$cache/tables/table1_full/table1_full.md" || fail "table1_full: no SPG difference row"
 # The extension: CAM x {ResNet50, VGG16} x {baseline, ER} + 2 difference rows.
 check_table table1_extension 6 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
 # Table 2: the baseline plus 4 regularizers x 3 lambdas.

@@ -15,8 +15,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -29,6 +27,8 @@
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/paths.h"
+#include "wsol/util/subprocess.h"
+#include "wsol/util/command_line.h"
 
 ABSL_FLAG(std::string, table, "",
           "Which table or figure (a spec name under paper_tables/specs); default: the "
@@ -49,6 +49,13 @@ ABSL_FLAG(int, threads, 0,
 ABSL_FLAG(int, jobs, 0,
           "Runs trained at once, each in a process of its own (0 = one per core on a CPU, "
           "one with CUDA).");
+ABSL_FLAG(std::vector<std::string>, pretrained, {},
+          "Pretrained weights per backbone, ARCH=PATH pairs, e.g. "
+          "resnet50=w/resnet50.pt,vgg16=w/vgg16.pt (written by //tools:import_weights): "
+          "every run of that architecture starts from them.");
+ABSL_FLAG(bool, allow_random_init, false,
+          "Paper profile: train runs that have no pretrained weights from random weights "
+          "(refused by default: the paper fine-tunes ImageNet weights).");
 ABSL_FLAG(std::string, run_planned, "",
           "Internal: train the one run whose full spec is in this file (what --jobs starts).");
 
@@ -78,11 +85,12 @@ int RunPlanned(const std::string& path, const std::string& cache_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  wsol::ParseCommandLineOrExit(argc, argv,
       "Regenerates a table or figure of 'Entropy Regularization for WSOL': expands its spec "
       "into runs, trains or reuses them (cached by spec hash), prints the Markdown table and "
-      "writes CSV, JSON and PNG files.");
-  absl::ParseCommandLine(argc, argv);
+      "writes CSV, JSON and PNG files.", [](absl::string_view word) {
+        return absl::StartsWith(word, "table") || absl::StartsWith(word, "figure") ? "--table" : "";
+      });
   if (!absl::GetFlag(FLAGS_run_planned).empty()) {
     return RunPlanned(absl::GetFlag(FLAGS_run_planned), absl::GetFlag(FLAGS_cache_dir));
   }
@@ -93,10 +101,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.data_root = wsol::FromInvocationDir(absl::GetFlag(FLAGS_data_root));
-  if (options.profile == "paper" && options.data_root.empty()) {
+  if (options.profile == "paper" && options.data_root.empty() && !absl::GetFlag(FLAGS_dry_run)) {
     std::cerr << "--profile=paper needs --data_root (datasets prepared by //datasets:prepare)\n";
     return 2;
   }
+  if (const std::string root = wsol::WorkspaceRoot(); !root.empty()) options.workspace_root = root;
+  for (const std::string& pair : absl::GetFlag(FLAGS_pretrained)) {
+    const std::vector<std::string> parts = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+      std::cerr << "--pretrained: \"" << pair << "\": expected ARCH=PATH, e.g. resnet50=w.pt\n";
+      return 2;
+    }
+    options.pretrained[parts[0]] = wsol::FromInvocationDir(parts[1]);
+  }
+  options.allow_random_init = absl::GetFlag(FLAGS_allow_random_init);
   options.cache_dir = absl::GetFlag(FLAGS_cache_dir).empty()
                           ? wsol::InWorkspace("wsol_cache")
                           : wsol::FromInvocationDir(absl::GetFlag(FLAGS_cache_dir));
@@ -111,6 +129,14 @@ int main(int argc, char** argv) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const bool cuda = options.device == "cuda" ||
                     (options.device == "auto" && wsol::train::CudaAvailable());
+  if (absl::GetFlag(FLAGS_jobs) < 0 || absl::GetFlag(FLAGS_jobs) > 256) {
+    std::cerr << "--jobs=" << absl::GetFlag(FLAGS_jobs) << ": expected 0 (one per core) to 256\n";
+    return 2;
+  }
+  if (options.threads < 0 || options.threads > 1024) {
+    std::cerr << "--threads=" << options.threads << ": expected 0 (all cores) to 1024\n";
+    return 2;
+  }
   options.jobs = absl::GetFlag(FLAGS_jobs) > 0 ? absl::GetFlag(FLAGS_jobs) : (cuda ? 1 : cores);
   if (options.jobs > 1 && options.threads == 0) options.threads = std::max(1, cores / options.jobs);
   for (const std::string& seed : absl::GetFlag(FLAGS_seeds)) {
@@ -141,6 +167,8 @@ int main(int argc, char** argv) {
   };
   if (options.jobs > 1) {
     run = wsol::tables::ProcessRunFunction("/proc/self/exe", options.cache_dir);
+    // Stopping the table (Ctrl-C, SIGTERM from a scheduler) stops the runs it started.
+    wsol::ForwardTerminationToChildren();
   }
   absl::StatusOr<std::string> out = wsol::tables::RegenerateTable(name, options, run);
   if (!out.ok()) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "wsol/spec/spec_loader.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/subprocess.h"
@@ -48,7 +49,7 @@ RunFunction ProcessRunFunction(const std::string& program, const std::string& ca
       return absl::InternalError(absl::StrCat("exit status ", *code, "; the end of ", log, ":\n",
                                               TailOfFile(log, 5)));
     }
-    return train::ReadResults(run_dir);
+    return train::ReadVerifiedResults(run_dir, spec::ResultFingerprint(experiment));
   };
 }
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
 
@@ -29,6 +30,118 @@ TEST(PlotTest, SymbolsAreSpelledOutInAscii) {
   };
   EXPECT_EQ(cv::norm(render("mean \xC2\xB1 std"), render("mean +/- std"), cv::NORM_INF), 0.0);
   EXPECT_GT(cv::norm(render("mean \xC2\xB1 std"), render("mean ?? std"), cv::NORM_INF), 0.0);
+}
+
+TEST(FormatNumberTest, ZeroHasNoSign) {
+  EXPECT_EQ(FormatNumber(-0.0, 2), "0.00");
+  EXPECT_EQ(FormatNumber(-0.0001, 2), "0.00");
+  EXPECT_EQ(FormatNumber(-0.004, 2), "0.00");
+  EXPECT_EQ(FormatNumber(-1e-17, 0), "0");
+  EXPECT_EQ(FormatNumber(0.0, 3), "0.000");
+  EXPECT_EQ(FormatNumber(-1.5, 2), "-1.50");
+  EXPECT_EQ(FormatNumber(-0.25, 2), "-0.25");
+  EXPECT_EQ(FormatNumber(2.25, 1), "2.2");  // Round half to even, as printf does.
+}
+
+bool IsNegativeZero(const std::string& text) {
+  return !text.empty() && text[0] == '-' && text.find_first_not_of("-0.") == std::string::npos;
+}
+
+// Ticks across zero: the one at zero has no sign, whatever rounding brought it there.
+TEST(PlotTest, TickAtZeroPrintsWithoutSign) {
+  Plot plot{.title = "t", .x_label = "x", .y_label = "y", .width = 500, .height = 360};
+  plot.series.push_back({.name = "a", .x = {-0.3, 0.1, 0.3}, .y = {-0.29, 0.0, 0.31}});
+  PlotLayout layout;
+  RenderPlot(plot, &layout);
+  int zeros = 0;
+  for (const TextBox& t : layout.texts) {
+    EXPECT_FALSE(IsNegativeZero(t.text)) << t.text;
+    zeros += t.role == TextRole::kTickLabel && t.text.find_first_not_of("0.") == std::string::npos;
+  }
+  EXPECT_EQ(zeros, 2);  // One on each axis.
+}
+
+// Six points within half a percent of each other, each with a label, and a legend: no
+// two pieces of text overlap, no label is left out, the legend is outside the axes.
+TEST(PlotTest, LabelsOfClosePointsDoNotOverlap) {
+  Plot plot{.title = "Final models (test split; mean +/- std over seeds)",
+            .x_label = "mean entropy of test predictions (nats)",
+            .y_label = "MaxBoxAccV2 (%)",
+            .width = 560,
+            .height = 400};
+  Series s{.name = "MaxBoxAccV2",
+           .x = {1.500, 1.502, 1.501, 1.503, 1.504, 1.5035},
+           .y = {62.00, 62.10, 62.05, 62.20, 61.90, 62.15},
+           .point_labels = {"0", "1e-5", "1e-4", "1e-3", "1e-2", "1e-1"},
+           .x_err = {0.001, 0.001, 0.001, 0.001, 0.001, 0.001},
+           .y_err = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1}};
+  plot.series.push_back(s);
+  plot.series.push_back({.name = "a second series", .x = {1.500, 1.504}, .y = {61.95, 62.2}});
+  PlotLayout layout;
+  cv::Mat img = RenderPlot(plot, &layout);
+  for (const auto& [i, j] : OverlappingTexts(layout.texts)) {
+    ADD_FAILURE() << "\"" << layout.texts[i].text << "\" overlaps \"" << layout.texts[j].text
+                  << "\"";
+  }
+  EXPECT_EQ(layout.dropped_point_labels, 0);
+  int labels = 0;
+  for (const TextBox& t : layout.texts) {
+    labels += t.role == TextRole::kPointLabel;
+    EXPECT_EQ(t.rect & cv::Rect(0, 0, img.cols, img.rows), t.rect) << t.text;
+  }
+  EXPECT_EQ(labels, 6);
+  ASSERT_GT(layout.legend.area(), 0);
+  EXPECT_EQ((layout.legend & layout.area).area(), 0);
+}
+
+// A title wider than the plot is wrapped onto lines that stay inside the image.
+TEST(PlotTest, LongTitleWraps) {
+  Plot plot{.title = "A title much longer than the plot is wide, so that it needs two lines",
+            .x_label = "x", .y_label = "y", .width = 300, .height = 300};
+  plot.series.push_back({.name = "a", .x = {0, 1}, .y = {0, 1}});
+  PlotLayout layout;
+  cv::Mat img = RenderPlot(plot, &layout);
+  int title_lines = 0;
+  for (const TextBox& t : layout.texts) {
+    title_lines += t.role == TextRole::kTitle;
+    EXPECT_EQ(t.rect & cv::Rect(0, 0, img.cols, img.rows), t.rect) << t.text;
+  }
+  EXPECT_GE(title_lines, 2);
+  EXPECT_TRUE(OverlappingTexts(layout.texts).empty());
+}
+
+// Epoch axes: whole numbers only, even for a one-epoch run.
+TEST(PlotTest, IntegerAxisHasNoFractionalTicks) {
+  Plot plot{.x_label = "epoch", .y_label = "y", .width = 400, .height = 300, .x_integers = true};
+  plot.series.push_back({.name = "a", .x = {1}, .y = {2.5}});
+  PlotLayout layout;
+  RenderPlot(plot, &layout);
+  int ticks = 0;
+  for (const TextBox& t : layout.texts) {
+    if (t.role != TextRole::kTickLabel || t.rect.y < layout.area.y + layout.area.height) continue;
+    ++ticks;
+    EXPECT_EQ(t.text.find('.'), std::string::npos) << t.text;
+  }
+  EXPECT_EQ(ticks, 1);  // The range is 0.5 to 1.5.
+}
+
+TEST(PlotTest, ColorBarRunsFromBlueToRedWithItsMarks) {
+  std::vector<TextBox> texts;
+  cv::Mat bar = ColorBar(400, "CAM value", {{0.15, "sigma = 0.15"}, {0.2, "sigma = 0.20"}}, &texts);
+  EXPECT_EQ(bar.cols, 400);
+  EXPECT_TRUE(OverlappingTexts(texts).empty());
+  int marks = 0;
+  for (const TextBox& t : texts) marks += absl::StartsWith(t.text, "sigma = ");
+  EXPECT_EQ(marks, 2);
+  // Somewhere in the bar: blue on the left, red on the right.
+  bool blue = false, red = false;
+  for (int y = 0; y < bar.rows; ++y) {
+    const cv::Vec3b left = bar.at<cv::Vec3b>(y, 40), right = bar.at<cv::Vec3b>(y, 360);
+    blue = blue || (left[0] > 120 && left[1] < 40 && left[2] < 40);
+    red = red || (right[2] > 120 && right[1] < 40 && right[0] < 40);
+  }
+  EXPECT_TRUE(blue);
+  EXPECT_TRUE(red);
 }
 
 TEST(PlotTest, HeatMapRunsFromBlueToRed) {

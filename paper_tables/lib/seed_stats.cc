@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace wsol::tables {
@@ -60,17 +61,29 @@ PairedDifference CompareSeeds(const std::vector<double>& differences) {
   return d;
 }
 
+namespace {
+
+// Two decimals, with a value that rounds to zero written without a minus sign ("0.00",
+// or "+0.00" with `sign`): "-0.00" reads as a negative effect that is not there.
+std::string TwoDecimals(double value, bool sign = false) {
+  std::string text = absl::StrFormat(sign ? "%+.2f" : "%.2f", value);
+  if (text == "-0.00") text = sign ? "+0.00" : "0.00";
+  return text;
+}
+
+}  // namespace
+
 std::string FormatSummary(const SeedSummary& s) {
   if (s.n == 0) return "-";
-  if (s.n == 1) return absl::StrFormat("%.2f", s.mean);
-  return absl::StrFormat("%.2f ± %.2f", s.mean, s.std);
+  if (s.n == 1) return TwoDecimals(s.mean);
+  return absl::StrCat(TwoDecimals(s.mean), " ± ", TwoDecimals(s.std));
 }
 
 std::string FormatDifference(const PairedDifference& d) {
   if (d.summary.n == 0) return "-";
-  if (d.summary.n == 1) return absl::StrFormat("%+.2f", d.summary.mean);
-  return absl::StrFormat("%+.2f [%+.2f, %+.2f]%s", d.summary.mean, d.low, d.high,
-                         d.excludes_zero ? "*" : "");
+  if (d.summary.n == 1) return TwoDecimals(d.summary.mean, true);
+  return absl::StrCat(TwoDecimals(d.summary.mean, true), " [", TwoDecimals(d.low, true), ", ",
+                      TwoDecimals(d.high, true), "]", d.excludes_zero ? "*" : "");
 }
 
 }  // namespace wsol::tables

@@ -42,6 +42,10 @@ TEST(SeedStatsTest, PairedDifferenceIntervalWorkedByHand) {
   const PairedDifference single = CompareSeeds({1.5});
   EXPECT_TRUE(std::isnan(single.low));
   EXPECT_EQ(FormatDifference(single), "+1.50");
+  // A value that rounds to zero has no minus sign.
+  EXPECT_EQ(FormatSummary(Summarize({-0.001})), "0.00");
+  EXPECT_EQ(FormatDifference(CompareSeeds({-0.004})), "+0.00");
+  EXPECT_EQ(FormatDifference(CompareSeeds({-0.004, -0.002})).substr(0, 6), "+0.00 ");
 }
 
 TEST(SeedStatsTest, StudentQuantiles) {

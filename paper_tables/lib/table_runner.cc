@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +26,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "paper_tables/lib/run_cost.h"
 #include "paper_tables/lib/seed_stats.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/run_folder.h"
@@ -112,6 +114,12 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
                             absl::StrCat("table ", table.name(), ", run \"", run.label(),
                                          "\": ", experiment.status().message()));
       }
+      if (auto weights = options.pretrained.find(experiment->backbone().architecture());
+          weights != options.pretrained.end()) {
+        experiment->mutable_backbone()->set_pretrained_path(weights->second);
+      }
+      spec::ResolveSpecPaths(options.workspace_root == "." ? "" : options.workspace_root,
+                             &*experiment);
       if (!options.data_root.empty()) {
         proto::Dataset* dataset = experiment->mutable_dataset();
         const std::string root = dataset->root().empty() ? dataset->name() : dataset->root();
@@ -131,6 +139,47 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
     }
   }
   return runs;
+}
+
+std::vector<std::string> PaperPrerequisites(const std::vector<PlannedRun>& runs,
+                                            const TableOptions& options) {
+  std::vector<std::string> problems;
+  std::error_code ec;
+  if (options.data_root.empty() || !fs::is_directory(options.data_root, ec)) {
+    problems.push_back(absl::StrCat(
+        "--data_root=", options.data_root,
+        ": no such folder; prepare the data sets into one with bazel run //datasets:prepare"));
+  }
+  std::set<std::string> missing_data, missing_weights, random_init;
+  for (const PlannedRun& p : runs) {
+    const proto::Experiment& e = p.experiment;
+    if (!fs::is_directory(e.dataset().root(), ec)) {
+      missing_data.insert(absl::StrCat(e.dataset().name(), " (", e.dataset().root(), ")"));
+    }
+    const std::string& weights = e.backbone().pretrained_path();
+    if (weights.empty()) {
+      random_init.insert(e.backbone().architecture());
+    } else if (!fs::is_regular_file(weights, ec)) {
+      missing_weights.insert(absl::StrCat(e.backbone().architecture(), " (", weights, ")"));
+    }
+  }
+  if (!missing_data.empty()) {
+    problems.push_back(absl::StrCat(
+        "no prepared data set for ", absl::StrJoin(missing_data, ", "),
+        ": bazel run //datasets:prepare -- --dataset=NAME --source=DOWNLOAD --out=DATA_ROOT/NAME"));
+  }
+  if (!missing_weights.empty()) {
+    problems.push_back(absl::StrCat("pretrained weights not found for ",
+                                    absl::StrJoin(missing_weights, ", ")));
+  }
+  if (!random_init.empty() && !options.allow_random_init) {
+    problems.push_back(absl::StrCat(
+        "no pretrained weights for ", absl::StrJoin(random_init, ", "),
+        ": the paper fine-tunes ImageNet weights; give them with --pretrained=ARCH=PATH,... "
+        "(import them with bazel run //tools:import_weights), or train from random weights "
+        "with --allow_random_init"));
+  }
+  return problems;
 }
 
 double MetricValue(const proto::RunResults& results, const std::string& column) {
@@ -205,6 +254,36 @@ std::string JsonString(const std::string& text) {
   return out;
 }
 
+// lambda as written in the paper ("1e-4"), or as %g when it is not a power of ten.
+std::string LambdaText(double lambda) {
+  const double exponent = std::round(std::log10(lambda));
+  if (lambda > 0 && std::abs(lambda - std::pow(10.0, exponent)) < 1e-6 * lambda) {
+    return absl::StrCat("1e", static_cast<int>(exponent));
+  }
+  return absl::StrFormat("%g", lambda);
+}
+
+// The table with each ER row's lambda in its label ("CAM + ER (λ = 1e-4)"), read from the
+// row's planned runs, unless the label or setting already names it.
+proto::TableSpec WithLambdaInErLabels(const proto::TableSpec& table,
+                                      const std::vector<PlannedRun>& runs) {
+  proto::TableSpec shown = table;
+  for (const PlannedRun& p : runs) {
+    proto::TableRun& row = *shown.mutable_runs(p.row);
+    const proto::TableRun& original = table.runs(p.row);
+    if (original.variant() != "er" || row.label() != original.label()) continue;
+    if (absl::StrContains(original.label(), "λ") || absl::StrContains(original.label(), "lambda") ||
+        absl::StrContains(original.setting(), "lambda")) {
+      continue;
+    }
+    const proto::Regularizer& regularizer = p.experiment.regularizer();
+    if (!regularizer.has_entropy_kl_uniform()) continue;
+    row.set_label(absl::StrCat(original.label(), " (λ = ",
+                               LambdaText(regularizer.entropy_kl_uniform().lambda()), ")"));
+  }
+  return shown;
+}
+
 }  // namespace
 
 RenderedTable RenderTable(const proto::TableSpec& table,
@@ -246,6 +325,8 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> csv_lines = {JoinCsv(csv_header)};
   bool any_difference = false;
+  bool any_spread = false;  // Some cell or Δ over more than one seed.
+  for (const std::vector<SeedResults>& row : results_per_row) any_spread |= row.size() > 1;
   for (int r = 0; r < table.runs_size(); ++r) {
     const proto::TableRun& run = table.runs(r);
     std::vector<std::string> cells = {run.label()};
@@ -312,12 +393,18 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   for (size_t i = 0; i < header.size(); ++i) md += i == 0 ? "---|" : "---:|";
   md += "\n";
   for (const auto& cells : rows) md += JoinMarkdown(cells);
-  md += "\nCells: mean ± sample standard deviation over seeds.";
-  if (any_difference) {
-    md += " Δ: the mean of the paired per-seed differences [its 95% t-interval]; * the "
-          "interval excludes 0.";
+  // Footnotes only for what the table shows: one seed has no spread and no interval.
+  if (any_spread) {
+    md += "\nCells: mean ± sample standard deviation over seeds.";
+    if (any_difference) {
+      md += " Δ: the mean of the paired per-seed differences [its 95% t-interval]; * the "
+            "interval excludes 0.";
+    }
+    md += "\n";
+  } else if (any_difference) {
+    md += "\nOne seed: cells are single runs, Δ the difference of one pair (no interval; a "
+          "difference of a point or two between single runs is noise).\n";
   }
-  md += "\n";
   out.csv = absl::StrJoin(csv_lines, "\n") + "\n";
   return out;
 }
@@ -336,14 +423,29 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
     return absl::InvalidArgumentError(absl::StrFormat(
         "--shard=%d/%d: expected i/n with 0 <= i < n", options.shard_index, options.shard_count));
   }
+  const std::vector<std::string> missing =
+      options.profile == "paper" ? PaperPrerequisites(runs, options) : std::vector<std::string>();
   if (options.dry_run) {
     std::cout << absl::StrFormat("%s: %d runs (%d rows x %d seeds)\n", table.name(), runs.size(),
                                  table.runs_size(),
                                  table.runs_size() > 0 ? runs.size() / table.runs_size() : 0);
+    int to_train = 0, cached_runs = 0;
+    RunCost cost;
     for (size_t i = 0; i < runs.size(); ++i) {
       const PlannedRun& p = runs[i];
       const proto::Experiment& e = p.experiment;
-      const bool cached = train::ReadResults(p.run_dir).ok();
+      const bool cached = train::ReadVerifiedResults(p.run_dir, p.fingerprint).ok();
+      if (static_cast<int>(i) % options.shard_count == options.shard_index) {
+        if (cached && !options.rerun) {
+          ++cached_runs;
+        } else {
+          ++to_train;
+          const RunCost one = EstimateRunCost(e);
+          cost.cpu_seconds += one.cpu_seconds;
+          cost.disk_bytes += one.disk_bytes;
+          cost.known_images &= one.known_images;
+        }
+      }
       std::cout << absl::StrFormat(
           "  [%s] %-28s seed %d  %s %s x%.3g, %d epochs x batch %d\n      spec %s%s\n"
           "      run  %s%s\n",
@@ -356,7 +458,17 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
               : absl::StrCat(" --set=", absl::StrJoin(table.runs(p.row).set(), ",")),
           p.run_dir, cached ? " (cached)" : "");
     }
+    if (!missing.empty()) {
+      std::cout << "\nnot ready to train (a run without --dry_run is refused):\n  "
+                << absl::StrJoin(missing, "\n  ") << "\n";
+    }
+    std::cout << "\n" << CostSummary(to_train, cached_runs, cost)
+              << (options.shard_count > 1 ? " in this shard" : "") << "\n";
     return std::string();
+  }
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the paper profile cannot train these runs yet:\n  ", absl::StrJoin(missing, "\n  ")));
   }
   std::vector<std::string> failures;
   std::set<int> failed_rows;
@@ -367,10 +479,19 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   for (size_t i = 0; i < runs.size(); ++i) {
     if (static_cast<int>(i) % options.shard_count != options.shard_index) continue;
     const PlannedRun& p = runs[i];
-    if (!options.rerun && train::ReadResults(p.run_dir).ok()) {
-      std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): cached in %s\n", i + 1, runs.size(),
-                                   table.runs(p.row).label(), p.seed, p.run_dir);
-      continue;
+    if (!options.rerun) {
+      absl::StatusOr<proto::RunResults> cached = train::ReadVerifiedResults(p.run_dir, p.fingerprint);
+      if (cached.ok()) {
+        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): cached in %s\n", i + 1, runs.size(),
+                                     table.runs(p.row).label(), p.seed, p.run_dir);
+        continue;
+      }
+      // A results file that is not this spec's result is never shown: the run trains again.
+      if (!absl::IsNotFound(cached.status())) {
+        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): %s; training it again\n", i + 1,
+                                     runs.size(), table.runs(p.row).label(), p.seed,
+                                     cached.status().message());
+      }
     }
     if (std::optional<std::string> holder =
             FileLock::Holder(train::RunFolder(p.run_dir).lock())) {
@@ -435,10 +556,11 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   std::sort(failures.begin(), failures.end());
   std::vector<std::vector<SeedResults>> per_row(table.runs_size());
   for (const PlannedRun& p : runs) {
-    absl::StatusOr<proto::RunResults> results = train::ReadResults(p.run_dir);
+    absl::StatusOr<proto::RunResults> results = train::ReadVerifiedResults(p.run_dir, p.fingerprint);
     if (results.ok()) per_row[p.row].push_back({p.seed, *std::move(results)});
   }
-  RenderedTable rendered = RenderTable(table, per_row, failed_rows);
+  const proto::TableSpec shown = WithLambdaInErLabels(table, runs);
+  RenderedTable rendered = RenderTable(shown, per_row, failed_rows);
   const std::string out_dir = options.out_dir.empty()
                                   ? (fs::path(options.cache_dir) / "tables" / table.name()).string()
                                   : options.out_dir;
@@ -466,8 +588,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       }
       results.push_back(one);
     }
-    json += absl::StrCat("  {\"label\": ", JsonString(table.runs(r).label()),
-                         ", \"setting\": ", JsonString(table.runs(r).setting()),
+    json += absl::StrCat("  {\"label\": ", JsonString(shown.runs(r).label()),
+                         ", \"setting\": ", JsonString(shown.runs(r).setting()),
                          ", \"status\": ",
                          JsonString(!per_row[r].empty() ? "done"
                                     : failed_rows.count(r) ? "failed"

@@ -43,6 +43,11 @@ struct TableOptions {
   int jobs = 1;
   std::vector<std::string> extra_set;  // Overrides for every run (--set).
   std::vector<uint64_t> seeds;         // Replace the table's seeds when not empty (--seeds).
+  // Pretrained weights per backbone architecture (--pretrained=resnet50=PATH,...): set as
+  // backbone.pretrained_path of every run of that architecture.
+  std::map<std::string, std::string> pretrained;
+  // The paper profile refuses runs without pretrained weights unless this is set.
+  bool allow_random_init = false;
   // Checks each run's components at planning (tools::StandardValidators()).
   spec::ComponentValidators validators;
   // The method table and data source, for figures that load trained models.
@@ -70,6 +75,12 @@ absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
 // like name, change no run folder).
 absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
                                                  const TableOptions& options);
+
+// What the paper profile's runs need before training: the data root and each run's
+// prepared data set, and pretrained weights for every run (unless allow_random_init).
+// Empty when everything is there; otherwise one line per problem, saying what to do.
+std::vector<std::string> PaperPrerequisites(const std::vector<PlannedRun>& runs,
+                                            const TableOptions& options);
 
 // Trains and evaluates one run into run_dir (writing results.json there).
 using RunFunction = std::function<absl::StatusOr<proto::RunResults>(

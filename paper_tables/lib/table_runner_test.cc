@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <set>
@@ -10,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "wsol/spec/spec_loader.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/util/file_lock.h"
 #include "wsol/util/status_matchers.h"
@@ -19,6 +21,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::wsol::testing::IsOk;
 using ::wsol::testing::StatusIs;
 
@@ -36,13 +39,39 @@ proto::TableSpec TwoRowTable() {
   return table;
 }
 
+// Results a trainer could have written for `e`: its fingerprint, every box metric, one
+// epoch of history.
+proto::RunResults CompleteResults(const proto::Experiment& e) {
+  proto::RunResults r;
+  r.set_spec_fingerprint(spec::ResultFingerprint(e));
+  proto::SplitMetrics& t = *r.mutable_test();
+  t.set_images(10);
+  t.set_has_boxes(true);
+  t.set_mean_entropy(0.5);
+  t.set_top1_cls(50);
+  t.set_top1_loc(30);
+  t.set_gt_known_loc(40);
+  t.set_top1_loc_best(31);
+  t.set_gt_known_loc_best(41);
+  t.set_max_box_acc(42);
+  t.set_max_box_acc_v2(40);
+  t.set_best_threshold(0.2);
+  proto::EpochRecord& epoch = *r.add_history();
+  epoch.set_epoch(1);
+  epoch.set_train_top1(60);
+  epoch.set_val_top1_cls(55);
+  epoch.set_val_localization(40);
+  epoch.set_val_entropy(0.4);
+  return r;
+}
+
 // A fake trainer: scores depend on the seed and on whether ER is on, so the table's
 // mean, std and difference can be checked by hand.
 struct FakeTrainer {
   int calls = 0;
   absl::StatusOr<proto::RunResults> operator()(const proto::Experiment& e, const std::string& dir) {
     ++calls;
-    proto::RunResults r;
+    proto::RunResults r = CompleteResults(e);
     const bool er_on = e.regularizer().has_entropy_kl_uniform();
     const double er = er_on ? 10.0 : 0.0;
     const double seed = static_cast<double>(e.runtime().seed());
@@ -96,11 +125,11 @@ TEST(TableRunnerTest, RendersMeanStdAndDifferenceThenReusesTheCache) {
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   // CAM: top1 = 51, 52 -> 51.50 ± 0.71 (sample std of {51, 52} = 0.7071).
   EXPECT_THAT(text, HasSubstr("| CAM | 51.50 ± 0.71 | 40.00 ± 0.00 | 2 |"));
-  // CAM + ER: 62, 64 -> 63.00 ± 1.41.
-  EXPECT_THAT(text, HasSubstr("| CAM + ER | 63.00 ± 1.41 | 50.00 ± 0.00 | 2 |"));
+  // CAM + ER: 62, 64 -> 63.00 ± 1.41; its label names its lambda (good.pbtxt's 1e-4).
+  EXPECT_THAT(text, HasSubstr("| CAM + ER (λ = 1e-4) | 63.00 ± 1.41 | 50.00 ± 0.00 | 2 |"));
   // Paired differences 11, 12: mean 11.5, sd 0.7071, standard error 0.5, t(0.975, 1 df)
   // = 12.7062 -> [5.15, 17.85], which excludes 0; MaxBoxAccV2 gains exactly 10 per seed.
-  EXPECT_THAT(text, HasSubstr("| Δ (CAM + ER − CAM) | +11.50 [+5.15, +17.85]* | "
+  EXPECT_THAT(text, HasSubstr("| Δ (CAM + ER (λ = 1e-4) − CAM) | +11.50 [+5.15, +17.85]* | "
                               "+10.00 [+10.00, +10.00]* | 2 pairs |"));
   EXPECT_THAT(text, HasSubstr("* the interval excludes 0."));
   EXPECT_THAT(text, HasSubstr("| Method | Top-1 Cls | MaxBoxAccV2 | Seeds |"));
@@ -136,7 +165,7 @@ TEST(TableRunnerTest, AFailedRunIsMarkedAndTheOthersStillRun) {
   std::ifstream md(options.cache_dir + "/tables/t/t.md");
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   EXPECT_THAT(text, HasSubstr("| CAM | failed | failed | 0 |"));
-  EXPECT_THAT(text, HasSubstr("| CAM + ER | 63.00 ± 1.41 | 50.00 ± 0.00 | 2 |"));
+  EXPECT_THAT(text, HasSubstr("| CAM + ER (λ = 1e-4) | 63.00 ± 1.41 | 50.00 ± 0.00 | 2 |"));
 }
 
 // Labels with commas and pipes ("JSD(p, u)", "KL(u||p)") stay one CSV field and one
@@ -163,14 +192,17 @@ TEST(TableRunnerTest, LabelsAreEscapedInEveryOutput) {
             "Top-1 Cls 95% CI high,MaxBoxAccV2,MaxBoxAccV2 std,MaxBoxAccV2 per seed,"
             "MaxBoxAccV2 95% CI low,MaxBoxAccV2 95% CI high,Seeds");
   EXPECT_EQ(first, "\"JSD(p, u)\",51.0000,,51.0000,,,40.0000,,40.0000,,,1");
-  EXPECT_EQ(second, "ER: KL(u||p),62.0000,,62.0000,,,50.0000,,50.0000,,,1");
+  EXPECT_EQ(second, "ER: KL(u||p) (λ = 1e-4),62.0000,,62.0000,,,50.0000,,50.0000,,,1");
   std::ifstream md(*out + "/t.md");
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
-  EXPECT_THAT(text, HasSubstr("| ER: KL(u\\|\\|p) | 62.00 | 50.00 | 1 |"));
+  EXPECT_THAT(text, HasSubstr("| ER: KL(u\\|\\|p) (λ = 1e-4) | 62.00 | 50.00 | 1 |"));
+  // One seed: no spread or interval is shown, so their footnote is not either.
+  EXPECT_THAT(text, Not(HasSubstr("standard deviation")));
+  EXPECT_THAT(text, HasSubstr("One seed: cells are single runs"));
   std::ifstream json(*out + "/t.json");
   std::string json_text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
   EXPECT_THAT(json_text, HasSubstr("{\"label\": \"JSD(p, u)\", \"setting\": \"\", \"status\": \"done\""));
-  EXPECT_THAT(json_text, HasSubstr("{\"label\": \"ER: KL(u||p)\""));
+  EXPECT_THAT(json_text, HasSubstr("{\"label\": \"ER: KL(u||p) (λ = 1e-4)\""));
 }
 
 TEST(TableRunnerTest, ShardsSplitRunsAndPendingRowsAreMarked) {
@@ -260,6 +292,121 @@ TEST(TableRunnerTest, OutsideTheWorkspaceTheMessageSaysWhereItLooked) {
                        AllOf(HasSubstr("no table specs at "),
                              HasSubstr("not_a_workspace/paper_tables/specs"),
                              HasSubstr("bazel run //paper_tables:table1"))));
+}
+
+// Reads a whole file.
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Only a spec's own, sane results are ever shown: a results.json copied from another run,
+// an empty one, or one holding impossible numbers is treated as not cached (the run trains
+// again, with a notice) and never becomes a row.
+TEST(TableRunnerTest, ResultsThatAreNotThisSpecsAreNeverShown) {
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/untrusted";
+  options.seeds = {1};
+  absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(TwoRowTable(), options);
+  ASSERT_THAT(runs, IsOk());
+  const PlannedRun& cam = (*runs)[0];
+  const PlannedRun& er = (*runs)[1];
+  // CAM's folder holds a copy of CAM + ER's results (another fingerprint), with numbers
+  // that would show as a row of their own.
+  proto::RunResults copied = CompleteResults(er.experiment);
+  copied.mutable_test()->set_top1_cls(99.5);
+  ASSERT_THAT(train::WriteResults(copied, cam.run_dir), IsOk());
+  // CAM + ER's folder holds its own fingerprint but a PxAP of -12.
+  proto::RunResults impossible = CompleteResults(er.experiment);
+  impossible.mutable_test()->set_has_masks(true);
+  impossible.mutable_test()->set_pxap(-12);
+  ASSERT_THAT(train::WriteResults(impossible, er.run_dir), IsOk());
+  EXPECT_THAT(train::ReadVerifiedResults(cam.run_dir, cam.fingerprint),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("these are the results of another spec")));
+  EXPECT_THAT(train::ReadVerifiedResults(er.run_dir, er.fingerprint),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("test.pxap = -12: expected a percentage in [0, 100]")));
+  // A dry run does not count them as cached.
+  {
+    TableOptions dry = options;
+    dry.dry_run = true;
+    ::testing::internal::CaptureStdout();
+    ASSERT_THAT(RunTable(TwoRowTable(), *runs, dry, FakeTrainer()), IsOk());
+    const std::string listing = ::testing::internal::GetCapturedStdout();
+    EXPECT_THAT(listing, Not(HasSubstr("(cached)")));
+    EXPECT_THAT(listing, HasSubstr("2 to train, 0 cached, about "));
+  }
+  // Without training they are never rows: both stay pending.
+  auto nothing = [](const proto::Experiment&, const std::string&)
+      -> absl::StatusOr<proto::RunResults> { return absl::UnavailableError("not now"); };
+  (void)RunTable(TwoRowTable(), *runs, options, nothing);
+  const std::string before = ReadText(options.cache_dir + "/tables/t/t.md");
+  EXPECT_THAT(before, Not(HasSubstr("99.50")));
+  EXPECT_THAT(before, Not(HasSubstr("-12")));
+  // With training they are replaced by the runs' own results.
+  FakeTrainer trainer;
+  ASSERT_THAT(RunTable(TwoRowTable(), *runs, options, std::ref(trainer)), IsOk());
+  EXPECT_EQ(trainer.calls, 2);
+  const std::string after = ReadText(options.cache_dir + "/tables/t/t.md");
+  EXPECT_THAT(after, HasSubstr("| CAM | 51.00 | 40.00 | 1 |"));
+  EXPECT_THAT(after, Not(HasSubstr("99.50")));
+  // An empty object is no result either.
+  std::ofstream(cam.run_dir + "/results.json") << "{}";
+  EXPECT_THAT(train::ReadVerifiedResults(cam.run_dir, cam.fingerprint),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("test is missing")));
+}
+
+TEST(TableRunnerTest, TheDryRunEndsWithWhatItWouldCost) {
+  TableOptions options;
+  options.cache_dir = ::testing::TempDir() + "/dry_cost";
+  options.dry_run = true;
+  FakeTrainer trainer;
+  ::testing::internal::CaptureStdout();
+  ASSERT_THAT(RunTable(TwoRowTable(), options, std::ref(trainer)), IsOk());
+  const std::string listing = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(trainer.calls, 0);
+  EXPECT_THAT(listing, ::testing::ContainsRegex(
+                           "\n4 to train, 0 cached, about [0-9.]+ CPU-minutes and [0-9]+ MB\n$"));
+}
+
+TEST(TableRunnerTest, ThePaperProfileNeedsItsDataAndWeights) {
+  TableOptions options;
+  options.profile = "paper";
+  options.cache_dir = ::testing::TempDir() + "/paper_prereq";
+  options.data_root = ::testing::TempDir() + "/empty_data_root";
+  std::filesystem::create_directories(options.data_root);
+  proto::TableSpec table = TwoRowTable();
+  table.add_set("dataset.name=CUB");
+  absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(table, options);
+  ASSERT_THAT(runs, IsOk());
+  std::vector<std::string> problems = PaperPrerequisites(*runs, options);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_THAT(problems[0], AllOf(HasSubstr("no prepared data set for CUB ("),
+                                 HasSubstr("empty_data_root/CUB)"),
+                                 HasSubstr("//datasets:prepare")));
+  EXPECT_THAT(problems[1], AllOf(HasSubstr("no pretrained weights for resnet50"),
+                                 HasSubstr("--pretrained=ARCH=PATH"),
+                                 HasSubstr("--allow_random_init")));
+  FakeTrainer trainer;
+  EXPECT_THAT(RunTable(table, *runs, options, std::ref(trainer)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("the paper profile cannot train these runs yet")));
+  EXPECT_EQ(trainer.calls, 0);
+  // --pretrained gives each backbone its weights; a missing file is named.
+  options.pretrained["resnet50"] = ::testing::TempDir() + "/no_such_weights.pt";
+  options.allow_random_init = false;
+  runs = PlanRuns(table, options);
+  ASSERT_THAT(runs, IsOk());
+  EXPECT_EQ((*runs)[0].experiment.backbone().pretrained_path(),
+            ::testing::TempDir() + "/no_such_weights.pt");
+  problems = PaperPrerequisites(*runs, options);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_THAT(problems[1], HasSubstr("pretrained weights not found for resnet50 ("));
+  // A missing data root is the first thing named.
+  options.data_root = ::testing::TempDir() + "/no_such_root";
+  EXPECT_THAT(PaperPrerequisites(*runs, options)[0],
+              HasSubstr("no_such_root: no such folder"));
 }
 
 }  // namespace
