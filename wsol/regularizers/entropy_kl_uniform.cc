@@ -7,7 +7,17 @@
 namespace wsol::regularizers {
 
 at::Tensor EntropyKlUniform::Term(const at::Tensor& log_p) const {
-  return KlUniformToP(log_p);
+  // Regularizer::Loss averages the per-image term over the batch.
+  const at::Tensor kl = KlUniformToP(log_p);
+  switch (options_.reduction) {
+    case KlUniformReduction::kFormula:
+      return kl;
+    case KlUniformReduction::kSumOverClasses:
+      return kl * static_cast<double>(log_p.size(1));
+    case KlUniformReduction::kSumOverBatch:
+      return kl * static_cast<double>(log_p.size(0));
+  }
+  return kl;
 }
 
 }  // namespace wsol::regularizers

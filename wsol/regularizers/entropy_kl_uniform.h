@@ -2,7 +2,9 @@
 //
 // The paper's entropy regularization (ER): L = H(y, p) + lambda * KL(u || p).
 // KL(u || p) = -log C - mean_c log p_c pushes p away from one-hot, keeping the entropy
-// of the predictions in the sweet spot between uniform and one-hot.
+// of the predictions in the sweet spot between uniform and one-hot. Its gradient on the
+// logits is lambda (p - u) per image under the formula, C times that summed over the
+// classes, and B times that summed over the batch.
 #ifndef WSOL_REGULARIZERS_ENTROPY_KL_UNIFORM_H_
 #define WSOL_REGULARIZERS_ENTROPY_KL_UNIFORM_H_
 
@@ -12,8 +14,16 @@
 
 namespace wsol::regularizers {
 
+// How lambda weighs KL(u || p) (wsol/proto/regularizer.proto says why there are three).
+enum class KlUniformReduction {
+  kFormula,         // mean over the batch of KL(u || p): the paper's formula
+  kSumOverClasses,  // mean over the batch of C KL(u || p)
+  kSumOverBatch,    // sum over the batch of KL(u || p)
+};
+
 struct EntropyKlUniformOptions {
   double lambda = 1e-4;
+  KlUniformReduction reduction = KlUniformReduction::kFormula;
 };
 
 class EntropyKlUniform : public Regularizer {

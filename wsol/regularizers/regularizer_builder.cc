@@ -19,8 +19,15 @@ const std::vector<RegularizerRow>& RegularizerTable() {
       {R::kEntropyKlUniform, "entropy_kl_uniform",
        [](const R& r, FieldChecker& c) { c.NonNegative("lambda", r.entropy_kl_uniform().lambda()); },
        [](const R& r) -> std::unique_ptr<Regularizer> {
+         const proto::EntropyKlUniform& er = r.entropy_kl_uniform();
+         const KlUniformReduction reduction =
+             er.reduction() == proto::EntropyKlUniform::SUM_OVER_CLASSES
+                 ? KlUniformReduction::kSumOverClasses
+             : er.reduction() == proto::EntropyKlUniform::SUM_OVER_BATCH
+                 ? KlUniformReduction::kSumOverBatch
+                 : KlUniformReduction::kFormula;
          return std::make_unique<EntropyKlUniform>(
-             EntropyKlUniformOptions{.lambda = r.entropy_kl_uniform().lambda()});
+             EntropyKlUniformOptions{.lambda = er.lambda(), .reduction = reduction});
        }},
       {R::kLabelSmoothing, "label_smoothing",
        [](const R& r, FieldChecker& c) { c.InUnit("gamma", r.label_smoothing().gamma()); },

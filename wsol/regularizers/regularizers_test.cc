@@ -125,6 +125,42 @@ TEST(RegularizerIdentityTest, SymmetricKlIsTheSumOfBothDirections) {
   EXPECT_NEAR(sym, a + b, 1e-12);
 }
 
+// The readings of lambda, each against its closed-form gradient on the logits: the
+// formula's is lambda (p - u) / B per image (the batch mean), summing over the classes
+// multiplies it by C, summing over the batch by B.
+TEST(EntropyKlUniformTest, EachReductionHasItsClosedFormGradient) {
+  const int64_t batch = 3, classes = 5;
+  const double lambda = 0.3;
+  torch::manual_seed(4);
+  const torch::Tensor logits0 = torch::randn({batch, classes}, torch::kDouble) * 2;
+  const torch::Tensor p = torch::softmax(logits0, 1);
+  const torch::Tensor formula = lambda * (p - 1.0 / classes) / batch;
+  const std::vector<std::pair<std::string, double>> readings = {
+      {"FORMULA", 1.0}, {"SUM_OVER_CLASSES", classes}, {"SUM_OVER_BATCH", batch}};
+  for (const auto& [name, multiple] : readings) {
+    proto::Regularizer spec;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        "entropy_kl_uniform { lambda: 0.3 reduction: " + name + " }", &spec));
+    absl::StatusOr<std::unique_ptr<Regularizer>> er = BuildRegularizer(spec);
+    ASSERT_THAT(er, IsOk());
+    const torch::Tensor logits = logits0.clone().requires_grad_(true);
+    const torch::Tensor targets = torch::zeros({batch, classes}, torch::kDouble);
+    // Float lambda (0.3f) in the proto: compare relative to the term's own weight.
+    const LossTerms loss = (*er)->Loss(logits, targets);
+    loss.regularization.backward();
+    const double float_lambda = spec.entropy_kl_uniform().lambda();
+    EXPECT_TRUE(torch::allclose(logits.grad(), formula * multiple * (float_lambda / lambda),
+                                1e-12, 1e-14))
+        << name << "\n" << logits.grad() << "\n" << formula * multiple;
+    // The value: the same multiple of the formula's (a KL, so 0 at the uniform p).
+    const double kl = (-std::log(static_cast<double>(classes)) - torch::log(p).mean(1)).mean().item<double>();
+    EXPECT_NEAR(loss.regularization.item<double>(), float_lambda * multiple * kl, 1e-12) << name;
+  }
+  proto::Regularizer unknown;
+  EXPECT_FALSE(google::protobuf::TextFormat::ParseFromString(
+      "entropy_kl_uniform { reduction: SUM }", &unknown));
+}
+
 TEST(RegularizerBuilderTest, ValidationNamesTheFieldPath) {
   proto::Regularizer spec;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString("jsd { lambda: -1 }", &spec));
