@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bazel run //paper_tables:golden_metrics_test -- --update_goldens
+bazel run //paper_tables:method_goldens_test -- --update_goldens
 git --no-pager diff --stat -- paper_tables/goldens

@@ -23,7 +23,7 @@ packages=(
   dataset-fashion-mnist  # the embedded FMNIST-Loc data set is built from it
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-opencv python3-numpy)
+  packages+=(python3-torch python3-torchvision python3-opencv python3-numpy)
 elif [[ $# -gt 0 ]]; then
   echo "usage: tools/setup.sh [--bench]" >&2
   exit 2

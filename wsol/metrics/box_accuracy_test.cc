@@ -95,6 +95,23 @@ TEST(BoxAccuracyTest, HandWorkedAllContours) {
   EXPECT_EQ(r->top1_loc_at_best, 100.0 / 3);
 }
 
+// MaxBoxAccV2 is the mean over the IoU thresholds of each threshold's best accuracy.
+// Largest contour, IoU 50 and 90: at IoU >= 0.5 the best CAM threshold is 0.6 (A: 0.75,
+// B: 1) -> 2 of 3; at IoU >= 0.9 A reaches 1 only at 0.4 and B only at 0.6 -> 1 of 3. The
+// mean is (66.67 + 33.33) / 2 = 50, not the first threshold's 66.67.
+TEST(BoxAccuracyTest, MaxBoxAccV2IsTheMeanOverUnequalThresholds) {
+  absl::StatusOr<BoxAccuracy> acc = BoxAccuracy::Create(
+      {.cam_curve_interval = 0.2, .iou_thresholds = {50, 90}, .multi_contour = false});
+  ASSERT_THAT(acc, IsOk());
+  AddThreeImages(*acc);
+  absl::StatusOr<BoxAccuracyResult> r = acc->Compute();
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->max_box_acc.size(), 2u);
+  EXPECT_DOUBLE_EQ(r->max_box_acc[0], 200.0 / 3);
+  EXPECT_DOUBLE_EQ(r->max_box_acc[1], 100.0 / 3);
+  EXPECT_DOUBLE_EQ(r->max_box_acc_mean, 50.0);
+}
+
 TEST(BoxAccuracyTest, MergeEqualsOneAccumulator) {
   const BoxAccuracyOptions options{.cam_curve_interval = 0.01, .multi_contour = true};
   absl::StatusOr<BoxAccuracy> all = BoxAccuracy::Create(options);

@@ -509,7 +509,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     const double score = LocalizationScore(selection);
     proto::EpochRecord& record = history.emplace_back();
     record.set_epoch(epoch + 1);
-    record.set_learning_rate(LearningRateForEpoch(s.sgd, epoch));
+    record.set_learning_rate(AppliedLearningRate(*run->sgd));
     record.set_train_loss(t.loss_sum / t.images);
     record.set_train_regularization(t.reg_sum / t.images);
     record.set_train_top1(100.0 * t.correct / t.images);

@@ -341,5 +341,62 @@ TEST(TrainerTest, WrittenResultsAreTheSpecsAndValid) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("another spec")));
 }
 
+// The schedule decays inside the run and history.csv records the rate the optimizer
+// applied (wsolevaluation's count: epoch e at lr * 0.1^floor((e + 1) / 2) for an interval
+// of 2), so a rate applied an epoch late shows.
+TEST(TrainerTest, TheAppliedLearningRateDecaysOnSchedule) {
+  proto::Experiment spec = TinySpec(::testing::TempDir() + "/run_schedule");
+  spec.mutable_optimizer()->set_decay_every_epochs(2);
+  absl::StatusOr<proto::RunResults> results = RunExperiment(spec, Options());
+  ASSERT_THAT(results, IsOk());
+  ASSERT_EQ(results->history_size(), 3);
+  // history.csv holds six significant digits.
+  EXPECT_NEAR(results->history(0).learning_rate(), 0.01, 1e-9);
+  EXPECT_NEAR(results->history(1).learning_rate(), 0.001, 1e-10);
+  EXPECT_NEAR(results->history(2).learning_rate(), 0.001, 1e-10);
+}
+
+// The test metrics come from the file the spec selects. A run whose best validation epoch
+// is not its last tells the two apart: with LAST_EPOCH the saved score maps are the CAMs
+// of checkpoint.pt's weights (recomputed from the file) and not those of best_model.pt.
+TEST(TrainerTest, TheScoredModelIsTheSelectedFile) {
+  proto::Experiment spec;
+  absl::StatusOr<proto::RunResults> results;
+  bool found = false;
+  for (uint64_t seed = 7; seed < 19 && !found; ++seed) {
+    spec = TinySpec(::testing::TempDir() + "/run_selected_" + std::to_string(seed));
+    spec.mutable_runtime()->set_seed(seed);
+    spec.mutable_evaluation()->set_checkpoint_selection(proto::Evaluation::LAST_EPOCH);
+    spec.mutable_evaluation()->set_save_scoremaps(true);
+    results = RunExperiment(spec, Options());
+    ASSERT_THAT(results, IsOk());
+    found = results->best_epoch() != 3;
+  }
+  ASSERT_TRUE(found) << "no seed gave a best epoch before the last";
+  const std::string dir = spec.runtime().output_dir();
+  const ExplainOptions explain{.cache_dir = Options().cache_dir,
+                               .components = Options().components};
+  // ExplainTestImages reads checkpoint.pt for LAST_EPOCH and best_model.pt otherwise.
+  proto::Experiment best_spec = spec;
+  best_spec.mutable_evaluation()->set_checkpoint_selection(
+      proto::Evaluation::BEST_VAL_LOCALIZATION);
+  absl::StatusOr<std::vector<ImageExplanation>> from_last = ExplainTestImages(spec, dir, explain, 6);
+  absl::StatusOr<std::vector<ImageExplanation>> from_best =
+      ExplainTestImages(best_spec, dir, explain, 6);
+  ASSERT_THAT(from_last, IsOk());
+  ASSERT_THAT(from_best, IsOk());
+  double largest_best_difference = 0;
+  for (size_t i = 0; i < from_last->size(); ++i) {
+    absl::StatusOr<cv::Mat> saved =
+        metrics::ReadNpy(dir + "/scoremaps/" + (*from_last)[i].image_id + ".npy");
+    ASSERT_THAT(saved, IsOk());
+    EXPECT_LE(cv::norm((*from_last)[i].cam, *saved, cv::NORM_INF), 1e-4)
+        << (*from_last)[i].image_id;
+    largest_best_difference = std::max(
+        largest_best_difference, cv::norm((*from_best)[i].cam, *saved, cv::NORM_INF));
+  }
+  EXPECT_GT(largest_best_difference, 1e-3) << "best_model.pt's CAMs are the saved ones";
+}
+
 }  // namespace
 }  // namespace wsol::train

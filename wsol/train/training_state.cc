@@ -49,6 +49,10 @@ void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, i
   static_cast<torch::optim::SGDOptions&>(groups[1].options()).lr(lr * settings.classifier_lr_multiplier);
 }
 
+double AppliedLearningRate(const torch::optim::SGD& sgd) {
+  return static_cast<const torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr();
+}
+
 std::string SerializeCheckpoint(WsolModel& model, torch::optim::SGD* sgd,
                                 const CheckpointMeta& meta) {
   torch::serialize::OutputArchive archive;

@@ -55,6 +55,9 @@ std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& 
 // first decay comes before the third epoch (0-based epoch 2).
 double LearningRateForEpoch(const SgdSettings& settings, int epoch);
 void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, int epoch);
+// The base rate the optimizer applies now (its first group's), what history.csv records:
+// the rate used, not one computed beside it.
+double AppliedLearningRate(const torch::optim::SGD& sgd);
 
 struct CheckpointMeta {
   int64_t next_epoch = 0;          // First epoch still to run.
