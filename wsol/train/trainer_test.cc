@@ -259,15 +259,7 @@ TEST(TrainerTest, ValidateOnlyBuildsWithoutTraining) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("valid backbones")));
 }
 
-// The files of a folder (names only), sorted.
-std::vector<std::string> FilesIn(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using ::wsol::testing::EntriesOf;
 
 // lr = 1e9: the loss may stay finite while the weights grow to 1e33. The run stops at the
 // first epoch with a named error, saves nothing of it, and writes no results.
@@ -302,7 +294,7 @@ TEST(TrainerTest, AFullDiskWhileSavingIsANamedErrorAndTheRunGoesOnLater) {
                 StatusIs(absl::StatusCode::kResourceExhausted,
                          AllOf(HasSubstr(dir), HasSubstr(".pt: write failed: File too large"))));
   }
-  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("spec.pbtxt"));
+  EXPECT_THAT(EntriesOf(dir), ::testing::ElementsAre("spec.pbtxt"));
   absl::StatusOr<proto::RunResults> results = RunExperiment(TinySpec(dir), Options());
   ASSERT_THAT(results, IsOk());
   EXPECT_EQ(results->history_size(), 3);
@@ -323,7 +315,7 @@ TEST(TrainerTest, LeftoversOfAKilledRunAreCleanedAndTheHistoryRestored) {
   std::ofstream(dir + "/results.json.tmp." + std::to_string(dead) + ".0") << "{";
   std::filesystem::remove(dir + "/history.csv");
   ASSERT_THAT(RunExperiment(TinySpec(dir), Options()), IsOk());
-  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("best_model.pt", "checkpoint.pt",
+  EXPECT_THAT(EntriesOf(dir), ::testing::ElementsAre("best_model.pt", "checkpoint.pt",
                                                    "history.csv", "results.json",
                                                    "spec.pbtxt"));
   std::ifstream in(dir + "/history.csv");

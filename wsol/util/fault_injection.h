@@ -5,7 +5,8 @@
 //   a write past it fails with EFBIG, as one on a full disk fails with ENOSPC (SIGXFSZ is
 //   ignored meanwhile, so the process lives to report it);
 // - EndedProcessId: the pid of a process that has ended, as a killed writer leaves in the
-//   names of its temporary files.
+//   names of its temporary files;
+// - EntriesOf: what a folder holds afterwards (names, sorted), to show nothing was left.
 //
 //   {
 //     wsol::testing::FileSizeLimit full_disk(64 << 10);
@@ -19,6 +20,11 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 namespace wsol::testing {
 
@@ -48,6 +54,15 @@ inline pid_t EndedProcessId() {
   if (child == 0) _exit(0);
   waitpid(child, nullptr, 0);
   return child;
+}
+
+inline std::vector<std::string> EntriesOf(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace wsol::testing

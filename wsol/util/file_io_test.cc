@@ -75,15 +75,7 @@ TEST(FileIoTest, AMissingFolderIsNamedWithTheReason) {
                              HasSubstr("for writing: No such"))));
 }
 
-// The names in `dir`, sorted.
-std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using ::wsol::testing::EntriesOf;
 
 TEST(FileIoTest, ALinkIsFollowedNotReplaced) {
   const std::string dir = ::testing::TempDir() + "/link_followed";
@@ -93,7 +85,7 @@ TEST(FileIoTest, ALinkIsFollowedNotReplaced) {
   ASSERT_THAT(WriteFileAtomically(dir + "/link.json", "new"), IsOk());
   EXPECT_TRUE(std::filesystem::is_symlink(dir + "/link.json"));
   EXPECT_EQ(Read(dir + "/real/results.json"), "new");
-  EXPECT_THAT(Names(dir + "/real"), ::testing::ElementsAre("results.json"));
+  EXPECT_THAT(EntriesOf(dir + "/real"), ::testing::ElementsAre("results.json"));
 }
 
 TEST(FileIoTest, ADeviceFifoOrFolderIsNeverReplaced) {
@@ -117,7 +109,7 @@ TEST(FileIoTest, ADeviceFifoOrFolderIsNeverReplaced) {
   std::filesystem::create_symlink("loop_a", dir + "/loop_b");
   EXPECT_THAT(WriteFileAtomically(dir + "/loop_a", "x"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("too many levels")));
-  EXPECT_THAT(Names(dir), ::testing::ElementsAre("a_dir", "fifo", "loop_a", "loop_b",
+  EXPECT_THAT(EntriesOf(dir), ::testing::ElementsAre("a_dir", "fifo", "loop_a", "loop_b",
                                                  "null_link"));
 }
 
@@ -134,7 +126,7 @@ TEST(FileIoTest, AFullDiskIsANamedErrorAndLeavesTheOldFileAndNoTemporary) {
                                AllOf(HasSubstr("checkpoint.pt: write failed: File too large"),
                                      HasSubstr("free space"))));
   EXPECT_EQ(Read(dir + "/checkpoint.pt"), "old");
-  EXPECT_THAT(Names(dir), ::testing::ElementsAre("checkpoint.pt"));
+  EXPECT_THAT(EntriesOf(dir), ::testing::ElementsAre("checkpoint.pt"));
 }
 
 TEST(FileIoTest, AWriterThatFailsLeavesNoTemporary) {
@@ -149,7 +141,7 @@ TEST(FileIoTest, AWriterThatFailsLeavesNoTemporary) {
                                      }),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("encoder failed")));
   EXPECT_THAT(seen, HasSubstr("figure.png.tmp."));
-  EXPECT_TRUE(Names(dir).empty());
+  EXPECT_TRUE(EntriesOf(dir).empty());
 }
 
 TEST(FileIoTest, TemporariesOfEndedProcessesAreRemoved) {
@@ -167,7 +159,7 @@ TEST(FileIoTest, TemporariesOfEndedProcessesAreRemoved) {
   // Too young for a cache other machines may share: kept.
   EXPECT_EQ(RemoveStaleTemporaries(dir, absl::Hours(1)), 0);
   EXPECT_EQ(RemoveStaleTemporaries(dir), 3);
-  EXPECT_THAT(Names(dir),
+  EXPECT_THAT(EntriesOf(dir),
               ::testing::ElementsAre(absl::StrCat(".tmp-0123abcd-", getpid(), "-1-99"),
                                      absl::StrCat("history.csv.tmp.", getpid(), ".0"),
                                      "kept_folder", "notes.tmp.txt", "results.json"));
