@@ -184,10 +184,22 @@ std::vector<std::string> PaperPrerequisites(const std::vector<PlannedRun>& runs,
 
 double MetricValue(const proto::RunResults& results, const std::string& column) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (column == "train_entropy") {
-    return results.history_size() > 0 && results.history().rbegin()->has_train_entropy()
-               ? results.history().rbegin()->train_entropy()
-               : nan;
+  // The last epoch's diagnostics of the training images (history.csv's columns).
+  if (results.history_size() > 0) {
+    const proto::EpochRecord& last = *results.history().rbegin();
+    if (column == "train_entropy") return last.has_train_entropy() ? last.train_entropy() : nan;
+    if (column == "train_off_target_mass") {
+      return last.has_train_off_target_mass() ? last.train_off_target_mass() : nan;
+    }
+    if (column == "train_classification") {
+      return last.has_train_classification() ? last.train_classification() : nan;
+    }
+    if (column == "regularizer_gradient_ratio") {
+      return last.has_regularizer_gradient_ratio() ? last.regularizer_gradient_ratio() : nan;
+    }
+  } else if (column == "train_entropy" || column == "train_off_target_mass" ||
+             column == "train_classification" || column == "regularizer_gradient_ratio") {
+    return nan;
   }
   const proto::SplitMetrics& metrics = results.test();
   const google::protobuf::FieldDescriptor* field =
@@ -214,6 +226,9 @@ std::string ColumnTitle(const std::string& column) {
       {"mpxap", "mPxAP"},
       {"mean_entropy", "Test entropy (nats)"},
       {"train_entropy", "Train entropy (nats)"},
+      {"train_off_target_mass", "Train off-target mass"},
+      {"train_classification", "Train CE (nats)"},
+      {"regularizer_gradient_ratio", "Reg. pull"},
       {"best_threshold", "Best τ"},
   };
   auto it = titles->find(column);
@@ -286,14 +301,33 @@ proto::TableSpec WithLambdaInErLabels(const proto::TableSpec& table,
 
 }  // namespace
 
+// Below this pull a regularizer does not bind (its gradient is a twentieth of the
+// cross-entropy's): tables mark the row.
+constexpr double kBindingPull = 0.05;
+
 RenderedTable RenderTable(const proto::TableSpec& table,
                           const std::vector<std::vector<SeedResults>>& results_per_row,
                           const std::set<int>& failed_rows) {
   bool has_setting = false;
   for (const proto::TableRun& run : table.runs()) has_setting |= !run.setting().empty();
+  // Whether each row's regularizer binds: the last epoch's regularizer_gradient_ratio,
+  // mean over seeds (NaN without the diagnostic, 0 without a regularizer).
+  std::vector<double> pull(table.runs_size(), std::numeric_limits<double>::quiet_NaN());
+  bool any_regularizer = false;
+  for (int r = 0; r < table.runs_size(); ++r) {
+    std::vector<double> ratios;
+    for (const SeedResults& s : results_per_row[r]) {
+      const double ratio = MetricValue(s.results, "regularizer_gradient_ratio");
+      if (std::isfinite(ratio)) ratios.push_back(ratio);
+    }
+    if (ratios.empty()) continue;
+    pull[r] = Summarize(ratios).mean;
+    any_regularizer |= pull[r] > 0;
+  }
   std::vector<std::string> header = {"Method"};
   if (has_setting) header.push_back("Setting");
   for (const std::string& c : table.columns()) header.push_back(ColumnTitle(c));
+  if (any_regularizer) header.push_back("Reg. pull");
   header.push_back("Seeds");
   std::vector<std::string> csv_header = {"Method"};
   if (has_setting) csv_header.push_back("Setting");
@@ -303,6 +337,7 @@ RenderedTable RenderTable(const proto::TableSpec& table,
       csv_header.push_back(t + suffix);
     }
   }
+  csv_header.push_back("Reg. pull");
   csv_header.push_back("Seeds");
 
   // value(row, column, seed): the metric of that seed, if the seed finished.
@@ -347,6 +382,13 @@ RenderedTable RenderTable(const proto::TableSpec& table,
       csv.insert(csv.end(), {s.n == 0 ? "" : number(s.mean), s.n > 1 ? number(s.std) : "",
                              per_seed(values), "", ""});
     }
+    const bool binds = !(pull[r] > 0 && pull[r] < kBindingPull);
+    if (any_regularizer) {
+      cells.push_back(!(pull[r] > 0) ? "-"
+                                     : absl::StrCat(absl::StrFormat("%.3g", pull[r]),
+                                                    binds ? "" : " †"));
+    }
+    csv.push_back(std::isfinite(pull[r]) ? absl::StrFormat("%.6g", pull[r]) : "");
     cells.push_back(absl::StrCat(results_per_row[r].size()));
     csv.push_back(absl::StrCat(results_per_row[r].size()));
     rows.push_back(cells);
@@ -379,12 +421,16 @@ RenderedTable RenderTable(const proto::TableSpec& table,
                                          d.summary.n > 1 ? number(d.summary.std) : "",
                                          per_seed(differences), number(d.low), number(d.high)});
       }
+      if (any_regularizer) diff.push_back("");
+      diff_csv.push_back("");
       diff.push_back(absl::StrCat(pairs, pairs == 1 ? " pair" : " pairs"));
       diff_csv.push_back(absl::StrCat(pairs));
       rows.push_back(diff);
       csv_lines.push_back(JoinCsv(diff_csv));
     }
   }
+  bool any_unbound = false;
+  for (double p : pull) any_unbound |= p > 0 && p < kBindingPull;
   RenderedTable out;
   std::string& md = out.markdown;
   if (!table.title().empty()) md += absl::StrCat("**", table.title(), "**\n\n");
@@ -404,6 +450,17 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   } else if (any_difference) {
     md += "\nOne seed: cells are single runs, Δ the difference of one pair (no interval; a "
           "difference of a point or two between single runs is noise).\n";
+  }
+  if (any_regularizer) {
+    md += absl::StrFormat(
+        "Reg. pull: the regularizer's gradient on the logits over the cross-entropy's, mean "
+        "over the last epoch's steps and the seeds.%s\n",
+        any_unbound
+            ? absl::StrFormat(" † below %.2g: the regularizer does not bind, so the row is "
+                              "plain cross-entropy in all but name (a null control, not a "
+                              "test of the regularizer).",
+                              kBindingPull)
+            : "");
   }
   out.csv = absl::StrJoin(csv_lines, "\n") + "\n";
   return out;

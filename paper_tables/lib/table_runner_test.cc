@@ -190,9 +190,9 @@ TEST(TableRunnerTest, LabelsAreEscapedInEveryOutput) {
   EXPECT_EQ(header,
             "Method,Top-1 Cls,Top-1 Cls std,Top-1 Cls per seed,Top-1 Cls 95% CI low,"
             "Top-1 Cls 95% CI high,MaxBoxAccV2,MaxBoxAccV2 std,MaxBoxAccV2 per seed,"
-            "MaxBoxAccV2 95% CI low,MaxBoxAccV2 95% CI high,Seeds");
-  EXPECT_EQ(first, "\"JSD(p, u)\",51.0000,,51.0000,,,40.0000,,40.0000,,,1");
-  EXPECT_EQ(second, "ER: KL(u||p) (λ = 1e-4),62.0000,,62.0000,,,50.0000,,50.0000,,,1");
+            "MaxBoxAccV2 95% CI low,MaxBoxAccV2 95% CI high,Reg. pull,Seeds");
+  EXPECT_EQ(first, "\"JSD(p, u)\",51.0000,,51.0000,,,40.0000,,40.0000,,,,1");
+  EXPECT_EQ(second, "ER: KL(u||p) (λ = 1e-4),62.0000,,62.0000,,,50.0000,,50.0000,,,,1");
   std::ifstream md(*out + "/t.md");
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   EXPECT_THAT(text, HasSubstr("| ER: KL(u\\|\\|p) (λ = 1e-4) | 62.00 | 50.00 | 1 |"));
@@ -407,6 +407,34 @@ TEST(TableRunnerTest, ThePaperProfileNeedsItsDataAndWeights) {
   options.data_root = ::testing::TempDir() + "/no_such_root";
   EXPECT_THAT(PaperPrerequisites(*runs, options)[0],
               HasSubstr("no_such_root: no such folder"));
+}
+
+// Rows whose regularizer does not bind (its gradient under 5% of the cross-entropy's in
+// the last epoch) are marked, so no reader takes a null control for a test.
+TEST(TableRunnerTest, RowsWhoseRegularizerDoesNotBindAreMarked) {
+  proto::TableSpec table = TwoRowTable();
+  table.clear_seeds();
+  table.add_seeds(1);
+  std::vector<std::vector<SeedResults>> rows(2);
+  absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(table, TableOptions());
+  ASSERT_THAT(runs, IsOk());
+  for (int r = 0; r < 2; ++r) {
+    proto::RunResults results = CompleteResults((*runs)[r].experiment);
+    // CE only: no pull; ER: 0.004 of the cross-entropy's gradient.
+    results.mutable_history(0)->set_regularizer_gradient_ratio(r == 0 ? 0.0 : 0.004);
+    rows[r].push_back({1, results});
+  }
+  RenderedTable rendered = RenderTable(table, rows);
+  EXPECT_THAT(rendered.markdown, HasSubstr("| Method | Top-1 Cls | MaxBoxAccV2 | Reg. pull | Seeds |"));
+  EXPECT_THAT(rendered.markdown, HasSubstr("| CAM | 50.00 | 40.00 | - | 1 |"));
+  EXPECT_THAT(rendered.markdown, HasSubstr("| CAM + ER | 50.00 | 40.00 | 0.004 † | 1 |"));
+  EXPECT_THAT(rendered.markdown, HasSubstr("† below 0.05: the regularizer does not bind"));
+  // A pull of 0.3 binds: no mark, no footnote.
+  rows[1][0].results.mutable_history(0)->set_regularizer_gradient_ratio(0.3);
+  rendered = RenderTable(table, rows);
+  EXPECT_THAT(rendered.markdown, HasSubstr("| CAM + ER | 50.00 | 40.00 | 0.3 | 1 |"));
+  EXPECT_THAT(rendered.markdown, Not(HasSubstr("†")));
+  EXPECT_THAT(rendered.csv, HasSubstr(",0.3,1\n"));
 }
 
 }  // namespace

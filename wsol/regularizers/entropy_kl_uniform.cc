@@ -20,4 +20,12 @@ at::Tensor EntropyKlUniform::Term(const at::Tensor& log_p) const {
   return kl;
 }
 
+std::optional<double> EntropyKlUniform::FixedPointOffTargetMass(int64_t num_classes,
+                                                                 int64_t batch_size) const {
+  double w = options_.lambda;
+  if (options_.reduction == KlUniformReduction::kSumOverClasses) w *= num_classes;
+  if (options_.reduction == KlUniformReduction::kSumOverBatch) w *= batch_size;
+  return w * (1.0 - 1.0 / static_cast<double>(num_classes)) / (1.0 + w);
+}
+
 }  // namespace wsol::regularizers

@@ -30,6 +30,10 @@ class EntropyKlUniform : public Regularizer {
  public:
   explicit EntropyKlUniform(const EntropyKlUniformOptions& options) : options_(options) {}
   std::string Name() const override { return "entropy_kl_uniform"; }
+  // w (1 - 1/C) / (1 + w), w = lambda times 1, C or B by the reduction: where the
+  // cross-entropy's pull p - y and ER's w (p - u) on the logits cancel.
+  std::optional<double> FixedPointOffTargetMass(int64_t num_classes,
+                                                int64_t batch_size) const override;
 
  protected:
   at::Tensor Term(const at::Tensor& log_p) const override;

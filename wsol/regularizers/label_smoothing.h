@@ -19,6 +19,10 @@ class LabelSmoothing : public Regularizer {
  public:
   explicit LabelSmoothing(const LabelSmoothingOptions& options) : options_(options) {}
   std::string Name() const override { return "label_smoothing"; }
+  // gamma (1 - 1/C): the optimum is the smoothed target itself.
+  std::optional<double> FixedPointOffTargetMass(int64_t num_classes, int64_t) const override {
+    return options_.gamma * (1.0 - 1.0 / static_cast<double>(num_classes));
+  }
 
  protected:
   at::Tensor Term(const at::Tensor& log_p) const override;

@@ -16,6 +16,8 @@
 #ifndef WSOL_REGULARIZERS_REGULARIZER_H_
 #define WSOL_REGULARIZERS_REGULARIZER_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <ATen/core/Tensor.h>
@@ -36,6 +38,14 @@ class Regularizer {
   // Batch-mean loss of logits [B, C] against target distributions [B, C] (one-hot rows,
   // or CutMix's area-weighted mixtures).
   LossTerms Loss(const at::Tensor& logits, const at::Tensor& targets) const;
+  // Where one image's regularized loss is lowest when its logits are free: the probability
+  // mass off the target class at that optimum, for `num_classes` classes and batches of
+  // `batch_size`; nullopt where no closed form exists (and without a regularizer, whose
+  // optimum is the one-hot 0).
+  virtual std::optional<double> FixedPointOffTargetMass(int64_t num_classes,
+                                                        int64_t batch_size) const {
+    return std::nullopt;
+  }
 
  protected:
   // The label-free term per sample, [B], from log p [B, C]; undefined for none.
@@ -44,6 +54,18 @@ class Regularizer {
   virtual double weight() const = 0;
   virtual double data_weight() const { return 1.0; }
 };
+
+// The entropy (nats) of a distribution over `num_classes` classes with `off_target_mass`
+// spread evenly over the classes other than the target: the entropy floor a regularizer's
+// fixed point sets.
+double EntropyAtOffTargetMass(double off_target_mass, int64_t num_classes);
+
+// How strongly the regularizer pulls against the cross-entropy on a batch: the norm of
+// its gradient on the logits over the cross-entropy's, by autograd on a float64 copy of
+// `logits` [B, C] against `targets` [B, C]; 0 without a regularizer. Below a few percent
+// the regularizer does not bind: the run is plain cross-entropy in all but name.
+double GradientRatio(const Regularizer& regularizer, const at::Tensor& logits,
+                     const at::Tensor& targets);
 
 }  // namespace wsol::regularizers
 

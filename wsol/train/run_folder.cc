@@ -47,13 +47,21 @@ absl::Status RunFolder::WriteSpec(const proto::Experiment& spec) const {
 std::string RunFolder::HistoryCsv(const std::vector<proto::EpochRecord>& history) {
   std::string csv =
       "epoch,learning_rate,train_loss,train_regularization,train_top1,val_top1_cls,"
-      "val_localization,val_entropy,seconds,train_entropy\n";
+      "val_localization,val_entropy,seconds,train_entropy,train_classification,"
+      "train_off_target_mass,regularizer_gradient_ratio\n";
   for (const proto::EpochRecord& r : history) {
-    absl::StrAppend(&csv, absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,%.6f,%.6f,%.8f,%.2f,%.8f\n",
+    absl::StrAppend(&csv, absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,%.6f,%.6f,%.8f,%.2f,%.8f",
                                           r.epoch(), r.learning_rate(), r.train_loss(),
                                           r.train_regularization(), r.train_top1(),
                                           r.val_top1_cls(), r.val_localization(),
                                           r.val_entropy(), r.seconds(), r.train_entropy()));
+    // Histories from before the diagnostics keep their ten columns.
+    if (r.has_train_classification()) {
+      absl::StrAppend(&csv, absl::StrFormat(",%.8f,%.8g,%.8g", r.train_classification(),
+                                            r.train_off_target_mass(),
+                                            r.regularizer_gradient_ratio()));
+    }
+    csv += "\n";
   }
   return csv;
 }
@@ -63,9 +71,10 @@ std::vector<proto::EpochRecord> RunFolder::ParseHistoryCsv(const std::string& cs
   std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<std::string> f = absl::StrSplit(lines[i], ',');
-    // Nine columns in histories written before train_entropy was recorded.
-    if (f.size() != 9 && f.size() != 10) continue;
-    double v[10] = {};
+    // Nine columns in histories written before train_entropy was recorded, ten before the
+    // regularizer diagnostics.
+    if (f.size() != 9 && f.size() != 10 && f.size() != 13) continue;
+    double v[13] = {};
     for (size_t k = 0; k < f.size(); ++k) v[k] = std::stod(f[k]);
     proto::EpochRecord& r = history.emplace_back();
     r.set_epoch(static_cast<int>(v[0]));
@@ -77,7 +86,12 @@ std::vector<proto::EpochRecord> RunFolder::ParseHistoryCsv(const std::string& cs
     r.set_val_localization(v[6]);
     r.set_val_entropy(v[7]);
     r.set_seconds(v[8]);
-    if (f.size() == 10) r.set_train_entropy(v[9]);
+    if (f.size() >= 10) r.set_train_entropy(v[9]);
+    if (f.size() == 13) {
+      r.set_train_classification(v[10]);
+      r.set_train_off_target_mass(v[11]);
+      r.set_regularizer_gradient_ratio(v[12]);
+    }
   }
   return history;
 }

@@ -18,6 +18,7 @@
 #include "wsol/cam/cam.h"
 #include "wsol/evaluation/split_evaluator.h"
 #include "wsol/metrics/npy.h"
+#include "wsol/regularizers/regularizer.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/distributed.h"
 #include "wsol/train/run_builder.h"
@@ -83,7 +84,7 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
   loader.StartEpoch(0);
   int64_t images = 0, correct = 0;
   // Per image, at its position in the whole split, summed in that order at the end.
-  std::vector<double> entropy(total, 0.0);
+  std::vector<double> entropy(total, 0.0), off_target(total, 0.0);
   ProgressBar bar(label, loader.num_batches(), "img", progress);
   while (true) {
     WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader.Next());
@@ -121,8 +122,13 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
     }));
     const torch::Tensor image_entropy =
         (-(logp.exp() * logp).sum(1)).to(torch::kDouble).contiguous();
+    const torch::Tensor p_cpu = logp.exp().to(torch::kDouble).contiguous();
     for (int64_t i = 0; i < n; ++i) {
-      entropy[batch->indices[i] * run.world_size + run.rank] = image_entropy[i].item<double>();
+      const int64_t position = batch->indices[i] * run.world_size + run.rank;
+      entropy[position] = image_entropy[i].item<double>();
+      double on_target = 0;
+      for (int label : batch->all_labels[i]) on_target += p_cpu[i][label].item<double>();
+      off_target[position] = 1.0 - on_target;
     }
     // Read on the CPU once per batch, not a tensor per image.
     const torch::Tensor predicted_cpu = logp.argmax(1).to(torch::kLong).contiguous();
@@ -155,28 +161,32 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
   if (comm != nullptr) {
     std::vector<torch::Tensor> sums = {
         torch::tensor({images, correct}, torch::kLong),
-        torch::from_blob(entropy.data(), {total}, torch::kDouble).clone()};
+        torch::from_blob(entropy.data(), {total}, torch::kDouble).clone(),
+        torch::from_blob(off_target.data(), {total}, torch::kDouble).clone()};
     if (evaluator) sums.push_back(torch::tensor(evaluator->Counts(), torch::kLong));
     WSOL_RETURN_IF_ERROR(comm->AllReduceSum(sums, label));
     images = sums[0][0].item<int64_t>();
     correct = sums[0][1].item<int64_t>();
     std::copy_n(sums[1].data_ptr<double>(), total, entropy.begin());
+    std::copy_n(sums[2].data_ptr<double>(), total, off_target.begin());
     if (evaluator) {
       WSOL_ASSIGN_OR_RETURN(evaluation::SplitEvaluator merged,
                             evaluation::SplitEvaluator::Create(split.images, options));
-      const torch::Tensor& counts = sums[2];
+      const torch::Tensor& counts = sums[3];
       WSOL_RETURN_IF_ERROR(merged.MergeCounts(
           absl::MakeConstSpan(counts.data_ptr<int64_t>(), counts.numel())));
       evaluator.emplace(std::move(merged));
     }
   }
   if (images == 0) return absl::FailedPreconditionError(absl::StrCat(label, ": no images"));
-  double entropy_sum = 0;
+  double entropy_sum = 0, off_target_sum = 0;
   for (double e : entropy) entropy_sum += e;
+  for (double m : off_target) off_target_sum += m;
   proto::SplitMetrics m;
   m.set_images(static_cast<int32_t>(images));
   m.set_top1_cls(100.0 * correct / images);
   m.set_mean_entropy(entropy_sum / images);
+  m.set_mean_off_target_mass(off_target_sum / images);
   m.set_has_boxes(split.has_boxes);
   m.set_has_masks(split.has_masks);
   if (!evaluator) return m;
@@ -212,7 +222,8 @@ double LocalizationScore(const proto::SplitMetrics& m) {
 // What one epoch of training adds up to.
 struct EpochTotals {
   double loss_sum = 0, reg_sum = 0;
-  int64_t images = 0, correct = 0;
+  double gradient_ratio_sum = 0;  // regularizers::GradientRatio, summed over the steps.
+  int64_t images = 0, correct = 0, steps = 0;
 };
 
 // Past these the run has diverged, even while every number is still finite (float32
@@ -291,6 +302,10 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
               TargetDistributions(*batch, s.backbone.num_classes).to(s.device, s.dtype);
           out = TrainStep(model, *run.sgd, *run.model.regularizer,
                           batch->images.to(s.device, s.dtype), targets, rng, sync);
+          if (out.finite) {
+            t.gradient_ratio_sum +=
+                regularizers::GradientRatio(*run.model.regularizer, out.logits, targets);
+          }
         });
     // In a data-parallel job the step's collectives (some inside backward, where the
     // gradients are reduced) fail when another rank is gone: say so, whichever failed.
@@ -313,18 +328,22 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
     t.reg_sum += out.regularization * n;
     t.correct += out.logits.argmax(1).to(torch::kCPU).eq(batch->labels).sum().item<int64_t>();
     t.images += n;
+    ++t.steps;
     bar.Advance(n, absl::StrFormat("loss %.4f acc %.1f%%", t.loss_sum / t.images,
                                    100.0 * t.correct / t.images));
   }
   bar.Finish();
   if (comm != nullptr) {
-    std::vector<torch::Tensor> sums = {torch::tensor({t.loss_sum, t.reg_sum}, torch::kDouble),
-                                       torch::tensor({t.images, t.correct}, torch::kLong)};
+    std::vector<torch::Tensor> sums = {
+        torch::tensor({t.loss_sum, t.reg_sum, t.gradient_ratio_sum}, torch::kDouble),
+        torch::tensor({t.images, t.correct, t.steps}, torch::kLong)};
     WSOL_RETURN_IF_ERROR(comm->AllReduceSum(sums, absl::StrCat("epoch ", epoch + 1, " totals")));
     t.loss_sum = sums[0][0].item<double>();
     t.reg_sum = sums[0][1].item<double>();
+    t.gradient_ratio_sum = sums[0][2].item<double>();
     t.images = sums[1][0].item<int64_t>();
     t.correct = sums[1][1].item<int64_t>();
+    t.steps = sums[1][2].item<int64_t>();
   }
   if (t.images == 0) return absl::FailedPreconditionError("the training split yielded no batch");
   return t;
@@ -518,6 +537,9 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     record.set_val_entropy(selection.mean_entropy());
     record.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     record.set_train_entropy(train_sample.mean_entropy());
+    record.set_train_classification((t.loss_sum - t.reg_sum) / t.images);
+    record.set_train_off_target_mass(train_sample.mean_off_target_mass());
+    record.set_regularizer_gradient_ratio(t.gradient_ratio_sum / std::max<int64_t>(t.steps, 1));
     if (progress) {
       std::cerr << absl::StrFormat("  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n",
                                    epoch + 1, selection.top1_cls(),
@@ -574,6 +596,13 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   for (const auto& r : results.history()) seconds += r.seconds();
   results.set_train_seconds(seconds);
   results.set_device(s.device.str());
+  if (const std::optional<double> m = run->model.regularizer->FixedPointOffTargetMass(
+          s.backbone.num_classes,
+          std::max(1, spec.optimizer().batch_size() / run->world_size))) {
+    results.set_regularizer_fixed_point_off_target_mass(*m);
+    results.set_regularizer_entropy_floor(
+        regularizers::EntropyAtOffTargetMass(*m, s.backbone.num_classes));
+  }
   // A number that is not a metric (NaN, out of range) is never written as a result.
   if (absl::Status valid = ValidateResults(results, fingerprint); !valid.ok()) {
     return absl::InternalError(absl::StrCat("the run's results are not valid, so none were "

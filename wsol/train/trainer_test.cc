@@ -327,7 +327,22 @@ TEST(TrainerTest, LeftoversOfAKilledRunAreCleanedAndTheHistoryRestored) {
 // never written, and what is written passes it.
 TEST(TrainerTest, WrittenResultsAreTheSpecsAndValid) {
   const std::string dir = ::testing::TempDir() + "/run_valid";
-  ASSERT_THAT(RunExperiment(TinySpec(dir), Options()), IsOk());
+  absl::StatusOr<proto::RunResults> results = RunExperiment(TinySpec(dir), Options());
+  ASSERT_THAT(results, IsOk());
+  // ER's diagnostics on every run: its closed-form fixed point at lambda = 1e-4 and 10
+  // classes (9e-5 off the target), and per epoch the data term, the off-target mass of the
+  // training images and ER's pull against the cross-entropy, in results.json and in
+  // history.csv alike.
+  EXPECT_NEAR(results->regularizer_fixed_point_off_target_mass(), 1e-4 * 0.9 / (1 + 1e-4), 1e-9);
+  EXPECT_GT(results->regularizer_entropy_floor(), 1e-3);
+  for (const proto::EpochRecord& r : results->history()) {
+    EXPECT_NEAR(r.train_classification(), r.train_loss() - r.train_regularization(), 1e-6);
+    EXPECT_GT(r.train_off_target_mass(), 0.0);
+    EXPECT_LT(r.train_off_target_mass(), 1.0);
+    EXPECT_GT(r.regularizer_gradient_ratio(), 0.0);
+    EXPECT_LT(r.regularizer_gradient_ratio(), 0.05);  // lambda = 1e-4 barely pulls.
+  }
+  EXPECT_GT(results->test().mean_off_target_mass(), 0.0);
   EXPECT_THAT(ReadVerifiedResults(dir, spec::ResultFingerprint(TinySpec(dir))), IsOk());
   EXPECT_THAT(ReadVerifiedResults(dir, "0123456789abcdef"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("another spec")));
