@@ -12,7 +12,7 @@ cache="$tmp/cache"
 # --help: the binary's own flags with their descriptions, exit 0 (Abseil's default put
 # "No flags matched." and exit 1 here, the flags living in a library).
 for binary in paper_tables/table1 paper_tables/table1_full paper_tables/table1_extension \
-  paper_tables/table2 paper_tables/table3 paper_tables/figure_entropy \
+  paper_tables/table2 paper_tables/table3 paper_tables/lambda_readings paper_tables/figure_entropy \
   paper_tables/figure_feature_maps paper_tables/figure_qualitative; do
   run_status 0 "$binary" --help
   expect_line "$output" "--dry_run  List the runs, their specs and cost without training."

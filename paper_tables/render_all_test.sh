@@ -40,20 +40,22 @@ check_table() {  # check_table NAME ROWS HEADER [SEEDS]
 }
 
 # Table 1: 5 methods x {baseline, ER} + 5 difference rows.
-check_table table1 15 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" 0,1 >/dev/null
+check_table table1 15 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Reg. pull | Seeds |" 0,1 >/dev/null
 # Two seeds: cells are mean ± std, the difference rows carry a 95% interval.
 grep -q '^| CAM | [0-9.]* ± [0-9.]* |' "$cache/tables/table1/table1.md" || fail "table1: no mean ± std cell"
 grep -q '^| Δ (CAM + ER (λ = 1e-4) − CAM) | [+-][0-9.]* \[[+-]' "$cache/tables/table1/table1.md" ||
   fail "table1: no CAM difference row with its interval"
 # Table 1 with all seven methods: 7 x {baseline, ER} + 7 difference rows.
-check_table table1_full 21 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
+check_table table1_full 21 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Reg. pull | Seeds |" >/dev/null
 grep -q '^| Δ (SPG + ER (λ = 1e-4) − SPG) | [+-]' "$cache/tables/table1_full/table1_full.md" || fail "table1_full: no SPG difference row"
 # The extension: CAM x {ResNet50, VGG16} x {baseline, ER} + 2 difference rows.
-check_table table1_extension 6 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Seeds |" >/dev/null
+check_table table1_extension 6 "| Method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Reg. pull | Seeds |" >/dev/null
 # Table 2: the baseline plus 4 regularizers x 3 lambdas.
-check_table table2 13 "| Method | Setting | Top-1 Cls | MaxBoxAccV2 | PxAP | Test entropy (nats) | Train entropy (nats) | Seeds |" >/dev/null
+check_table table2 13 "| Method | Setting | Top-1 Cls | MaxBoxAccV2 | PxAP | Test entropy (nats) | Train entropy (nats) | Reg. pull | Seeds |" >/dev/null
+# The readings of lambda: CE plus ER under 3 readings x 3 lambdas, with the pull column.
+check_table lambda_readings 10 "| Method | Setting | Train top-1 | Train CE (nats) | Train entropy (nats) | Top-1 Cls | MaxBoxAccV2 | Reg. pull | Seeds |" >/dev/null
 # Table 3: CE, label smoothing, confidence penalty, ER, with test and train entropy.
-check_table table3 4 "| Method | Setting | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Test entropy (nats) | Train entropy (nats) | Seeds |" >/dev/null
+check_table table3 4 "| Method | Setting | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP | Test entropy (nats) | Train entropy (nats) | Reg. pull | Seeds |" >/dev/null
 
 for figure in figure_entropy figure_feature_maps figure_qualitative; do
   out=$(run "$figure")

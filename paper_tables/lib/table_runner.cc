@@ -188,6 +188,7 @@ double MetricValue(const proto::RunResults& results, const std::string& column) 
   if (results.history_size() > 0) {
     const proto::EpochRecord& last = *results.history().rbegin();
     if (column == "train_entropy") return last.has_train_entropy() ? last.train_entropy() : nan;
+    if (column == "train_top1") return last.has_train_top1() ? last.train_top1() : nan;
     if (column == "train_off_target_mass") {
       return last.has_train_off_target_mass() ? last.train_off_target_mass() : nan;
     }
@@ -197,7 +198,8 @@ double MetricValue(const proto::RunResults& results, const std::string& column) 
     if (column == "regularizer_gradient_ratio") {
       return last.has_regularizer_gradient_ratio() ? last.regularizer_gradient_ratio() : nan;
     }
-  } else if (column == "train_entropy" || column == "train_off_target_mass" ||
+  } else if (column == "train_entropy" || column == "train_top1" ||
+             column == "train_off_target_mass" ||
              column == "train_classification" || column == "regularizer_gradient_ratio") {
     return nan;
   }
@@ -226,6 +228,7 @@ std::string ColumnTitle(const std::string& column) {
       {"mpxap", "mPxAP"},
       {"mean_entropy", "Test entropy (nats)"},
       {"train_entropy", "Train entropy (nats)"},
+      {"train_top1", "Train top-1"},
       {"train_off_target_mass", "Train off-target mass"},
       {"train_classification", "Train CE (nats)"},
       {"regularizer_gradient_ratio", "Reg. pull"},

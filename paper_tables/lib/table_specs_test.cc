@@ -18,9 +18,9 @@ namespace fs = std::filesystem;
 using ::wsol::testing::IsOk;
 
 // The binaries of paper_tables/BUILD.bazel; each needs a spec in both profiles.
-const char* const kBinaries[] = {"table1",         "table1_full",         "table1_extension",
-                                 "table2",         "table3",              "figure_entropy",
-                                 "figure_feature_maps", "figure_qualitative"};
+const char* const kBinaries[] = {"table1",          "table1_full",         "table1_extension",
+                                 "table2",          "table3",              "lambda_readings",
+                                 "figure_entropy",  "figure_feature_maps", "figure_qualitative"};
 
 TEST(TableSpecsTest, EveryBinaryHasAnEmbeddedAndAPaperSpecThatPlans) {
   for (const std::string profile : {"embedded", "paper"}) {
