@@ -49,7 +49,7 @@ absl::StatusOr<std::vector<FinishedRun>> Finished(const std::vector<PlannedRun>&
 }
 
 absl::Status Write(const std::string& path, const cv::Mat& image) {
-  if (!WritePng(path, image)) return absl::InternalError(absl::StrCat(path, ": cannot write PNG"));
+  if (absl::Status written = WritePng(path, image); !written.ok()) return written;
   std::cout << "figure: " << path << "\n";
   return absl::OkStatus();
 }

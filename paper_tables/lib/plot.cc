@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "wsol/util/file_io.h"
 
 namespace wsol::tables {
 namespace {
@@ -789,10 +790,13 @@ cv::Mat WithCaption(const cv::Mat& image, const std::string& caption, int band,
   return out;
 }
 
-bool WritePng(const std::string& path, const cv::Mat& image) {
-  const std::string tmp = path + ".tmp.png";
-  if (!cv::imwrite(tmp, image)) return false;
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+absl::Status WritePng(const std::string& path, const cv::Mat& image) {
+  std::vector<uchar> png;
+  if (image.empty() || !cv::imencode(".png", image, png)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot encode the figure as PNG"));
+  }
+  return WriteFileAtomically(path,
+                             absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 }  // namespace wsol::tables

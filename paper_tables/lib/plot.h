@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "opencv2/core.hpp"
 
 namespace wsol::tables {
@@ -135,8 +136,9 @@ cv::Mat Overlay(const cv::Mat& image_bgr, const cv::Mat& heat_bgr, double alpha 
 cv::Mat WithCaption(const cv::Mat& image, const std::string& caption, int band = 22,
                     std::vector<TextBox>* texts = nullptr);
 
-// Writes a PNG atomically (temporary file, then rename); false on failure.
-bool WritePng(const std::string& path, const cv::Mat& image);
+// Writes a PNG through wsol/util/file_io's one writer: atomically, never over a device,
+// FIFO or folder (a link is followed); errors name the file.
+absl::Status WritePng(const std::string& path, const cv::Mat& image);
 
 }  // namespace wsol::tables
 

@@ -154,10 +154,23 @@ TEST(PlotTest, HeatMapRunsFromBlueToRed) {
   EXPECT_GT(hot[2], hot[0]);    // ...high values red.
 }
 
+// A figure path that is a link to /dev/null is refused, not replaced by a regular file
+// (the old writer renamed its temporary over the link).
+TEST(PlotTest, AFigureNeverReplacesADevice) {
+  const std::string link = ::testing::TempDir() + "/null_figure.png";
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink("/dev/null", link);
+  const absl::Status written = WritePng(link, cv::Mat(4, 4, CV_8UC3, cv::Scalar(0, 0, 0)));
+  EXPECT_FALSE(written.ok());
+  EXPECT_NE(std::string(written.message()).find("is a character device"), std::string::npos)
+      << written;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+}
+
 TEST(PlotTest, WritesPngAtomically) {
   const std::string path = ::testing::TempDir() + "/p.png";
   cv::Mat img(10, 20, CV_8UC3, cv::Scalar(1, 2, 3));
-  ASSERT_TRUE(WritePng(path, WithCaption(img, "caption")));
+  ASSERT_TRUE(WritePng(path, WithCaption(img, "caption")).ok());
   cv::Mat back = cv::imread(path);
   EXPECT_EQ(back.cols, 20);
   EXPECT_EQ(back.rows, 10 + 22);

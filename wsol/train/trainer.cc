@@ -122,12 +122,15 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
     }));
     const torch::Tensor image_entropy =
         (-(logp.exp() * logp).sum(1)).to(torch::kDouble).contiguous();
+    // Read through accessors: a tensor index and item() per image cost a dispatch each.
     const torch::Tensor p_cpu = logp.exp().to(torch::kDouble).contiguous();
+    const auto p_of = p_cpu.accessor<double, 2>();
+    const auto entropy_of = image_entropy.accessor<double, 1>();
     for (int64_t i = 0; i < n; ++i) {
       const int64_t position = batch->indices[i] * run.world_size + run.rank;
-      entropy[position] = image_entropy[i].item<double>();
+      entropy[position] = entropy_of[i];
       double on_target = 0;
-      for (int label : batch->all_labels[i]) on_target += p_cpu[i][label].item<double>();
+      for (int label : batch->all_labels[i]) on_target += p_of[i][label];
       off_target[position] = 1.0 - on_target;
     }
     // Read on the CPU once per batch, not a tensor per image.

@@ -56,7 +56,8 @@ std::string TemporaryNameFor(const std::string& path);
 int RemoveStaleTemporaries(const std::string& dir,
                            absl::Duration min_age = absl::ZeroDuration());
 
-// Whether a process with this id runs on this machine (a zombie counts as ended).
+// Whether a process with this id runs on this machine (a zombie counts as ended). The one
+// liveness check of the temporaries' cleanup and of FileLock's stale holders.
 bool ProcessIsAlive(long pid);
 
 // The bytes of `path`, which must be a regular file (or a link to one): NotFound when it

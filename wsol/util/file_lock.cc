@@ -1,7 +1,6 @@
 #include "wsol/util/file_lock.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "wsol/util/file_io.h"
 
 namespace wsol {
 namespace {
@@ -68,7 +68,7 @@ std::optional<Content> ReadContent(const std::string& path) {
 // A holder on this host whose process has ended (or whose pid now names another process).
 bool Stale(const Content& c) {
   if (c.host != HostName()) return false;
-  if (kill(c.pid, 0) != 0 && errno == ESRCH) return true;
+  if (!ProcessIsAlive(c.pid)) return true;
   const std::string start = StartTime(c.pid);
   return !start.empty() && start != c.start_time;
 }
