@@ -1,14 +1,21 @@
 // Every table and figure spec, embedded and paper profile, loads and expands into runs
 // whose specs parse and validate (with their overrides), and is named after its file, as
 // the binaries find their spec by name.
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "paper_tables/lib/table_runner.h"
+#include "wsol/spec/spec_loader.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::tables {
@@ -108,5 +115,75 @@ TEST(TableSpecsTest, NoSpecFileIsLeftWithoutABinary) {
   }
 }
 
+bool update_goldens = false;
+
+// One line per planned run of every table in both profiles: its row, label, setting,
+// seed, result fingerprint (the cache key) and spec fingerprint (every field, the name
+// included, without the cache folder). A change to how tables or specs are written must
+// keep them, so every cached run stays valid.
+std::string PlannedFingerprints() {
+  std::ostringstream out;
+  for (const std::string profile : {"embedded", "paper"}) {
+    for (const std::string name : kBinaries) {
+      const std::string path = "paper_tables/specs/" +
+                               std::string(profile == "paper" ? "paper/" : "") + name + ".pbtxt";
+      absl::StatusOr<proto::TableSpec> table = LoadTableSpec(path);
+      EXPECT_THAT(table, IsOk());
+      if (!table.ok()) continue;
+      TableOptions options;
+      options.profile = profile;
+      options.cache_dir = "wsol_cache";
+      absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(*table, options);
+      EXPECT_THAT(runs, IsOk()) << path;
+      if (!runs.ok()) continue;
+      for (const PlannedRun& run : *runs) {
+        proto::Experiment spec = run.experiment;
+        spec.mutable_runtime()->clear_output_dir();
+        const proto::TableRun& row = table->runs(run.row);
+        out << absl::StrJoin({profile, name, absl::StrCat(run.row), row.label(), row.setting(),
+                              absl::StrCat("seed=", run.seed), run.fingerprint,
+                              spec::SpecFingerprint(spec)},
+                             "\t")
+            << "\n";
+      }
+    }
+  }
+  return out.str();
+}
+
+TEST(TableSpecsTest, EveryPlannedRunKeepsItsRecordedFingerprints) {
+  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  const std::string golden = std::string(update_goldens && workspace != nullptr ? workspace : ".") +
+                             "/paper_tables/goldens/table_fingerprints.tsv";
+  const std::string planned = PlannedFingerprints();
+  if (update_goldens) {
+    std::ofstream(golden) << planned;
+    GTEST_SKIP() << "recorded " << golden;
+  }
+  std::ifstream in(golden);
+  ASSERT_TRUE(in) << golden << " is missing: record it with bazel run "
+                  << "//paper_tables/lib:table_specs_test -- --update_goldens";
+  std::stringstream recorded;
+  recorded << in.rdbuf();
+  std::istringstream want(recorded.str()), got(planned);
+  std::string want_line, got_line;
+  int line = 0;
+  while (true) {
+    const bool more_want = static_cast<bool>(std::getline(want, want_line));
+    const bool more_got = static_cast<bool>(std::getline(got, got_line));
+    ++line;
+    if (!more_want && !more_got) break;
+    ASSERT_EQ(got_line, want_line) << golden << ":" << line << " (want) vs planned (got)";
+  }
+}
+
 }  // namespace
 }  // namespace wsol::tables
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--update_goldens") == 0) wsol::tables::update_goldens = true;
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
