@@ -72,8 +72,19 @@ dry=$(paper_tables/table1 --profile=paper --data_root=/nonexistent --cache_dir="
   fail "table1 --profile=paper --dry_run failed: $dry"
 grep -qF 'table1: 40 runs' <<<"$dry" || fail "paper table1 --dry_run: not 40 runs: $dry"
 for spec in cam_preresnet18_cub cam_preresnet18_cub_er rdap_se_resnet50_openimages_er; do
-  grep -qF "spec baselines/specs/paper/$spec.pbtxt" <<<"$dry" || fail "paper table1 --dry_run lacks $spec"
+  grep -qF "spec $spec = baselines/specs/recipes/wsolevaluation.pbtxt + " <<<"$dry" ||
+    fail "paper table1 --dry_run lacks $spec"
 done
+# --print_specs names what set each field: the recipe its learning rate, the grid's value
+# the SPG branch width, the method fragment the method.
+dry=$(paper_tables/table1_full --profile=paper --data_root=/nonexistent --cache_dir="$cache" \
+  --dry_run --print_specs 2>&1) || fail "table1_full --dry_run --print_specs failed: $dry"
+grep -qF 'optimizer.lr: 0.000232226172  # baselines/specs/recipes/resnet50_cub.pbtxt' <<<"$dry" ||
+  fail "--print_specs: no lr line from the recipe: $dry"
+grep -qF 'method.spg.branch_channels: 256  # the row'"'"'s set' <<<"$dry" ||
+  fail "--print_specs: no SPG branch line from the grid"
+grep -qF 'regularizer.entropy_kl_uniform.lambda: 0.0001  # wsol/regularizers/specs/er.pbtxt' <<<"$dry" ||
+  fail "--print_specs: no lambda line from er.pbtxt"
 # An unknown table name is refused with the names that exist.
 set +e
 unknown=$(paper_tables/table1 --table=table4 --cache_dir="$cache" 2>&1)

@@ -39,6 +39,9 @@ ABSL_FLAG(std::string, cache_dir, "", "Run cache (default: wsol_cache in the wor
 ABSL_FLAG(std::string, out_dir, "", "Output folder (default: <cache_dir>/tables/<name>).");
 ABSL_FLAG(bool, rerun, false, "Retrain runs even when cached results exist.");
 ABSL_FLAG(bool, dry_run, false, "List the runs, their specs and cost without training.");
+ABSL_FLAG(bool, print_specs, false,
+          "With --dry_run: print each run's resolved spec, one field per line, with the "
+          "fragment, override or flag that set it.");
 ABSL_FLAG(std::string, shard, "0/1", "Run only shard i of n (i/n); results merge in the cache.");
 ABSL_FLAG(std::vector<std::string>, set, {}, "Overrides for every run, e.g. optimizer.epochs=2.");
 ABSL_FLAG(std::vector<std::string>, seeds, {},
@@ -121,6 +124,7 @@ int main(int argc, char** argv) {
   options.out_dir = wsol::FromInvocationDir(absl::GetFlag(FLAGS_out_dir));
   options.rerun = absl::GetFlag(FLAGS_rerun);
   options.dry_run = absl::GetFlag(FLAGS_dry_run);
+  options.print_specs = absl::GetFlag(FLAGS_print_specs);
   options.extra_set = absl::GetFlag(FLAGS_set);
   options.device = absl::GetFlag(FLAGS_device);
   options.threads = absl::GetFlag(FLAGS_threads);

@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
@@ -28,6 +29,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "paper_tables/lib/run_cost.h"
 #include "paper_tables/lib/seed_stats.h"
+#include "paper_tables/lib/table_grid.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/util/file_lock.h"
@@ -47,14 +49,28 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return buffer.str();
 }
 
+// The dry run's "spec" line: the file, or the run's name and the fragments it is made of.
+std::string RunSpecText(const proto::TableRun& run, const proto::Experiment& experiment) {
+  if (!run.spec().empty()) return run.spec();
+  return absl::StrCat(experiment.name(), " = ", absl::StrJoin(run.fragment(), " + "));
+}
+
 }  // namespace
 
 absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path) {
   WSOL_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   proto::TableSpec table;
   WSOL_RETURN_IF_ERROR(spec::ParseTextProto(text, path, &table));
+  WSOL_RETURN_IF_ERROR(ExpandGrids(path, &table));
   if (table.name().empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": name is empty"));
   if (table.runs_size() == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no runs"));
+  for (const proto::TableRun& run : table.runs()) {
+    if (run.spec().empty() == (run.fragment_size() == 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": run \"", run.label(), "\": give either spec or fragments, not ",
+          run.spec().empty() ? "neither" : "both"));
+    }
+  }
   for (const std::string& column : table.columns()) {
     if (ColumnTitle(column).empty()) {
       return absl::InvalidArgumentError(
@@ -97,26 +113,40 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
   if (seeds.empty()) seeds.push_back(0);
   for (int row = 0; row < table.runs_size(); ++row) {
     const proto::TableRun& run = table.runs(row);
-    std::vector<std::string> overrides(table.set().begin(), table.set().end());
-    overrides.insert(overrides.end(), run.set().begin(), run.set().end());
-    overrides.insert(overrides.end(), options.extra_set.begin(), options.extra_set.end());
-    overrides.push_back(absl::StrCat("runtime.profile=", options.profile));
-    if (options.device != "auto") overrides.push_back("runtime.device=" + options.device);
-    if (options.threads > 0) overrides.push_back(absl::StrCat("runtime.threads=", options.threads));
+    std::vector<spec::Assignment> assignments;
+    for (const std::string& s : table.set()) assignments.emplace_back(s, "the table's set");
+    for (const std::string& s : run.set()) assignments.emplace_back(s, "the row's set");
+    for (const std::string& s : spec::JoinSplitOverrides(options.extra_set)) {
+      assignments.emplace_back(s, "--set");
+    }
+    assignments.emplace_back(absl::StrCat("runtime.profile=", options.profile), "--profile");
+    if (options.device != "auto") {
+      assignments.emplace_back("runtime.device=" + options.device, "--device");
+    }
+    if (options.threads > 0) {
+      assignments.emplace_back(absl::StrCat("runtime.threads=", options.threads), "--threads");
+    }
+    std::vector<std::string> fragments;
+    for (const std::string& f : run.spec().empty() ? std::vector<std::string>(
+                                                        run.fragment().begin(), run.fragment().end())
+                                                  : std::vector<std::string>{run.spec()}) {
+      fragments.push_back((fs::path(options.workspace_root) / f).string());
+    }
     for (uint64_t seed : seeds) {
-      std::vector<std::string> with_seed = overrides;
-      with_seed.push_back(absl::StrCat("runtime.seed=", seed));
-      const std::string spec_path = (fs::path(options.workspace_root) / run.spec()).string();
-      absl::StatusOr<proto::Experiment> experiment =
-          spec::LoadExperimentFile(spec_path, with_seed, options.validators);
-      if (!experiment.ok()) {
-        return absl::Status(experiment.status().code(),
+      std::vector<spec::Assignment> with_seed = assignments;
+      with_seed.emplace_back(absl::StrCat("runtime.seed=", seed), "the seed");
+      absl::StatusOr<spec::ComposedExperiment> composed = spec::LoadComposedExperiment(
+          fragments, with_seed, options.workspace_root, options.validators);
+      if (!composed.ok()) {
+        return absl::Status(composed.status().code(),
                             absl::StrCat("table ", table.name(), ", run \"", run.label(),
-                                         "\": ", experiment.status().message()));
+                                         "\": ", composed.status().message()));
       }
+      proto::Experiment* experiment = &composed->experiment;
       if (auto weights = options.pretrained.find(experiment->backbone().architecture());
           weights != options.pretrained.end()) {
         experiment->mutable_backbone()->set_pretrained_path(weights->second);
+        composed->sources["backbone.pretrained_path"] = "--pretrained";
       }
       spec::ResolveSpecPaths(options.workspace_root == "." ? "" : options.workspace_root,
                              &*experiment);
@@ -125,16 +155,22 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
         const std::string root = dataset->root().empty() ? dataset->name() : dataset->root();
         if (fs::path(root).is_relative()) {
           dataset->set_root((fs::path(options.data_root) / root).string());
+          composed->sources["dataset.root"] = "--data_root";
         }
       }
-      if (experiment->name().empty()) experiment->set_name(run.label());
+      if (experiment->name().empty()) {
+        experiment->set_name(run.label());
+        composed->sources["name"] = "the row's label";
+      }
       PlannedRun planned;
       planned.row = row;
       planned.seed = seed;
       planned.fingerprint = spec::ResultFingerprint(*experiment);
       planned.run_dir = train::RunFolder::PathForFingerprint(options.cache_dir, planned.fingerprint);
       experiment->mutable_runtime()->set_output_dir(planned.run_dir);
-      planned.experiment = *std::move(experiment);
+      composed->sources["runtime.output_dir"] = "the run cache";
+      planned.sources = spec::DescribeSources(*composed);
+      planned.experiment = std::move(*experiment);
       runs.push_back(std::move(planned));
     }
   }
@@ -512,11 +548,17 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
           static_cast<int>(i) % options.shard_count == options.shard_index ? "this shard" : "other shard",
           table.runs(p.row).label(), p.seed, e.dataset().name(), e.backbone().architecture(),
           e.backbone().width_multiplier(), e.optimizer().epochs(), e.optimizer().batch_size(),
-          table.runs(p.row).spec(),
+          RunSpecText(table.runs(p.row), e),
           table.runs(p.row).set().empty()
               ? ""
               : absl::StrCat(" --set=", absl::StrJoin(table.runs(p.row).set(), ",")),
           p.run_dir, cached ? " (cached)" : "");
+      if (options.print_specs) {
+        std::cout << "      fields (each with what set it):\n";
+        for (absl::string_view line : absl::StrSplit(p.sources, '\n', absl::SkipEmpty())) {
+          std::cout << "        " << line << "\n";
+        }
+      }
     }
     if (!missing.empty()) {
       std::cout << "\nnot ready to train (a run without --dry_run is refused):\n  "

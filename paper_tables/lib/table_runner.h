@@ -35,6 +35,7 @@ struct TableOptions {
   int threads = 0;
   bool rerun = false;
   bool dry_run = false;
+  bool print_specs = false;  // With dry_run: every run's fields and what set each.
   int shard_index = 0;
   int shard_count = 1;
   // Runs trained at once. The run function is called from that many threads, so with
@@ -60,6 +61,9 @@ struct PlannedRun {
   proto::Experiment experiment;
   std::string fingerprint;
   std::string run_dir;
+  // The spec one field per line with the fragment, override or flag that set it
+  // (spec::DescribeSources), for --dry_run --print_specs.
+  std::string sources;
 };
 
 // Loads a TableSpec text file (errors name file:line:column).

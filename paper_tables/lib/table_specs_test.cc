@@ -11,7 +11,12 @@
 #include <tuple>
 #include <vector>
 
+#include <torch/torch.h>
+
 #include "absl/strings/str_cat.h"
+#include "baselines/method_builder.h"
+#include "tools/components.h"
+#include "wsol/backbones/backbone_registry.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "paper_tables/lib/table_runner.h"
@@ -113,6 +118,52 @@ TEST(TableSpecsTest, NoSpecFileIsLeftWithoutABinary) {
       EXPECT_TRUE(found) << entry.path() << " has no binary in paper_tables/BUILD.bazel";
     }
   }
+}
+
+// Every cell of the paper profile's Table 1 grids validates with the component checks,
+// scores its last checkpoint as wsolevaluation does, and builds its model at full width:
+// backbone, method attached, one evaluation forward at 64 px. Width-1 models are slow to
+// build on a CPU, so each distinct (backbone, feature map, method) once.
+TEST(TableSpecsTest, EveryPaperCellValidatesAndBuildsItsModel) {
+  const std::vector<std::string> architectures = backbones::BackboneNames();
+  const std::set<std::string> registered(architectures.begin(), architectures.end());
+  std::set<std::tuple<std::string, bool, int>> constructed;
+  for (const std::string name : {"table1_full", "table1_extension"}) {
+    absl::StatusOr<proto::TableSpec> table =
+        LoadTableSpec("paper_tables/specs/paper/" + name + ".pbtxt");
+    ASSERT_THAT(table, IsOk());
+    TableOptions options;
+    options.profile = "paper";
+    options.validators = tools::StandardValidators();
+    absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(*table, options);
+    ASSERT_THAT(runs, IsOk());
+    for (const PlannedRun& run : *runs) {
+      const proto::Experiment& e = run.experiment;
+      SCOPED_TRACE(e.name());
+      EXPECT_EQ(e.evaluation().checkpoint_selection(), proto::Evaluation::LAST_EPOCH);
+      const proto::Backbone& b = e.backbone();
+      if (!constructed.emplace(b.architecture(), b.large_feature_map(), e.method().method_case())
+               .second ||
+          registered.count(b.architecture()) == 0) {
+        continue;
+      }
+      absl::StatusOr<std::shared_ptr<methods::Method>> method = baselines::BuildMethod(e.method());
+      ASSERT_THAT(method.status(), IsOk());
+      auto net = backbones::CreateBackbone(
+          b.architecture(), {.num_classes = e.dataset().num_classes(),
+                             .width_multiplier = b.width_multiplier(),
+                             .large_feature_map = b.large_feature_map()});
+      ASSERT_NE(net, nullptr);
+      (*method)->Attach(*net, e.dataset().num_classes());
+      net->eval();
+      (*method)->eval();
+      torch::NoGradGuard no_grad;
+      const methods::Inference inference =
+          (*method)->Infer(*net, torch::zeros({1, 3, 64, 64}), torch::zeros({1}, torch::kLong));
+      EXPECT_EQ(inference.logits.size(1), e.dataset().num_classes());
+    }
+  }
+  EXPECT_EQ(constructed.size(), 56u);  // 5 backbones x their feature maps x 7 methods
 }
 
 bool update_goldens = false;

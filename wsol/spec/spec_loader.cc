@@ -19,6 +19,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "wsol/util/field_checker.h"
+#include "wsol/util/paths.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/status_macros.h"
 
@@ -278,30 +279,46 @@ std::vector<std::string> JoinSplitOverrides(const std::vector<std::string>& piec
   return joined;
 }
 
-absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
-                                                     const std::vector<std::string>& overrides,
-                                                     const ComponentValidators& components) {
-  WSOL_ASSIGN_OR_RETURN(const std::string text, ReadRegularFile(path, "spec file"));
-  WSOL_ASSIGN_OR_RETURN(proto::Experiment experiment, ParseExperiment(text, path));
-  for (const std::string& assignment : JoinSplitOverrides(overrides)) {
-    WSOL_RETURN_IF_ERROR(ApplyOverride(assignment, &experiment));
-  }
+absl::StatusOr<ComposedExperiment> LoadComposedExperiment(
+    const std::vector<std::string>& fragments, const std::vector<Assignment>& assignments,
+    const std::string& workspace_root, const ComponentValidators& components) {
+  WSOL_ASSIGN_OR_RETURN(ComposedExperiment composed,
+                        ComposeExperiment(fragments, assignments, workspace_root));
+  const std::string named = absl::StrJoin(fragments, " + ");
   // Every field has a default, so an empty file (or a directory's worth of nothing) would
   // otherwise train on all of them: a spec names at least its data and its model.
+  const proto::Experiment& experiment = composed.experiment;
   std::vector<std::string> missing;
   if (!experiment.dataset().has_name()) missing.push_back("dataset.name");
   if (!experiment.backbone().has_architecture()) missing.push_back("backbone.architecture");
   if (!missing.empty()) {
+    const bool empty = fragments.size() == 1 && composed.sources.empty() && [&] {
+      absl::StatusOr<std::string> text = ReadRegularFile(fragments[0], "spec file");
+      return text.ok() && text->find_first_not_of(" \t\r\n") == std::string::npos;
+    }();
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": the spec does not set ", absl::StrJoin(missing, " or "),
-        text.find_first_not_of(" \t\r\n") == std::string::npos ? " (the file is empty)" : "",
+        named, ": the spec does not set ", absl::StrJoin(missing, " or "),
+        empty ? " (the file is empty)" : "",
         "; every spec names its data set and backbone (see baselines/specs/cam.pbtxt)"));
   }
   absl::Status valid = ValidateExperiment(experiment, components);
   if (!valid.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": invalid spec:\n", valid.message()));
+    return absl::InvalidArgumentError(absl::StrCat(named, ": invalid spec:\n", valid.message()));
   }
-  return experiment;
+  return composed;
+}
+
+absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
+                                                     const std::vector<std::string>& overrides,
+                                                     const ComponentValidators& components) {
+  std::vector<Assignment> assignments;
+  for (const std::string& assignment : JoinSplitOverrides(overrides)) {
+    assignments.emplace_back(assignment, "--set");
+  }
+  WSOL_ASSIGN_OR_RETURN(
+      ComposedExperiment composed,
+      LoadComposedExperiment({path}, assignments, WorkspaceRoot(), components));
+  return std::move(composed.experiment);
 }
 
 void ResolveSpecPaths(const std::string& workspace_root, proto::Experiment* experiment) {

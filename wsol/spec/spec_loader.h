@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "wsol/proto/experiment.pb.h"
+#include "wsol/spec/compose.h"
 
 namespace wsol::spec {
 
@@ -63,12 +64,19 @@ inline constexpr int kMaxLoaderWorkers = 256;
 // back while a [ or { is open: {"a=[1", "2]", "b=3"} -> {"a=[1,2]", "b=3"}.
 std::vector<std::string> JoinSplitOverrides(const std::vector<std::string>& pieces);
 
-// LoadExperimentFile reads `path`, parses it, applies `overrides` in order (through
-// JoinSplitOverrides) and validates. The file must name at least dataset.name and
+// LoadExperimentFile reads `path` (with the fragments its `base` names, relative to the
+// workspace root: wsol/util/paths.h), applies `overrides` in order (through
+// JoinSplitOverrides) and validates. The spec must name at least dataset.name and
 // backbone.architecture (an empty or comment-only spec is refused).
 absl::StatusOr<proto::Experiment> LoadExperimentFile(
     const std::string& path, const std::vector<std::string>& overrides = {},
     const ComponentValidators& components = {});
+
+// LoadComposedExperiment merges `fragments` and `assignments` (compose.h), then checks
+// and validates the result as LoadExperimentFile does; errors name the fragments.
+absl::StatusOr<ComposedExperiment> LoadComposedExperiment(
+    const std::vector<std::string>& fragments, const std::vector<Assignment>& assignments,
+    const std::string& workspace_root, const ComponentValidators& components = {});
 
 // Makes the paths written inside a spec (backbone.pretrained_path, dataset.root,
 // metadata_root, mask_root, mask_metadata_root, runtime.output_dir) relative to
