@@ -1,4 +1,5 @@
 #include "paper_tables/lib/table_runner.h"
+#include "paper_tables/lib/table_grid.h"
 
 #include <filesystem>
 #include <fstream>
@@ -435,6 +436,59 @@ TEST(TableRunnerTest, RowsWhoseRegularizerDoesNotBindAreMarked) {
   EXPECT_THAT(rendered.markdown, HasSubstr("| CAM + ER | 50.00 | 40.00 | 0.3 | 1 |"));
   EXPECT_THAT(rendered.markdown, Not(HasSubstr("†")));
   EXPECT_THAT(rendered.csv, HasSubstr(",0.3,1\n"));
+}
+
+proto::TableSpec ParseTable(const std::string& text) {
+  proto::TableSpec table;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &table)) << text;
+  return table;
+}
+
+TEST(TableGridTest, CellsAreTheProductInAxisOrderWithPatternsFilled) {
+  proto::TableSpec table = ParseTable(R"pb(
+    runs { label: "written out" spec: "a.pbtxt" }
+    grid {
+      axis { name: "data" value { name: "cub" label: "CUB" } value { name: "oi" } }
+      axis {
+        name: "reg"
+        value { name: "none" label: "" var { key: "sfx" value: "" } }
+        value { name: "er" label: " + ER" var { key: "sfx" value: "_er" }
+                fragment: "er.pbtxt" set: "regularizer.entropy_kl_uniform={ lambda: 1e-3 }" }
+      }
+      fragment: "data/{data}.pbtxt"
+      name: "cam_{data}{sfx}"
+      label: "CAM ({data.label}){reg.label}"
+      group: "{data}"
+    }
+  )pb");
+  ASSERT_THAT(ExpandGrids("t.pbtxt", &table), IsOk());
+  EXPECT_EQ(table.grid_size(), 0);
+  ASSERT_EQ(table.runs_size(), 5);
+  EXPECT_EQ(table.runs(0).label(), "written out");
+  const char* labels[] = {"CAM (CUB)", "CAM (CUB) + ER", "CAM (oi)", "CAM (oi) + ER"};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(table.runs(i + 1).label(), labels[i]);
+  const proto::TableRun& er = table.runs(2);
+  EXPECT_THAT(std::vector<std::string>(er.fragment().begin(), er.fragment().end()),
+              ::testing::ElementsAre("data/cub.pbtxt", "er.pbtxt"));
+  EXPECT_THAT(std::vector<std::string>(er.set().begin(), er.set().end()),
+              ::testing::ElementsAre("regularizer.entropy_kl_uniform={ lambda: 1e-3 }",
+                                     "name=\"cam_cub_er\""));
+  EXPECT_EQ(er.group(), "cub");
+  EXPECT_FALSE(er.has_variant());
+  EXPECT_FALSE(er.has_setting());
+}
+
+TEST(TableGridTest, AnUnknownKeyOrAnEmptyAxisIsNamed) {
+  proto::TableSpec unknown = ParseTable(R"pb(
+    grid { axis { name: "data" value { name: "cub" } } fragment: "{dataset}.pbtxt" }
+  )pb");
+  EXPECT_THAT(ExpandGrids("t.pbtxt", &unknown),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("t.pbtxt: grid 1"), HasSubstr("no key {dataset}"),
+                             HasSubstr("keys: data, data.label"))));
+  proto::TableSpec empty = ParseTable(R"pb(grid { axis { name: "data" } })pb");
+  EXPECT_THAT(ExpandGrids("t.pbtxt", &empty),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least one value")));
 }
 
 }  // namespace
