@@ -4,7 +4,8 @@
 //   bazel run //paper_tables:table2 -- --dry_run           # list runs and cost, train nothing
 //   bazel run //paper_tables:table1 -- --shard=0/2         # half the runs (share --cache_dir)
 // Each target passes --table=<name>; the spec is paper_tables/specs[/paper]/<name>.pbtxt.
-// The binary only parses flags and wires the standard components into RegenerateTable.
+// The binary only parses flags and wires the standard components into RegenerateTable
+// (paper_tables/lib/table_command.h).
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -20,7 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
-#include "paper_tables/lib/figures.h"
+#include "paper_tables/lib/table_command.h"
 #include "paper_tables/lib/job_runner.h"
 #include "paper_tables/lib/table_runner.h"
 #include "tools/components.h"
@@ -174,12 +175,21 @@ int main(int argc, char** argv) {
     // Stopping the table (Ctrl-C, SIGTERM from a scheduler) stops the runs it started.
     wsol::ForwardTerminationToChildren();
   }
+  absl::StatusOr<std::vector<std::string>> known = wsol::tables::TableNames(options);
+  if (!known.ok()) {
+    std::cerr << "error: " << known.status().message() << "\n";
+    return 1;
+  }
+  if (std::find(known->begin(), known->end(), name) == known->end()) {
+    // An unknown table name is a usage error.
+    std::cerr << "unknown table \"" << name << "\" for --profile=" << options.profile
+              << "; known: " << absl::StrJoin(*known, ", ") << "\n";
+    return 2;
+  }
   absl::StatusOr<std::string> out = wsol::tables::RegenerateTable(name, options, run);
   if (!out.ok()) {
-    // An unknown table name is a usage error (exit 2) that lists the known ones.
-    const bool unknown = absl::StartsWith(out.status().message(), "unknown table");
-    std::cerr << (unknown ? "" : "error: ") << out.status().message() << "\n";
-    return unknown ? 2 : 1;
+    std::cerr << "error: " << out.status().message() << "\n";
+    return 1;
   }
   if (options.dry_run) return 0;
   std::cout << "\noutputs: " << *out << "\n";

@@ -612,14 +612,4 @@ absl::Status RenderFigure(const proto::TableSpec& table, const std::vector<Plann
       absl::StrCat("table ", table.name(), ": no renderer for figure ", table.figure()));
 }
 
-absl::StatusOr<std::string> RegenerateTable(const std::string& name, const TableOptions& options,
-                                            const RunFunction& run) {
-  WSOL_ASSIGN_OR_RETURN(proto::TableSpec table, LoadTableSpecFor(name, options));
-  WSOL_ASSIGN_OR_RETURN(std::vector<PlannedRun> runs, PlanRuns(table, options));
-  WSOL_ASSIGN_OR_RETURN(std::string out_dir, RunTable(table, runs, options, run));
-  if (options.dry_run) return out_dir;
-  WSOL_RETURN_IF_ERROR(RenderFigure(table, runs, options, out_dir));
-  return out_dir;
-}
-
 }  // namespace wsol::tables

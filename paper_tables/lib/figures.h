@@ -7,9 +7,7 @@
 //   figure_qualitative   per image: input with predicted (green) and GT (red) boxes | CAM
 //                        heat map | overlay, baseline vs ER, including a failure case
 // A table spec picks its figure with `figure:` (tables have none). Each writes PNG files
-// and the CSV behind them into out_dir. RegenerateTable is the one entry point of a table
-// binary: load the spec for the profile, plan the runs once, run them, render the table
-// and its figure.
+// and the CSV behind them into out_dir (table_command.h calls RenderFigure after the runs).
 //
 // The entropy and qualitative figures are also drawn from plain data
 // (RenderEntropyFigure, RenderQualitativeFigure), reporting where their text went, so a
@@ -38,11 +36,6 @@ namespace wsol::tables {
 // Draws table.figure() from the finished ones of `runs` (PlanRuns of `table`).
 absl::Status RenderFigure(const proto::TableSpec& table, const std::vector<PlannedRun>& runs,
                           const TableOptions& options, const std::string& out_dir);
-
-// LoadTableSpecFor, PlanRuns, RunTable, RenderFigure; returns the output folder (empty
-// for a dry run).
-absl::StatusOr<std::string> RegenerateTable(const std::string& name, const TableOptions& options,
-                                            const RunFunction& run);
 
 // The name figure text gives class `label` of data set `dataset_name` (Dataset.name):
 // Fashion-MNIST's class names for FMNIST_LOC ("T-shirt/top", ..., "Ankle boot"), else

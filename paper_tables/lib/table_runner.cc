@@ -80,29 +80,35 @@ absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path) {
   return table;
 }
 
-absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
-                                                  const TableOptions& options) {
+absl::StatusOr<std::vector<std::string>> TableNames(const TableOptions& options) {
   const fs::path folder = fs::path(options.workspace_root) / "paper_tables" / "specs" /
                           (options.profile == "paper" ? "paper" : "");
-  const std::string path = (folder / (name + ".pbtxt")).string();
-  if (!fs::is_directory(folder)) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) {
     return absl::NotFoundError(absl::StrCat(
         "no table specs at ", folder.string(),
-        ": run the tables with `bazel run //paper_tables:", name,
-        "`, or from the workspace's root folder"));
+        ": run the tables with `bazel run //paper_tables:<table>`, or from the workspace's "
+        "root folder"));
   }
-  if (!fs::exists(path)) {
-    std::vector<std::string> known;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(folder, ec)) {
-      if (entry.path().extension() == ".pbtxt") known.push_back(entry.path().stem().string());
-    }
-    std::sort(known.begin(), known.end());
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    if (entry.path().extension() == ".pbtxt") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
+                                                  const TableOptions& options) {
+  WSOL_ASSIGN_OR_RETURN(const std::vector<std::string> known, TableNames(options));
+  if (std::find(known.begin(), known.end(), name) == known.end()) {
     return absl::NotFoundError(absl::StrCat("unknown table \"", name, "\" for --profile=",
                                             options.profile, "; known: ",
                                             absl::StrJoin(known, ", ")));
   }
-  return LoadTableSpec(path);
+  return LoadTableSpec((fs::path(options.workspace_root) / "paper_tables" / "specs" /
+                        (options.profile == "paper" ? "paper" : "") / (name + ".pbtxt"))
+                           .string());
 }
 
 absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,

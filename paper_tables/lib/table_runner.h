@@ -69,6 +69,11 @@ struct PlannedRun {
 // Loads a TableSpec text file (errors name file:line:column).
 absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path);
 
+// The tables and figures of options.profile, sorted: the stems of
+// paper_tables/specs[/paper]/*.pbtxt under options.workspace_root. NotFound when that
+// folder is missing (the binary was started outside the workspace and not by bazel run).
+absl::StatusOr<std::vector<std::string>> TableNames(const TableOptions& options);
+
 // The spec of table `name` for options.profile: paper_tables/specs[/paper]/<name>.pbtxt
 // under options.workspace_root. An unknown name is NotFound listing the profile's tables.
 absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,

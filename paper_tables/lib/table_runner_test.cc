@@ -292,7 +292,7 @@ TEST(TableRunnerTest, OutsideTheWorkspaceTheMessageSaysWhereItLooked) {
               StatusIs(absl::StatusCode::kNotFound,
                        AllOf(HasSubstr("no table specs at "),
                              HasSubstr("not_a_workspace/paper_tables/specs"),
-                             HasSubstr("bazel run //paper_tables:table1"))));
+                             HasSubstr("bazel run //paper_tables:<table>"))));
 }
 
 // Reads a whole file.
