@@ -22,7 +22,7 @@ for table in "$@"; do
   refuse_whole_line "$output" "No flags matched."
 done
 declare -A own_flag=(
-  [wsol/train/train]="--spec  Experiment spec"
+  [tools/train]="--spec  Experiment spec"
   [wsol/train/train_step_cli]="--backbone"
   [tools/evaluate]="--json_out"
   [tools/import_weights]="--checkpoint"
@@ -40,13 +40,13 @@ done
 # A stray word is an error that says which flag was meant.
 run_status 2 paper_tables/table1 table2
 expect_line "$output" 'unexpected argument "table2" (did you mean --table=table2?)'
-run_status 2 wsol/train/train baselines/specs/cam_er.pbtxt
+run_status 2 tools/train baselines/specs/cam_er.pbtxt
 expect_line "$output" 'did you mean --spec=baselines/specs/cam_er.pbtxt?'
 
 # Bad flag values are refused by name.
 run_status 2 paper_tables/table1 --jobs=-1 --dry_run
 expect_line "$output" "--jobs=-1: expected 0 (one per core) to 256"
-run_status 2 wsol/train/train --spec=baselines/specs/cam_er.pbtxt --dist_timeout_s=-5
+run_status 2 tools/train --spec=baselines/specs/cam_er.pbtxt --dist_timeout_s=-5
 expect_line "$output" "--dist_timeout_s=-5: expected 1 to 604800 seconds"
 run_status 1 wsol/train/train_step_cli --backbone=nope
 expect_line "$output" "train_step_cli: "
@@ -60,7 +60,7 @@ workspace=$PWD
 elsewhere="$tmp/runfiles_of_another_binary"
 mkdir -p "$elsewhere"
 output=$(cd "$elsewhere" && BUILD_WORKSPACE_DIRECTORY="$workspace" \
-  BUILD_WORKING_DIRECTORY="$workspace" "$workspace/wsol/train/train" \
+  BUILD_WORKING_DIRECTORY="$workspace" "$workspace/tools/train" \
   --spec=baselines/specs/cam_er.pbtxt --validate_only --cache_dir="$cache" 2>&1)
 status=$?
 [[ $status -eq 0 ]] || fail "train --validate_only under bazel run exited $status:"$'\n'"$output"

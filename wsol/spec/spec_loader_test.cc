@@ -144,7 +144,7 @@ TEST(SpecLoaderTest, PathsInsideASpecAreRelativeToTheWorkspaceRoot) {
 }
 
 TEST(SpecLoaderTest, ASeedOrProfileLeftAtItsDefaultIsTheSameRunAsOneWrittenOut) {
-  // The tables write runtime.seed and runtime.profile; //wsol/train:train on the same
+  // The tables write runtime.seed and runtime.profile; //tools:train on the same
   // spec without them must find the same run folder.
   proto::Experiment implicit;
   implicit.mutable_optimizer()->set_lr(0.1f);

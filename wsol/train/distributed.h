@@ -14,7 +14,7 @@
 //
 // A rank that dies makes every collective of the others fail within `timeout` (Gloo
 // reports the closed connection at once, a hung peer at the timeout); the error names the
-// operation and this rank, and the launcher (//wsol/train:train --nproc_per_node) names
+// operation and this rank, and the launcher (//tools:train --nproc_per_node) names
 // the rank that died.
 #ifndef WSOL_TRAIN_DISTRIBUTED_H_
 #define WSOL_TRAIN_DISTRIBUTED_H_

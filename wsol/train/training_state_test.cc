@@ -8,7 +8,6 @@
 
 #include <torch/torch.h>
 
-#include "baselines/acol_method.h"
 #include "wsol/methods/cam_method.h"
 #include "gtest/gtest.h"
 #include "wsol/backbones/backbone_registry.h"
@@ -67,6 +66,18 @@ std::vector<int> GroupsOf(torch::optim::SGD& sgd, const std::vector<torch::Tenso
   return groups;
 }
 
+// A method with a branch of its own, as ACoL's and SPG's heads are.
+class BranchMethod : public methods::Method {
+ public:
+  BranchMethod() {
+    branch_ = register_module("classifier_A", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 8, 3)));
+  }
+  std::string Name() const override { return "branch"; }
+
+ private:
+  torch::nn::Conv2d branch_{nullptr};
+};
+
 TEST(LearningRateTest, MethodBranchesJoinTheGroupWsolevaluationGivesThem) {
   // wsolevaluation's name rule: on ResNet only layer4.* and fc.* get the 10x rate, so
   // ACoL's classifier_A / classifier_B train at the base rate; on VGG16 everything outside
@@ -75,7 +86,7 @@ TEST(LearningRateTest, MethodBranchesJoinTheGroupWsolevaluationGivesThem) {
        std::vector<std::pair<std::string, int>>{{"resnet50", 0}, {"vgg16", 1}}) {
     SCOPED_TRACE(architecture);
     torch::manual_seed(0);
-    auto acol = std::make_shared<baselines::AcolMethod>(0.7, 8);
+    auto acol = std::make_shared<BranchMethod>();
     auto model = std::make_shared<WsolModel>(
         backbones::CreateBackbone(architecture, {.num_classes = 3, .width_multiplier = 0.0625}),
         acol, 3);

@@ -1,6 +1,6 @@
 // Trains and evaluates one experiment spec:
-//   bazel run //wsol/train:train -- --spec=baselines/specs/cam_er.pbtxt
-//   bazel run //wsol/train:train -- --spec=... --set=optimizer.epochs=2 --validate_only
+//   bazel run //tools:train -- --spec=baselines/specs/cam_er.pbtxt
+//   bazel run //tools:train -- --spec=... --set=optimizer.epochs=2 --validate_only
 // Data parallel: --nproc_per_node=N starts N ranks on this machine; under torchrun or
 // Slurm each process reads its rank from the environment (wsol/train/distributed.h).
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Data-parallel training end to end, on Gloo over loopback with the real binary
-// (//wsol/train:train): two ranks train the model one process trains, evaluate to the same
+// (//tools:train): two ranks train the model one process trains, evaluate to the same
 // metrics, and a killed rank stops the job with a message naming it, after which the job
 // resumes to the uninterrupted numbers.
 //
@@ -44,7 +44,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-constexpr char kTrain[] = "wsol/train/train";
+constexpr char kTrain[] = "tools/train";
 
 // 40 training images in batches of 8 (4 per rank), 20 validation and 20 test images.
 constexpr char kSpec[] = R"pb(
