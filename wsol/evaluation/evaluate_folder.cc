@@ -92,12 +92,15 @@ std::string JsonString(absl::string_view text) {
 
 }  // namespace
 
-absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& options) {
+namespace {
+
+// The split's metadata, checked against what scoring it needs.
+absl::StatusOr<metadata::SplitMetadata> ReadScorableSplit(const EvaluateFolderOptions& options) {
   if (options.eval_size <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("eval_size = ", options.eval_size, ": expected > 0"));
   }
-  WSOL_ASSIGN_OR_RETURN(const metadata::SplitMetadata split,
+  WSOL_ASSIGN_OR_RETURN(metadata::SplitMetadata split,
                         metadata::ReadSplitMetadata(options.metadata));
   const std::string folder = std::filesystem::path(options.metadata).string();
   if (split.images.empty()) {
@@ -117,15 +120,13 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
   if (!std::filesystem::is_directory(options.scoremaps)) {
     return absl::NotFoundError(absl::StrCat(options.scoremaps, ": no such score-map folder"));
   }
+  return split;
+}
 
-  EvaluationReport report;
-  report.options = options;
-  report.options.progress = nullptr;
-  const int64_t total = static_cast<int64_t>(split.images.size());
-  const int threads = WorkerCount(total, ResolveThreads(options.threads));
-  report.options.threads = threads;
-
-  // Multi-label metadata needs one map per label.
+// The class count to score with: multi-label metadata needs one map per label and masks.
+absl::StatusOr<int> ScoredClassCount(const metadata::SplitMetadata& split,
+                                     const EvaluateFolderOptions& options) {
+  const std::string folder = std::filesystem::path(options.metadata).string();
   int max_label = 0;
   for (const ImageRecord& record : split.images) {
     for (int label : record.labels) max_label = std::max(max_label, label);
@@ -140,13 +141,27 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
     return absl::InvalidArgumentError(absl::StrCat(
         folder, "/localization.txt: multi-label scoring needs masks (mPxAP), not boxes"));
   }
-  const int num_classes = options.num_classes > 0 ? options.num_classes : max_label + 1;
+  return options.num_classes > 0 ? options.num_classes : max_label + 1;
+}
+
+}  // namespace
+
+absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& options) {
+  WSOL_ASSIGN_OR_RETURN(const metadata::SplitMetadata split, ReadScorableSplit(options));
+  WSOL_ASSIGN_OR_RETURN(const int num_classes, ScoredClassCount(split, options));
+  EvaluationReport report;
+  report.options = options;
+  report.options.progress = nullptr;
+  const int64_t total = static_cast<int64_t>(split.images.size());
+  const int threads = WorkerCount(total, ResolveThreads(options.threads));
+  report.options.threads = threads;
   report.options.num_classes = options.multi_label ? num_classes : options.num_classes;
 
   // Accumulators are created (and their options checked) before any work.
   std::vector<SplitEvaluator> workers;
   for (int t = 0; t < threads; ++t) {
-    absl::StatusOr<SplitEvaluator> evaluator =
+    WSOL_ASSIGN_OR_RETURN(
+        SplitEvaluator evaluator,
         SplitEvaluator::Create(split, {.boxes = split.kind == LocalizationKind::kBoxes,
                                        .masks = split.kind == LocalizationKind::kMasks,
                                        .mask_root = options.mask_root,
@@ -156,9 +171,8 @@ absl::StatusOr<EvaluationReport> EvaluateFolder(const EvaluateFolderOptions& opt
                                        .multi_contour = options.multi_contour,
                                        .sigma = options.sigma,
                                        .multi_label = options.multi_label,
-                                       .num_classes = num_classes});
-    if (!evaluator.ok()) return evaluator.status();
-    workers.push_back(*std::move(evaluator));
+                                       .num_classes = num_classes}));
+    workers.push_back(std::move(evaluator));
   }
 
   // Each worker scores into its own accumulator; the first failing image in metadata

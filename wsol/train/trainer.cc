@@ -14,10 +14,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "opencv2/core.hpp"
 #include "wsol/cam/cam.h"
+#include "wsol/evaluation/model_scorer.h"
 #include "wsol/evaluation/split_evaluator.h"
-#include "wsol/metrics/npy.h"
 #include "wsol/regularizers/regularizer.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/distributed.h"
@@ -48,19 +47,46 @@ torch::Tensor TargetDistributions(const data::Batch& batch, int64_t num_classes)
   return targets;
 }
 
-// A CPU map of the model's type, wrapped for the metrics (CV_32F or CV_64F, no copy).
-cv::Mat MapView(const torch::Tensor& map) {
-  const int rows = static_cast<int>(map.size(0)), cols = static_cast<int>(map.size(1));
-  if (map.scalar_type() == torch::kDouble) return cv::Mat(rows, cols, CV_64F, map.data_ptr<double>());
-  return cv::Mat(rows, cols, CV_32F, map.data_ptr<float>());
+// The CAMs of a batch, eval_size x eval_size on the CPU: each image's first label's, then
+// with `per_label_maps` of its k-th label for every image that has one (the same images,
+// forward again). Sets `log_p` to the images' log-probabilities on the CPU.
+std::vector<std::vector<torch::Tensor>> InferMaps(Run& run, const data::Batch& batch,
+                                                  const torch::Tensor& input, int size,
+                                                  bool per_label_maps, torch::Tensor* log_p) {
+  const RunSettings& s = run.settings;
+  WsolModel& model = *run.model.model;
+  const int64_t n = batch.size();
+  std::vector<std::vector<torch::Tensor>> maps(n);
+  methods::Inference inference =
+      model.method().Infer(model.backbone(), input, batch.labels.to(s.device));
+  *log_p = torch::log_softmax(inference.logits.to(torch::kCPU, s.dtype), 1);
+  const torch::Tensor first =
+      cam::ResizeAndNormalize(inference.cams.to(torch::kCPU, s.dtype), size, size).contiguous();
+  for (int64_t i = 0; i < n; ++i) maps[i].push_back(first[i]);
+  for (size_t k = 1; per_label_maps; ++k) {
+    std::vector<int64_t> rows, classes;
+    for (int64_t i = 0; i < n; ++i) {
+      if (batch.all_labels[i].size() > k) {
+        rows.push_back(i);
+        classes.push_back(batch.all_labels[i][k]);
+      }
+    }
+    if (rows.empty()) break;
+    const torch::Tensor index = torch::tensor(rows, torch::kLong);
+    methods::Inference more = model.method().Infer(
+        model.backbone(), input.index_select(0, index.to(s.device)),
+        torch::tensor(classes, torch::kLong).to(s.device));
+    const torch::Tensor kth =
+        cam::ResizeAndNormalize(more.cams.to(torch::kCPU, s.dtype), size, size).contiguous();
+    for (size_t r = 0; r < rows.size(); ++r) maps[rows[r]].push_back(kth[r]);
+  }
+  return maps;
 }
 
-// Scores the model on one split: classification, entropy and every localization metric
-// the annotations allow (mPxAP too for multi-label masks: one CAM per label, each against
-// that label's own mask). Saves the maps into `scoremap_dir` when it is not empty.
-// `split` is this process's part (Run::*_part) of a split of `total` images; with `comm`
-// the ranks' counts and per-image entropies are summed, so every rank returns exactly what
-// one process scoring the whole split would.
+// Scores the model on one split (evaluation::ModelScorer), saving the maps into
+// `scoremap_dir` when it is not empty. `split` is this process's part (Run::*_part) of a
+// split of `total` images; with `comm` the ranks' sums are merged, so every rank returns
+// exactly what one process scoring the whole split would.
 absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader,
                                              const data::EvalSplit& split, int64_t total,
                                              const evaluation::SplitEvaluatorOptions& options,
@@ -68,158 +94,43 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
                                              const std::string& label,
                                              const std::string& scoremap_dir = "") {
   const RunSettings& s = run.settings;
-  WsolModel& model = *run.model.model;
-  const int size = options.eval_size;
-  const bool score = split.has_boxes || split.has_masks;
-  std::optional<evaluation::SplitEvaluator> evaluator;
-  if (score) {
-    WSOL_ASSIGN_OR_RETURN(evaluation::SplitEvaluator created,
-                          evaluation::SplitEvaluator::Create(split.images, options));
-    evaluator.emplace(std::move(created));
-  }
-  const bool per_label_maps = options.multi_label && split.has_masks;
-
+  WSOL_ASSIGN_OR_RETURN(evaluation::ModelScorer scorer,
+                        evaluation::ModelScorer::Create({.images = &split.images,
+                                                         .has_boxes = split.has_boxes,
+                                                         .has_masks = split.has_masks,
+                                                         .total = total,
+                                                         .evaluator = options,
+                                                         .multi_label = s.multi_label,
+                                                         .scoremap_dir = scoremap_dir}));
   torch::NoGradGuard no_grad;
-  model.eval();
+  run.model.model->eval();
   loader.StartEpoch(0);
-  int64_t images = 0, correct = 0;
-  // Per image, at its position in the whole split, summed in that order at the end.
-  std::vector<double> entropy(total, 0.0), off_target(total, 0.0);
   ProgressBar bar(label, loader.num_batches(), "img", progress);
   while (true) {
     WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader.Next());
     if (!batch) break;
-    const int64_t n = batch->size();
-    // The CAM of each image's first label; with per-label maps, then of its k-th label
-    // for every image that has one (the same images, forward again).
-    std::vector<std::vector<torch::Tensor>> maps(n);
-    torch::Tensor logp;
+    std::vector<std::vector<torch::Tensor>> maps;
+    torch::Tensor log_p;
     WSOL_RETURN_IF_ERROR(TorchStatus(label, [&] {
-      const torch::Tensor input = batch->images.to(s.device, s.dtype);
-      methods::Inference inference =
-          model.method().Infer(model.backbone(), input, batch->labels.to(s.device));
-      logp = torch::log_softmax(inference.logits.to(torch::kCPU, s.dtype), 1);
-      const torch::Tensor first =
-          cam::ResizeAndNormalize(inference.cams.to(torch::kCPU, s.dtype), size, size).contiguous();
-      for (int64_t i = 0; i < n; ++i) maps[i].push_back(first[i]);
-      for (size_t k = 1; per_label_maps; ++k) {
-        std::vector<int64_t> rows, classes;
-        for (int64_t i = 0; i < n; ++i) {
-          if (batch->all_labels[i].size() > k) {
-            rows.push_back(i);
-            classes.push_back(batch->all_labels[i][k]);
-          }
-        }
-        if (rows.empty()) break;
-        const torch::Tensor index = torch::tensor(rows, torch::kLong);
-        methods::Inference more = model.method().Infer(
-            model.backbone(), input.index_select(0, index.to(s.device)),
-            torch::tensor(classes, torch::kLong).to(s.device));
-        const torch::Tensor kth =
-            cam::ResizeAndNormalize(more.cams.to(torch::kCPU, s.dtype), size, size).contiguous();
-        for (size_t r = 0; r < rows.size(); ++r) maps[rows[r]].push_back(kth[r]);
-      }
+      maps = InferMaps(run, *batch, batch->images.to(s.device, s.dtype), options.eval_size,
+                       scorer.per_label_maps(), &log_p);
     }));
-    const torch::Tensor image_entropy =
-        (-(logp.exp() * logp).sum(1)).to(torch::kDouble).contiguous();
-    // Read through accessors: a tensor index and item() per image cost a dispatch each.
-    const torch::Tensor p_cpu = logp.exp().to(torch::kDouble).contiguous();
-    const auto p_of = p_cpu.accessor<double, 2>();
-    const auto entropy_of = image_entropy.accessor<double, 1>();
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t position = batch->indices[i] * run.world_size + run.rank;
-      entropy[position] = entropy_of[i];
-      double on_target = 0;
-      for (int label : batch->all_labels[i]) on_target += p_of[i][label];
-      off_target[position] = 1.0 - on_target;
+    std::vector<evaluation::ScoredImage> images(batch->size());
+    for (int64_t i = 0; i < batch->size(); ++i) {
+      images[i] = {.index = batch->indices[i],
+                   .position = batch->indices[i] * run.world_size + run.rank,
+                   .labels = &batch->all_labels[i],
+                   .maps = std::move(maps[i])};
     }
-    // Read on the CPU once per batch, not a tensor per image.
-    const torch::Tensor predicted_cpu = logp.argmax(1).to(torch::kLong).contiguous();
-    const int64_t* predicted_class = predicted_cpu.data_ptr<int64_t>();
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t index = batch->indices[i];
-      const std::vector<int>& labels = batch->all_labels[i];
-      const bool right =
-          s.multi_label ? std::count(labels.begin(), labels.end(), predicted_class[i]) > 0
-                        : predicted_class[i] == labels.front();
-      correct += right;
-      std::vector<cv::Mat> views;
-      for (const torch::Tensor& map : maps[i]) views.push_back(MapView(map));
-      if (!scoremap_dir.empty()) {
-        const std::string& id = split.images.images[index].image_id;
-        for (size_t k = 0; k < views.size(); ++k) {
-          WSOL_RETURN_IF_ERROR(metrics::WriteNpy(
-              (fs::path(scoremap_dir) /
-               evaluation::SplitEvaluator::ScoremapName(id, per_label_maps, labels[k]))
-                  .string(),
-              views[k]));
-        }
-      }
-      if (evaluator) WSOL_RETURN_IF_ERROR(evaluator->Add(index, views, right));
-    }
-    images += n;
-    bar.Advance(n);
+    WSOL_RETURN_IF_ERROR(scorer.Add(images, log_p));
+    bar.Advance(batch->size());
   }
   bar.Finish();
   if (comm != nullptr) {
-    std::vector<torch::Tensor> sums = {
-        torch::tensor({images, correct}, torch::kLong),
-        torch::from_blob(entropy.data(), {total}, torch::kDouble).clone(),
-        torch::from_blob(off_target.data(), {total}, torch::kDouble).clone()};
-    if (evaluator) sums.push_back(torch::tensor(evaluator->Counts(), torch::kLong));
-    WSOL_RETURN_IF_ERROR(comm->AllReduceSum(sums, label));
-    images = sums[0][0].item<int64_t>();
-    correct = sums[0][1].item<int64_t>();
-    std::copy_n(sums[1].data_ptr<double>(), total, entropy.begin());
-    std::copy_n(sums[2].data_ptr<double>(), total, off_target.begin());
-    if (evaluator) {
-      WSOL_ASSIGN_OR_RETURN(evaluation::SplitEvaluator merged,
-                            evaluation::SplitEvaluator::Create(split.images, options));
-      const torch::Tensor& counts = sums[3];
-      WSOL_RETURN_IF_ERROR(merged.MergeCounts(
-          absl::MakeConstSpan(counts.data_ptr<int64_t>(), counts.numel())));
-      evaluator.emplace(std::move(merged));
-    }
+    WSOL_RETURN_IF_ERROR(scorer.Reduce(
+        [&](std::vector<torch::Tensor>& sums) { return comm->AllReduceSum(sums, label); }));
   }
-  if (images == 0) return absl::FailedPreconditionError(absl::StrCat(label, ": no images"));
-  double entropy_sum = 0, off_target_sum = 0;
-  for (double e : entropy) entropy_sum += e;
-  for (double m : off_target) off_target_sum += m;
-  proto::SplitMetrics m;
-  m.set_images(static_cast<int32_t>(images));
-  m.set_top1_cls(100.0 * correct / images);
-  m.set_mean_entropy(entropy_sum / images);
-  m.set_mean_off_target_mass(off_target_sum / images);
-  m.set_has_boxes(split.has_boxes);
-  m.set_has_masks(split.has_masks);
-  if (!evaluator) return m;
-  WSOL_ASSIGN_OR_RETURN(metrics::SplitScoresResult r, evaluator->Compute());
-  if (r.max_box_acc_v2) {
-    const metrics::BoxAccuracyResult& r2 = *r.max_box_acc_v2;
-    for (size_t i = 0; i < r2.iou_thresholds.size(); ++i) {
-      m.add_iou_thresholds(r2.iou_thresholds[i]);
-      m.add_max_box_acc_v2_per_iou(r2.max_box_acc[i]);
-    }
-    m.set_max_box_acc_v2(r2.max_box_acc_mean);
-  }
-  if (r.max_box_acc) {
-    const metrics::BoxAccuracyResult& r1 = *r.max_box_acc;
-    m.set_max_box_acc(r1.max_box_acc[0]);
-    m.set_gt_known_loc(r1.gt_known_loc_at_sigma);
-    m.set_top1_loc(r1.top1_loc_at_sigma);
-    m.set_gt_known_loc_best(r1.gt_known_loc_at_best);
-    m.set_top1_loc_best(r1.top1_loc_at_best);
-    m.set_best_threshold(r1.best_loc_cam_threshold);
-  }
-  if (r.pxap) m.set_pxap(r.pxap->pxap);
-  if (r.mean_pxap) m.set_mpxap(r.mean_pxap->mean_pxap);
-  return m;
-}
-
-// Model selection's score: MaxBoxAccV2 for boxes, mPxAP for multi-label masks, else PxAP.
-double LocalizationScore(const proto::SplitMetrics& m) {
-  if (m.has_boxes()) return m.max_box_acc_v2();
-  return m.has_mpxap() ? m.mpxap() : m.pxap();
+  return scorer.Finish(label);
 }
 
 // What one epoch of training adds up to.
@@ -275,6 +186,61 @@ std::string Divergence(WsolModel& model, double loss) {
   return "";
 }
 
+// One training step on `batch`, added to `t`. A non-finite loss is a named error, as is a
+// failed collective in a data-parallel job (another rank gone).
+absl::Status TrainBatch(Run& run, const data::Batch& batch, int epoch, int64_t step,
+                        const std::string& run_dir, std::mt19937_64& rng, Communicator* comm,
+                        StepSync* sync, EpochTotals& t) {
+  const RunSettings& s = run.settings;
+  StepResult out;
+  const absl::Status stepped = TorchStatus(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
+    const torch::Tensor targets =
+        TargetDistributions(batch, s.backbone.num_classes).to(s.device, s.dtype);
+    out = TrainStep(*run.model.model, *run.sgd, *run.model.regularizer,
+                    batch.images.to(s.device, s.dtype), targets, rng, sync);
+    if (out.finite) {
+      t.gradient_ratio_sum += regularizers::GradientRatio(*run.model.regularizer, out.logits, targets);
+    }
+  });
+  // In a data-parallel job the step's collectives (some inside backward, where the
+  // gradients are reduced) fail when another rank is gone: say so, whichever failed.
+  if (!stepped.ok() && comm != nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "distributed training step failed on rank ", run.rank,
+        " (another rank died, hung or disconnected?): ", stepped.message()));
+  }
+  WSOL_RETURN_IF_ERROR(stepped);
+  if (!out.finite) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "training diverged in epoch %d: a non-finite loss at step %d (total %g, "
+        "classification %g, regularization %g); nothing of that epoch was saved (the last "
+        "good checkpoint is kept in %s); try a lower optimizer.lr (now %g)",
+        epoch + 1, step, out.loss, out.classification, out.regularization, run_dir, s.sgd.lr));
+  }
+  const int64_t n = batch.size();
+  t.loss_sum += out.loss * n;
+  t.reg_sum += out.regularization * n;
+  t.correct += out.logits.argmax(1).to(torch::kCPU).eq(batch.labels).sum().item<int64_t>();
+  t.images += n;
+  ++t.steps;
+  return absl::OkStatus();
+}
+
+// The epoch's totals summed over the ranks of a data-parallel job.
+absl::Status SumOverRanks(Communicator& comm, int epoch, EpochTotals& t) {
+  std::vector<torch::Tensor> sums = {
+      torch::tensor({t.loss_sum, t.reg_sum, t.gradient_ratio_sum}, torch::kDouble),
+      torch::tensor({t.images, t.correct, t.steps}, torch::kLong)};
+  WSOL_RETURN_IF_ERROR(comm.AllReduceSum(sums, absl::StrCat("epoch ", epoch + 1, " totals")));
+  t.loss_sum = sums[0][0].item<double>();
+  t.reg_sum = sums[0][1].item<double>();
+  t.gradient_ratio_sum = sums[0][2].item<double>();
+  t.images = sums[1][0].item<int64_t>();
+  t.correct = sums[1][1].item<int64_t>();
+  t.steps = sums[1][2].item<int64_t>();
+  return absl::OkStatus();
+}
+
 // Trains one epoch. Everything random in it derives from (seed, epoch), so a resumed run
 // draws exactly what an uninterrupted one would.
 // Data parallel (`sync`): each rank trains on its slice of every global batch, draws its
@@ -282,13 +248,12 @@ std::string Divergence(WsolModel& model, double loss) {
 absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& run_dir,
                                        bool progress, Communicator* comm, StepSync* sync) {
   const RunSettings& s = run.settings;
-  WsolModel& model = *run.model.model;
   SetEpochLearningRate(*run.sgd, s.sgd, epoch);
   const uint64_t stream =
       s.seed * 1000003ULL + static_cast<uint64_t>(epoch) + 7919ULL * static_cast<uint64_t>(run.rank);
   torch::manual_seed(stream);
   std::mt19937_64 rng(stream + 17);
-  model.train();
+  run.model.model->train();
   run.train_loader->StartEpoch(epoch);
   EpochTotals t;
   int64_t step = 0;
@@ -297,57 +262,12 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
   while (true) {
     WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, run.train_loader->Next());
     if (!batch) break;
-    ++step;
-    StepResult out;
-    const absl::Status stepped =
-        TorchStatus(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
-          const torch::Tensor targets =
-              TargetDistributions(*batch, s.backbone.num_classes).to(s.device, s.dtype);
-          out = TrainStep(model, *run.sgd, *run.model.regularizer,
-                          batch->images.to(s.device, s.dtype), targets, rng, sync);
-          if (out.finite) {
-            t.gradient_ratio_sum +=
-                regularizers::GradientRatio(*run.model.regularizer, out.logits, targets);
-          }
-        });
-    // In a data-parallel job the step's collectives (some inside backward, where the
-    // gradients are reduced) fail when another rank is gone: say so, whichever failed.
-    if (!stepped.ok() && comm != nullptr) {
-      return absl::UnavailableError(absl::StrCat(
-          "distributed training step failed on rank ", run.rank,
-          " (another rank died, hung or disconnected?): ", stepped.message()));
-    }
-    WSOL_RETURN_IF_ERROR(stepped);
-    if (!out.finite) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "training diverged in epoch %d: a non-finite loss at step %d (total %g, "
-          "classification %g, regularization %g); nothing of that epoch was saved (the last "
-          "good checkpoint is kept in %s); try a lower optimizer.lr (now %g)",
-          epoch + 1, step, out.loss, out.classification, out.regularization, run_dir,
-          s.sgd.lr));
-    }
-    const int64_t n = batch->size();
-    t.loss_sum += out.loss * n;
-    t.reg_sum += out.regularization * n;
-    t.correct += out.logits.argmax(1).to(torch::kCPU).eq(batch->labels).sum().item<int64_t>();
-    t.images += n;
-    ++t.steps;
-    bar.Advance(n, absl::StrFormat("loss %.4f acc %.1f%%", t.loss_sum / t.images,
-                                   100.0 * t.correct / t.images));
+    WSOL_RETURN_IF_ERROR(TrainBatch(run, *batch, epoch, ++step, run_dir, rng, comm, sync, t));
+    bar.Advance(batch->size(), absl::StrFormat("loss %.4f acc %.1f%%", t.loss_sum / t.images,
+                                               100.0 * t.correct / t.images));
   }
   bar.Finish();
-  if (comm != nullptr) {
-    std::vector<torch::Tensor> sums = {
-        torch::tensor({t.loss_sum, t.reg_sum, t.gradient_ratio_sum}, torch::kDouble),
-        torch::tensor({t.images, t.correct, t.steps}, torch::kLong)};
-    WSOL_RETURN_IF_ERROR(comm->AllReduceSum(sums, absl::StrCat("epoch ", epoch + 1, " totals")));
-    t.loss_sum = sums[0][0].item<double>();
-    t.reg_sum = sums[0][1].item<double>();
-    t.gradient_ratio_sum = sums[0][2].item<double>();
-    t.images = sums[1][0].item<int64_t>();
-    t.correct = sums[1][1].item<int64_t>();
-    t.steps = sums[1][2].item<int64_t>();
-  }
+  if (comm != nullptr) WSOL_RETURN_IF_ERROR(SumOverRanks(*comm, epoch, t));
   if (t.images == 0) return absl::FailedPreconditionError("the training split yielded no batch");
   return t;
 }
@@ -433,20 +353,15 @@ absl::StatusOr<CheckpointMeta> Resume(Run& run, const RunFolder& folder,
   return loaded;
 }
 
-}  // namespace
-
-bool CudaAvailable() { return torch::cuda::is_available(); }
-
-absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
-                                                const TrainerOptions& options) {
-  Communicator* comm = options.communicator;
+// Builds the run on every rank: rank 0 first, since it generates any data not yet in the
+// cache, which the other ranks then read.
+absl::StatusOr<std::unique_ptr<Run>> BuildOnEveryRank(const proto::Experiment& spec,
+                                                      const TrainerOptions& options,
+                                                      Communicator* comm) {
   const int rank = comm != nullptr ? comm->rank() : 0;
   const BuildRunOptions build{.cache_dir = options.cache_dir,
                               .rank = rank,
                               .world_size = comm != nullptr ? comm->world_size() : 1};
-  if (comm != nullptr) WSOL_RETURN_IF_ERROR(CheckRanksAgree(*comm, spec));
-  // Rank 0 builds first: it generates any data not yet in the cache, which the other
-  // ranks then read. Only rank 0 writes the run folder and shows progress.
   std::unique_ptr<Run> run;
   if (rank == 0) {
     WSOL_ASSIGN_OR_RETURN(run, BuildRun(spec, options.components, build));
@@ -455,136 +370,159 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   if (rank != 0) {
     WSOL_ASSIGN_OR_RETURN(run, BuildRun(spec, options.components, build));
   }
-  const bool writer = rank == 0;
-  const bool progress = options.progress && writer;
-  std::unique_ptr<StepSync> sync;
-  const RunSettings& s = run->settings;
-  WsolModel& model = *run->model.model;
-  if (options.validate_only) {
-    // One forward pass on a real batch proves the data and model fit together.
-    run->train_loader->StartEpoch(0);
-    WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, run->train_loader->Next());
-    if (!batch) return absl::FailedPreconditionError("training split is empty");
-    WSOL_RETURN_IF_ERROR(TorchStatus("validation forward pass", [&] {
-      torch::NoGradGuard no_grad;
-      model.eval();
-      model.backbone().Forward(batch->images.to(s.device, s.dtype));
-    }));
-    return proto::RunResults();
-  }
+  return run;
+}
 
-  const RunFolder folder(RunFolder::PathFor(spec, options.cache_dir));
-  // One process trains a run folder at a time (two tables sharing a cache, a table started
-  // twice): the others are refused with the holder named, and the lock goes with the run.
-  std::optional<FileLock> lock;
-  if (writer) {
-    WSOL_RETURN_IF_ERROR(folder.Create());
-    WSOL_ASSIGN_OR_RETURN(lock, FileLock::Acquire(folder.lock()));
-    // Ours now: what a killed writer left half-written goes.
-    if (const int removed = RemoveStaleTemporaries(folder.path()); removed > 0) {
-      std::cerr << absl::StrFormat("%s: removed %d temporary file(s) of ended processes\n",
-                                   folder.path(), removed);
-    }
-    WSOL_RETURN_IF_ERROR(folder.WriteSpec(spec));
-  }
-  const std::string fingerprint = spec::ResultFingerprint(spec);
-  WSOL_ASSIGN_OR_RETURN(CheckpointMeta meta, Resume(*run, folder, fingerprint));
-  if (comm != nullptr) {
-    WSOL_RETURN_IF_ERROR(TorchStatus("start", [&] {
-      BroadcastModel(*comm, model);
-      sync = MakeStepSync(*comm, model);
-    }));
-  }
-  std::vector<proto::EpochRecord> history = RunFolder::ParseHistoryCsv(meta.history_csv);
-  // The checkpoint holds the history: a deleted or damaged history.csv is written again.
-  if (writer && !history.empty()) WSOL_RETURN_IF_ERROR(folder.WriteHistory(history));
-  const auto size_of = [](const data::EvalSplit& split) {
-    return static_cast<int64_t>(split.images.images.size());
-  };
+// One forward pass on a real batch proves the data and model fit together.
+absl::Status ForwardOneBatch(Run& run) {
+  run.train_loader->StartEpoch(0);
+  WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, run.train_loader->Next());
+  if (!batch) return absl::FailedPreconditionError("training split is empty");
+  return TorchStatus("validation forward pass", [&] {
+    torch::NoGradGuard no_grad;
+    run.model.model->eval();
+    run.model.model->backbone().Forward(batch->images.to(run.settings.device, run.settings.dtype));
+  });
+}
 
-  for (int epoch = static_cast<int>(meta.next_epoch); epoch < s.epochs; ++epoch) {
-    const absl::Time start = absl::Now();
-    WSOL_ASSIGN_OR_RETURN(EpochTotals t,
-                          TrainEpoch(*run, epoch, folder.path(), progress, comm, sync.get()));
-    // Nothing of a diverged epoch is scored or saved (every rank holds the same weights).
-    if (const std::string wrong = Divergence(model, t.loss_sum / t.images); !wrong.empty()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "training diverged in epoch %d: %s; nothing of that epoch was saved (%s); try a "
-          "lower optimizer.lr (now %g)",
-          epoch + 1, wrong,
-          epoch == 0 ? "no checkpoint yet"
-                     : absl::StrCat("the checkpoint of epoch ", epoch, " is kept in ",
-                                    folder.path()),
-          s.sgd.lr));
-    }
-    WSOL_ASSIGN_OR_RETURN(
-        proto::SplitMetrics selection,
-        Evaluate(*run, *run->selection_loader, run->selection_part, size_of(run->selection()),
-                 s.selection_evaluator, comm, progress,
-                 absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
-    // The entropy of the predictions on training images, scored as the test images are.
-    WSOL_ASSIGN_OR_RETURN(
-        proto::SplitMetrics train_sample,
-        Evaluate(*run, *run->train_sample_loader, run->train_sample_part,
-                 size_of(run->train_sample), s.selection_evaluator, comm, progress,
-                 absl::StrFormat("  train entropy %d/%d", epoch + 1, s.epochs)));
-    const double score = LocalizationScore(selection);
-    proto::EpochRecord& record = history.emplace_back();
-    record.set_epoch(epoch + 1);
-    record.set_learning_rate(AppliedLearningRate(*run->sgd));
-    record.set_train_loss(t.loss_sum / t.images);
-    record.set_train_regularization(t.reg_sum / t.images);
-    record.set_train_top1(100.0 * t.correct / t.images);
-    record.set_val_top1_cls(selection.top1_cls());
-    record.set_val_localization(score);
-    record.set_val_entropy(selection.mean_entropy());
-    record.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
-    record.set_train_entropy(train_sample.mean_entropy());
-    record.set_train_classification((t.loss_sum - t.reg_sum) / t.images);
-    record.set_train_off_target_mass(train_sample.mean_off_target_mass());
-    record.set_regularizer_gradient_ratio(t.gradient_ratio_sum / std::max<int64_t>(t.steps, 1));
-    if (progress) {
-      std::cerr << absl::StrFormat("  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n",
-                                   epoch + 1, selection.top1_cls(),
-                                   selection.has_boxes() ? "MaxBoxAccV2" : "PxAP", score,
-                                   selection.mean_entropy());
-    }
-    meta.history_csv = RunFolder::HistoryCsv(history);
-    const bool best = score > meta.best_score;
-    if (best) {
-      meta.best_score = score;
-      meta.best_epoch = epoch + 1;
-    }
-    meta.next_epoch = epoch + 1;
-    // Every rank holds the same weights and meta (the metrics are merged); rank 0 writes.
-    if (writer) {
-      if (best) {
-        WSOL_RETURN_IF_ERROR(SaveModel(folder.best_model(), model, nullptr, {}));
-      }
-      WSOL_RETURN_IF_ERROR(SaveModel(folder.checkpoint(), model, run->sgd.get(), meta));
-      WSOL_RETURN_IF_ERROR(folder.WriteHistory(history));
-    }
-    if (options.after_epoch) WSOL_RETURN_IF_ERROR(options.after_epoch(epoch + 1));
+// Creates and locks the run folder for this process (one process trains a run folder at a
+// time: two tables sharing a cache, a table started twice; the others are refused with
+// the holder named), removes what a killed writer left half-written and writes the spec.
+absl::StatusOr<FileLock> TakeRunFolder(const RunFolder& folder, const proto::Experiment& spec) {
+  WSOL_RETURN_IF_ERROR(folder.Create());
+  WSOL_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(folder.lock()));
+  if (const int removed = RemoveStaleTemporaries(folder.path()); removed > 0) {
+    std::cerr << absl::StrFormat("%s: removed %d temporary file(s) of ended processes\n",
+                                 folder.path(), removed);
   }
-  // The other ranks read what rank 0 wrote last (best_model.pt) only after it is written.
-  if (comm != nullptr) WSOL_RETURN_IF_ERROR(comm->Barrier("end of training"));
+  WSOL_RETURN_IF_ERROR(folder.WriteSpec(spec));
+  return lock;
+}
 
-  // The selected model on test: the last one, or the best by validation localization.
+// The error of an epoch that diverged (Divergence's `wrong`): nothing of it is saved.
+absl::Status DivergedEpoch(int epoch, const std::string& wrong, const RunFolder& folder,
+                           double lr) {
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "training diverged in epoch %d: %s; nothing of that epoch was saved (%s); try a lower "
+      "optimizer.lr (now %g)",
+      epoch + 1, wrong,
+      epoch == 0 ? "no checkpoint yet"
+                 : absl::StrCat("the checkpoint of epoch ", epoch, " is kept in ", folder.path()),
+      lr));
+}
+
+int64_t SizeOf(const data::EvalSplit& split) {
+  return static_cast<int64_t>(split.images.images.size());
+}
+
+// What history.csv records of one epoch.
+proto::EpochRecord EpochRecordOf(int epoch, Run& run, const EpochTotals& t,
+                                 const proto::SplitMetrics& selection,
+                                 const proto::SplitMetrics& train_sample, absl::Duration took) {
+  proto::EpochRecord record;
+  record.set_epoch(epoch + 1);
+  record.set_learning_rate(AppliedLearningRate(*run.sgd));
+  record.set_train_loss(t.loss_sum / t.images);
+  record.set_train_regularization(t.reg_sum / t.images);
+  record.set_train_top1(100.0 * t.correct / t.images);
+  record.set_val_top1_cls(selection.top1_cls());
+  record.set_val_localization(evaluation::LocalizationScore(selection));
+  record.set_val_entropy(selection.mean_entropy());
+  record.set_seconds(absl::ToDoubleSeconds(took));
+  record.set_train_entropy(train_sample.mean_entropy());
+  record.set_train_classification((t.loss_sum - t.reg_sum) / t.images);
+  record.set_train_off_target_mass(train_sample.mean_off_target_mass());
+  record.set_regularizer_gradient_ratio(t.gradient_ratio_sum / std::max<int64_t>(t.steps, 1));
+  return record;
+}
+
+// Everything a training loop shares across its epochs.
+struct Training {
+  Run& run;
+  const RunFolder& folder;
+  const TrainerOptions& options;
+  Communicator* comm;
+  StepSync* sync;
+  bool writer;    // Rank 0: writes the run folder.
+  bool progress;  // Shows progress bars (rank 0, when asked).
+};
+
+// Trains one epoch, scores it on val and on the training sample, appends its record to
+// `history`, and (rank 0) saves the checkpoint, the best model and history.csv.
+absl::Status RunEpoch(const Training& tr, int epoch, CheckpointMeta& meta,
+                      std::vector<proto::EpochRecord>& history) {
+  Run& run = tr.run;
+  const RunSettings& s = run.settings;
+  const absl::Time start = absl::Now();
+  WSOL_ASSIGN_OR_RETURN(EpochTotals t, TrainEpoch(run, epoch, tr.folder.path(), tr.progress,
+                                                  tr.comm, tr.sync));
+  // Nothing of a diverged epoch is scored or saved (every rank holds the same weights).
+  if (const std::string wrong = Divergence(*run.model.model, t.loss_sum / t.images);
+      !wrong.empty()) {
+    return DivergedEpoch(epoch, wrong, tr.folder, s.sgd.lr);
+  }
+  WSOL_ASSIGN_OR_RETURN(
+      proto::SplitMetrics selection,
+      Evaluate(run, *run.selection_loader, run.selection_part, SizeOf(run.selection()),
+               s.selection_evaluator, tr.comm, tr.progress,
+               absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
+  // The entropy of the predictions on training images, scored as the test images are.
+  WSOL_ASSIGN_OR_RETURN(
+      proto::SplitMetrics train_sample,
+      Evaluate(run, *run.train_sample_loader, run.train_sample_part, SizeOf(run.train_sample),
+               s.selection_evaluator, tr.comm, tr.progress,
+               absl::StrFormat("  train entropy %d/%d", epoch + 1, s.epochs)));
+  const proto::EpochRecord& record = history.emplace_back(
+      EpochRecordOf(epoch, run, t, selection, train_sample, absl::Now() - start));
+  const double score = record.val_localization();
+  if (tr.progress) {
+    std::cerr << absl::StrFormat("  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n",
+                                 epoch + 1, selection.top1_cls(),
+                                 selection.has_boxes() ? "MaxBoxAccV2" : "PxAP", score,
+                                 selection.mean_entropy());
+  }
+  meta.history_csv = RunFolder::HistoryCsv(history);
+  const bool best = score > meta.best_score;
+  if (best) {
+    meta.best_score = score;
+    meta.best_epoch = epoch + 1;
+  }
+  meta.next_epoch = epoch + 1;
+  // Every rank holds the same weights and meta (the metrics are merged); rank 0 writes.
+  if (tr.writer) {
+    if (best) WSOL_RETURN_IF_ERROR(SaveModel(tr.folder.best_model(), *run.model.model, nullptr, {}));
+    WSOL_RETURN_IF_ERROR(SaveModel(tr.folder.checkpoint(), *run.model.model, run.sgd.get(), meta));
+    WSOL_RETURN_IF_ERROR(tr.folder.WriteHistory(history));
+  }
+  if (tr.options.after_epoch) WSOL_RETURN_IF_ERROR(tr.options.after_epoch(epoch + 1));
+  return absl::OkStatus();
+}
+
+// The selected model on test: the last one, or the best by validation localization.
+absl::StatusOr<proto::SplitMetrics> ScoreOnTest(const Training& tr, const proto::Experiment& spec) {
+  Run& run = tr.run;
+  const RunSettings& s = run.settings;
   if (!s.score_last_epoch) {
-    WSOL_RETURN_IF_ERROR(VerifyZipChecksums(folder.best_model()));
-    WSOL_RETURN_IF_ERROR(TorchStatus(folder.best_model(), [&] {
-      LoadCheckpoint(folder.best_model(), model, nullptr);
+    WSOL_RETURN_IF_ERROR(VerifyZipChecksums(tr.folder.best_model()));
+    WSOL_RETURN_IF_ERROR(TorchStatus(tr.folder.best_model(), [&] {
+      LoadCheckpoint(tr.folder.best_model(), *run.model.model, nullptr);
     }));
   }
-  proto::RunResults results;
-  results.set_evaluated_epoch(s.score_last_epoch ? s.epochs : static_cast<int>(meta.best_epoch));
   WSOL_ASSIGN_OR_RETURN(
       proto::SplitMetrics test,
-      Evaluate(*run, *run->test_loader, run->test_part, size_of(run->splits.test),
-               s.test_evaluator, comm, progress, "  test",
-               s.save_scoremaps ? folder.scoremaps() : ""));
+      Evaluate(run, *run.test_loader, run.test_part, SizeOf(run.splits.test), s.test_evaluator,
+               tr.comm, tr.progress, "  test", s.save_scoremaps ? tr.folder.scoremaps() : ""));
   test.set_split(spec.dataset().test_split());
-  *results.mutable_test() = test;
+  return test;
+}
+
+// results.json: the test metrics, the history, and what the run and its regularizer were.
+proto::RunResults ResultsOf(const proto::Experiment& spec, Run& run, const CheckpointMeta& meta,
+                            proto::SplitMetrics test, const std::string& fingerprint) {
+  const RunSettings& s = run.settings;
+  proto::RunResults results;
+  results.set_evaluated_epoch(s.score_last_epoch ? s.epochs : static_cast<int>(meta.best_epoch));
+  *results.mutable_test() = std::move(test);
   // results.json lists exactly what history.csv holds, whether or not the run resumed.
   for (const proto::EpochRecord& r : RunFolder::ParseHistoryCsv(meta.history_csv)) {
     *results.add_history() = r;
@@ -592,20 +530,63 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   results.set_name(spec.name());
   results.set_spec_fingerprint(fingerprint);
   results.set_best_epoch(static_cast<int>(meta.best_epoch));
-  results.set_skipped_images(static_cast<int>(run->train_loader->SkippedImages().size() +
-                                              run->selection_loader->SkippedImages().size() +
-                                              run->test_loader->SkippedImages().size()));
+  results.set_skipped_images(static_cast<int>(run.train_loader->SkippedImages().size() +
+                                              run.selection_loader->SkippedImages().size() +
+                                              run.test_loader->SkippedImages().size()));
   double seconds = 0;
   for (const auto& r : results.history()) seconds += r.seconds();
   results.set_train_seconds(seconds);
   results.set_device(s.device.str());
-  if (const std::optional<double> m = run->model.regularizer->FixedPointOffTargetMass(
-          s.backbone.num_classes,
-          std::max(1, spec.optimizer().batch_size() / run->world_size))) {
+  if (const std::optional<double> m = run.model.regularizer->FixedPointOffTargetMass(
+          s.backbone.num_classes, std::max(1, spec.optimizer().batch_size() / run.world_size))) {
     results.set_regularizer_fixed_point_off_target_mass(*m);
     results.set_regularizer_entropy_floor(
         regularizers::EntropyAtOffTargetMass(*m, s.backbone.num_classes));
   }
+  return results;
+}
+
+}  // namespace
+
+bool CudaAvailable() { return torch::cuda::is_available(); }
+
+absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
+                                                const TrainerOptions& options) {
+  Communicator* comm = options.communicator;
+  if (comm != nullptr) WSOL_RETURN_IF_ERROR(CheckRanksAgree(*comm, spec));
+  WSOL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run, BuildOnEveryRank(spec, options, comm));
+  if (options.validate_only) {
+    WSOL_RETURN_IF_ERROR(ForwardOneBatch(*run));
+    return proto::RunResults();
+  }
+  // Only rank 0 writes the run folder and shows progress.
+  const bool writer = run->rank == 0;
+  const RunFolder folder(RunFolder::PathFor(spec, options.cache_dir));
+  std::optional<FileLock> lock;  // Held until the run ends.
+  if (writer) {
+    WSOL_ASSIGN_OR_RETURN(lock, TakeRunFolder(folder, spec));
+  }
+  const std::string fingerprint = spec::ResultFingerprint(spec);
+  WSOL_ASSIGN_OR_RETURN(CheckpointMeta meta, Resume(*run, folder, fingerprint));
+  std::unique_ptr<StepSync> sync;
+  if (comm != nullptr) {
+    WSOL_RETURN_IF_ERROR(TorchStatus("start", [&] {
+      BroadcastModel(*comm, *run->model.model);
+      sync = MakeStepSync(*comm, *run->model.model);
+    }));
+  }
+  std::vector<proto::EpochRecord> history = RunFolder::ParseHistoryCsv(meta.history_csv);
+  // The checkpoint holds the history: a deleted or damaged history.csv is written again.
+  if (writer && !history.empty()) WSOL_RETURN_IF_ERROR(folder.WriteHistory(history));
+  const Training training{*run, folder, options, comm, sync.get(), writer,
+                          options.progress && writer};
+  for (int epoch = static_cast<int>(meta.next_epoch); epoch < run->settings.epochs; ++epoch) {
+    WSOL_RETURN_IF_ERROR(RunEpoch(training, epoch, meta, history));
+  }
+  // The other ranks read what rank 0 wrote last (best_model.pt) only after it is written.
+  if (comm != nullptr) WSOL_RETURN_IF_ERROR(comm->Barrier("end of training"));
+  WSOL_ASSIGN_OR_RETURN(proto::SplitMetrics test, ScoreOnTest(training, spec));
+  proto::RunResults results = ResultsOf(spec, *run, meta, std::move(test), fingerprint);
   // A number that is not a metric (NaN, out of range) is never written as a result.
   if (absl::Status valid = ValidateResults(results, fingerprint); !valid.ok()) {
     return absl::InternalError(absl::StrCat("the run's results are not valid, so none were "

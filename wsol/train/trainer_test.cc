@@ -2,7 +2,7 @@
 // Fashion-MNIST files into the test's temporary folder): every metric present and in
 // range, resume after a simulated kill gives the uninterrupted results, bad specs and
 // resumes are refused with clear errors.
-#include "wsol/train/testing_components.h"
+#include "wsol/train/components_testing.h"
 #include "wsol/train/trainer.h"
 
 #include <unistd.h>

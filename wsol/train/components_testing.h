@@ -1,4 +1,4 @@
-// testing_components.h
+// components_testing.h
 //
 // Components for wsol/train's own tests, so they need nothing above wsol/: a method
 // table with CAM alone, and a data source that draws a small synthetic data set (one
@@ -7,8 +7,8 @@
 // The standard components (tools/components.h) are tested through the binaries.
 //
 //   options.components = wsol::train::testing::TestingComponents();
-#ifndef WSOL_TRAIN_TESTING_COMPONENTS_H_
-#define WSOL_TRAIN_TESTING_COMPONENTS_H_
+#ifndef WSOL_TRAIN_COMPONENTS_TESTING_H_
+#define WSOL_TRAIN_COMPONENTS_TESTING_H_
 
 #include <string>
 
@@ -25,4 +25,4 @@ std::string SyntheticMetadataRoot(const proto::Dataset& dataset, const std::stri
 
 }  // namespace wsol::train::testing
 
-#endif  // WSOL_TRAIN_TESTING_COMPONENTS_H_
+#endif  // WSOL_TRAIN_COMPONENTS_TESTING_H_

@@ -1,4 +1,4 @@
-#include "wsol/train/testing_components.h"
+#include "wsol/train/components_testing.h"
 
 #include <filesystem>
 #include <memory>
