@@ -9,7 +9,6 @@
 #include "baselines/rdap_method.h"
 #include "baselines/spg_method.h"
 #include "wsol/util/name_table.h"
-#include "wsol/util/torch_status.h"
 
 namespace wsol::baselines {
 
@@ -93,36 +92,25 @@ const std::vector<MethodRow>& MethodTable() {
 
 std::vector<std::string> MethodNames() { return NamesOf(MethodTable()); }
 
+namespace {
+
+proto::Method::MethodCase CaseOf(const proto::Method& spec) {
+  return spec.method_case() == proto::Method::METHOD_NOT_SET ? proto::Method::kCam
+                                                             : spec.method_case();
+}
+
+}  // namespace
+
 const MethodRow* FindMethodRow(const proto::Method& spec) {
-  const proto::Method::MethodCase kase =
-      spec.method_case() == proto::Method::METHOD_NOT_SET ? proto::Method::kCam : spec.method_case();
-  for (const MethodRow& row : MethodTable()) {
-    if (row.kase == kase) return &row;
-  }
-  return nullptr;
+  return FindOneofRow(MethodTable(), CaseOf(spec));
 }
 
 absl::Status ValidateMethod(const proto::Method& spec) {
-  const MethodRow* row = FindMethodRow(spec);
-  if (row == nullptr) {
-    return absl::UnimplementedError(
-        absl::StrCat("method: oneof case ", spec.method_case(), " has no row in the method table"));
-  }
-  FieldChecker check(absl::StrCat("method.", row->name));
-  row->validate(spec, check);
-  return check.Result();
+  return ValidateOneof("method", MethodTable(), CaseOf(spec), spec);
 }
 
 absl::StatusOr<std::shared_ptr<methods::Method>> BuildMethod(const proto::Method& spec) {
-  if (absl::Status valid = ValidateMethod(spec); !valid.ok()) return valid;
-  const MethodRow* row = FindMethodRow(spec);
-  std::shared_ptr<methods::Method> method;
-  if (absl::Status built = TorchStatus(absl::StrCat("method.", row->name),
-                                       [&] { method = row->build(spec); });
-      !built.ok()) {
-    return built;
-  }
-  return method;
+  return BuildOneof("method", MethodTable(), CaseOf(spec), spec);
 }
 
 }  // namespace wsol::baselines

@@ -23,17 +23,14 @@
 #include "wsol/methods/method.h"
 #include "wsol/proto/method.pb.h"
 #include "wsol/util/field_checker.h"
+#include "wsol/util/oneof_table.h"
 
 namespace wsol::baselines {
 
-struct MethodRow {
-  proto::Method::MethodCase kase;
-  std::string name;  // The oneof field's name, also Method::Name().
-  // Checks the row's sub-message into `check` (whose prefix is "method.<name>").
-  void (*validate)(const proto::Method& spec, FieldChecker& check);
-  // Builds the method from a valid sub-message.
-  std::shared_ptr<methods::Method> (*build)(const proto::Method& spec);
-};
+// A row: the oneof case, the field's name (also Method::Name()), the check of the
+// sub-message and the build from it (wsol/util/oneof_table.h).
+using MethodRow =
+    OneofRow<proto::Method, proto::Method::MethodCase, std::shared_ptr<methods::Method>>;
 
 const std::vector<MethodRow>& MethodTable();
 std::vector<std::string> MethodNames();

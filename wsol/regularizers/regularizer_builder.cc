@@ -1,6 +1,5 @@
 #include "wsol/regularizers/regularizer_builder.h"
 
-#include "absl/strings/str_cat.h"
 #include "wsol/regularizers/confidence_penalty.h"
 #include "wsol/regularizers/entropy_kl_uniform.h"
 #include "wsol/regularizers/jsd.h"
@@ -60,32 +59,26 @@ const std::vector<RegularizerRow>& RegularizerTable() {
   return *table;
 }
 
+namespace {
+
+proto::Regularizer::RegularizerCase CaseOf(const proto::Regularizer& spec) {
+  return spec.regularizer_case() == proto::Regularizer::REGULARIZER_NOT_SET
+             ? proto::Regularizer::kNone
+             : spec.regularizer_case();
+}
+
+}  // namespace
+
 const RegularizerRow* FindRegularizerRow(const proto::Regularizer& spec) {
-  const proto::Regularizer::RegularizerCase kase =
-      spec.regularizer_case() == proto::Regularizer::REGULARIZER_NOT_SET
-          ? proto::Regularizer::kNone
-          : spec.regularizer_case();
-  for (const RegularizerRow& row : RegularizerTable()) {
-    if (row.kase == kase) return &row;
-  }
-  return nullptr;
+  return FindOneofRow(RegularizerTable(), CaseOf(spec));
 }
 
 absl::Status ValidateRegularizer(const proto::Regularizer& spec) {
-  const RegularizerRow* row = FindRegularizerRow(spec);
-  if (row == nullptr) {
-    return absl::UnimplementedError(absl::StrCat("regularizer: oneof case ",
-                                                 spec.regularizer_case(),
-                                                 " has no row in the regularizer table"));
-  }
-  FieldChecker check(absl::StrCat("regularizer.", row->name));
-  row->validate(spec, check);
-  return check.Result();
+  return ValidateOneof("regularizer", RegularizerTable(), CaseOf(spec), spec);
 }
 
 absl::StatusOr<std::unique_ptr<Regularizer>> BuildRegularizer(const proto::Regularizer& spec) {
-  if (absl::Status valid = ValidateRegularizer(spec); !valid.ok()) return valid;
-  return FindRegularizerRow(spec)->build(spec);
+  return BuildOneof("regularizer", RegularizerTable(), CaseOf(spec), spec);
 }
 
 }  // namespace wsol::regularizers

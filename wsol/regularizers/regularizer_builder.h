@@ -24,17 +24,14 @@
 #include "wsol/proto/regularizer.pb.h"
 #include "wsol/regularizers/regularizer.h"
 #include "wsol/util/field_checker.h"
+#include "wsol/util/oneof_table.h"
 
 namespace wsol::regularizers {
 
-struct RegularizerRow {
-  proto::Regularizer::RegularizerCase kase;
-  std::string name;  // The oneof field's name, also Regularizer::Name().
-  // Checks the row's sub-message into `check` (whose prefix is "regularizer.<name>").
-  void (*validate)(const proto::Regularizer& spec, FieldChecker& check);
-  // Builds the regularizer from a valid sub-message.
-  std::unique_ptr<Regularizer> (*build)(const proto::Regularizer& spec);
-};
+// A row: the oneof case, the field's name (also Regularizer::Name()), the check of the
+// sub-message and the build from it (wsol/util/oneof_table.h).
+using RegularizerRow = OneofRow<proto::Regularizer, proto::Regularizer::RegularizerCase,
+                                std::unique_ptr<Regularizer>>;
 
 const std::vector<RegularizerRow>& RegularizerTable();
 
