@@ -35,7 +35,8 @@ AcolBranchImpl& Branch(const std::shared_ptr<nn::Module>& module) {
 
 // maps [B, C, h, w] -> the map of class labels[b] for each b, [B, h, w].
 torch::Tensor SelectClass(const torch::Tensor& maps, const torch::Tensor& labels) {
-  const torch::Tensor index = labels.to(maps.device()).view({-1, 1, 1, 1})
+  const torch::Tensor index = labels.to(maps.device())
+                                  .view({-1, 1, 1, 1})
                                   .expand({maps.size(0), 1, maps.size(2), maps.size(3)});
   return maps.gather(1, index).squeeze(1);
 }
@@ -52,8 +53,7 @@ AcolMethod::AcolMethod(double erasing_threshold, int64_t hidden_channels)
     : erasing_threshold_(erasing_threshold), hidden_channels_(hidden_channels) {
   TORCH_CHECK_VALUE(erasing_threshold >= 0.0 && erasing_threshold <= 1.0,
                     "ACoL erasing_threshold must be in [0, 1], got ", erasing_threshold);
-  TORCH_CHECK_VALUE(hidden_channels > 0, "ACoL hidden_channels must be > 0, got ",
-                    hidden_channels);
+  TORCH_CHECK_VALUE(hidden_channels > 0, "ACoL hidden_channels must be > 0, got ", hidden_channels);
 }
 
 void AcolMethod::Attach(backbones::Backbone& backbone, int64_t num_classes) {
@@ -82,10 +82,10 @@ AcolForward AcolMethod::Run(backbones::Backbone& backbone, const at::Tensor& ima
   return result;
 }
 
-methods::StepOutput AcolMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                                    const at::Tensor& targets,
-                                    const regularizers::Regularizer& regularizer,
-                                    std::mt19937_64& rng) {
+methods::StepOutput AcolMethod::TrainingStep(backbones::Backbone& backbone,
+                                             const at::Tensor& images, const at::Tensor& targets,
+                                             const regularizers::Regularizer& regularizer,
+                                             std::mt19937_64& rng) {
   (void)rng;
   const AcolForward run = Run(backbone, images, targets.argmax(1));
   const regularizers::LossTerms a = regularizer.Loss(run.logits_a, targets);
@@ -96,7 +96,7 @@ methods::StepOutput AcolMethod::TrainingStep(backbones::Backbone& backbone, cons
 }
 
 methods::Inference AcolMethod::Infer(backbones::Backbone& backbone, const at::Tensor& images,
-                            const at::Tensor& classes) {
+                                     const at::Tensor& classes) {
   AcolForward run = Run(backbone, images, classes);
   methods::Inference inference;
   inference.logits = run.logits_a;

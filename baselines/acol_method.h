@@ -26,13 +26,13 @@
 #ifndef BASELINES_ACOL_METHOD_H_
 #define BASELINES_ACOL_METHOD_H_
 
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
-#include <torch/nn/module.h>
 
 #include "wsol/methods/method.h"
 
@@ -56,11 +56,11 @@ class AcolMethod : public methods::Method {
   std::string Name() const override { return "acol"; }
   void Attach(backbones::Backbone& backbone, int64_t num_classes) override;
   methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                          const at::Tensor& targets,
-                          const regularizers::Regularizer& regularizer,
-                          std::mt19937_64& rng) override;
+                                   const at::Tensor& targets,
+                                   const regularizers::Regularizer& regularizer,
+                                   std::mt19937_64& rng) override;
   methods::Inference Infer(backbones::Backbone& backbone, const at::Tensor& images,
-                  const at::Tensor& classes) override;
+                           const at::Tensor& classes) override;
 
   // Both branches on the backbone's features; labels [B] drive the erasure.
   AcolForward Run(backbones::Backbone& backbone, const at::Tensor& images,

@@ -2,9 +2,9 @@
 // reaches the threshold, the loss sums both branches, and the CAM fuses them.
 #include "baselines/acol_method.h"
 
-#include <random>
-
 #include <torch/torch.h>
+
+#include <random>
 
 #include "baselines/method_testing.h"
 #include "gtest/gtest.h"
@@ -64,9 +64,11 @@ TEST_F(AcolMethodTest, BranchBSeesTheFeaturesErasedWhereBranchAReachesTheThresho
 TEST_F(AcolMethodTest, LossIsTheSumOverBothBranches) {
   net_->eval();
   torch::NoGradGuard no_grad;
-  auto er = std::make_unique<regularizers::EntropyKlUniform>(regularizers::EntropyKlUniformOptions{.lambda = 0.5});
+  auto er = std::make_unique<regularizers::EntropyKlUniform>(
+      regularizers::EntropyKlUniformOptions{.lambda = 0.5});
   std::mt19937_64 rng(0);
-  const methods::StepOutput step = acol_->TrainingStep(*net_, batch_.images, batch_.targets, *er, rng);
+  const methods::StepOutput step =
+      acol_->TrainingStep(*net_, batch_.images, batch_.targets, *er, rng);
   const AcolForward run = acol_->Run(*net_, batch_.images, batch_.labels);
   const regularizers::LossTerms a = er->Loss(run.logits_a, batch_.targets);
   const regularizers::LossTerms b = er->Loss(run.logits_b, batch_.targets);

@@ -14,9 +14,9 @@
 #ifndef BASELINES_ADL_METHOD_H_
 #define BASELINES_ADL_METHOD_H_
 
-#include <string>
-
 #include <ATen/core/Tensor.h>
+
+#include <string>
 
 #include "baselines/attention_drop.h"
 

@@ -1,9 +1,9 @@
 #include "baselines/attention_drop.h"
 
-#include <algorithm>
-
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+
+#include <algorithm>
 
 #include "baselines/block_positions.h"
 
@@ -33,9 +33,10 @@ void AttentionDropMethod::Attach(backbones::Backbone& backbone, int64_t num_clas
 }
 
 methods::StepOutput AttentionDropMethod::TrainingStep(backbones::Backbone& backbone,
-                                             const at::Tensor& images, const at::Tensor& targets,
-                                             const regularizers::Regularizer& regularizer,
-                                             std::mt19937_64& rng) {
+                                                      const at::Tensor& images,
+                                                      const at::Tensor& targets,
+                                                      const regularizers::Regularizer& regularizer,
+                                                      std::mt19937_64& rng) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   pending_.clear();
   for (const std::string& position : positions_) pending_[position] = uniform(rng) < drop_rate_;

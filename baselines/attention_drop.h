@@ -11,12 +11,12 @@
 #ifndef BASELINES_ATTENTION_DROP_H_
 #define BASELINES_ATTENTION_DROP_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "wsol/methods/method.h"
 
@@ -37,9 +37,9 @@ class AttentionDropMethod : public methods::Method {
   // Draws each position's drop decision from `rng` (one uniform u per position, in
   // position order; drop when u < drop_rate), then the plain classifier's loss.
   methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                          const at::Tensor& targets,
-                          const regularizers::Regularizer& regularizer,
-                          std::mt19937_64& rng) override;
+                                   const at::Tensor& targets,
+                                   const regularizers::Regularizer& regularizer,
+                                   std::mt19937_64& rng) override;
 
   // The hooked block names, in execution order (after Attach).
   const std::vector<std::string>& positions() const { return positions_; }

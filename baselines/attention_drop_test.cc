@@ -1,11 +1,11 @@
 // ADL and RDAP: the masks do what their definitions say, the layers sit at the
 // documented blocks, draw their decisions from the step's rng, and are the identity in
 // evaluation mode.
+#include <torch/torch.h>
+
 #include <random>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "baselines/adl_method.h"
 #include "baselines/method_testing.h"
@@ -23,8 +23,8 @@ using ::testing::ElementsAre;
 TEST(SelfAttentionTest, IsTheChannelMean) {
   const torch::Tensor x = torch::arange(24, torch::kFloat).reshape({1, 3, 2, 4});
   // Channels hold 0..7, 8..15, 16..23: the mean at each pixel is its value + 8.
-  EXPECT_TRUE(torch::equal(SelfAttention(x),
-                           torch::arange(8, torch::kFloat).reshape({1, 1, 2, 4}) + 8));
+  EXPECT_TRUE(
+      torch::equal(SelfAttention(x), torch::arange(8, torch::kFloat).reshape({1, 1, 2, 4}) + 8));
 }
 
 TEST(AdlDropMaskTest, ZeroesExactlyWhereAttentionIsAtLeastGammaTimesTheMax) {
@@ -167,8 +167,8 @@ TYPED_TEST(AttentionDropInBackboneTest, DecisionsComeFromTheStepRng) {
   std::vector<double> losses;
   for (uint64_t seed : {4, 4, 5, 6, 7, 8}) {
     std::mt19937_64 rng(seed);
-    losses.push_back(
-        method->TrainingStep(*net, batch.images, batch.targets, *none, rng).loss.total.item<double>());
+    losses.push_back(method->TrainingStep(*net, batch.images, batch.targets, *none, rng)
+                         .loss.total.item<double>());
   }
   EXPECT_DOUBLE_EQ(losses[0], losses[1]);  // same seed, same decisions, same loss
   bool some_differ = false;

@@ -27,12 +27,12 @@ std::vector<std::string> ResNetBlocks(const std::vector<int>& depths) {
 }
 
 // The VGG16 backbone's hooked blocks (its header lists them).
-const std::vector<std::string> kVggBlocks = {"stage1",  "stage2", "stage3", "conv4_3",
-                                             "stage4",  "stage5", "conv6"};
+const std::vector<std::string> kVggBlocks = {"stage1", "stage2", "stage3", "conv4_3",
+                                             "stage4", "stage5", "conv6"};
 // The InceptionV3 backbone's hooked blocks (its header lists them).
-const std::vector<std::string> kInceptionBlocks = {
-    "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a",  "Mixed_6b",
-    "Mixed_6c", "Mixed_6d", "Mixed_6e", "SPG_A3_1b", "SPG_A3_2b"};
+const std::vector<std::string> kInceptionBlocks = {"Mixed_5b",  "Mixed_5c", "Mixed_5d", "Mixed_6a",
+                                                   "Mixed_6b",  "Mixed_6c", "Mixed_6d", "Mixed_6e",
+                                                   "SPG_A3_1b", "SPG_A3_2b"};
 
 TEST(AttentionDropBlocksTest, ResNet50IsWsolevaluationsAdlPosition) {
   // _ADL_POSITION = [[], [], [], [0], [0, 2]]: after layer3.0, layer4.0 and layer4.2.

@@ -1,11 +1,11 @@
 #include "baselines/cutmix_method.h"
 
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <ATen/ATen.h>
-#include <c10/util/Exception.h>
 
 namespace wsol::baselines {
 
@@ -41,8 +41,7 @@ CutMixBatch CutMix(const at::Tensor& images, const at::Tensor& targets, double b
 
   const int64_t height = images.size(2), width = images.size(3);
   out.box = CutMixBoxFor(height, width, lam, rng);
-  out.pasted_fraction =
-      static_cast<double>(out.box.Area()) / static_cast<double>(height * width);
+  out.pasted_fraction = static_cast<double>(out.box.Area()) / static_cast<double>(height * width);
 
   const at::Tensor perm = at::tensor(out.permutation, at::kLong).to(images.device());
   out.images = images.clone();
@@ -51,8 +50,7 @@ CutMixBatch CutMix(const at::Tensor& images, const at::Tensor& targets, double b
     const at::Tensor source = images.index_select(0, perm).index(
         {Slice(), Slice(), Slice(out.box.y0, out.box.y1), Slice(out.box.x0, out.box.x1)});
     out.images.index_put_(
-        {Slice(), Slice(), Slice(out.box.y0, out.box.y1), Slice(out.box.x0, out.box.x1)},
-        source);
+        {Slice(), Slice(), Slice(out.box.y0, out.box.y1), Slice(out.box.x0, out.box.x1)}, source);
   }
   const at::Tensor mixed_from = targets.index_select(0, perm.to(targets.device()));
   out.targets = (1.0 - out.pasted_fraction) * targets + out.pasted_fraction * mixed_from;
@@ -64,10 +62,10 @@ CutMixMethod::CutMixMethod(double beta, double prob) : beta_(beta), prob_(prob) 
   TORCH_CHECK_VALUE(prob >= 0.0 && prob <= 1.0, "CutMix prob must be in [0, 1], got ", prob);
 }
 
-methods::StepOutput CutMixMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                                      const at::Tensor& targets,
-                                      const regularizers::Regularizer& regularizer,
-                                      std::mt19937_64& rng) {
+methods::StepOutput CutMixMethod::TrainingStep(backbones::Backbone& backbone,
+                                               const at::Tensor& images, const at::Tensor& targets,
+                                               const regularizers::Regularizer& regularizer,
+                                               std::mt19937_64& rng) {
   if (is_training() && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < prob_) {
     const CutMixBatch mixed = CutMix(images, targets, beta_, rng);
     return methods::Method::TrainingStep(backbone, mixed.images, mixed.targets, regularizer, rng);

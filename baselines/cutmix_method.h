@@ -15,12 +15,12 @@
 #ifndef BASELINES_CUTMIX_METHOD_H_
 #define BASELINES_CUTMIX_METHOD_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "wsol/methods/method.h"
 
@@ -33,8 +33,8 @@ struct CutMixBox {
 };
 
 struct CutMixBatch {
-  at::Tensor images;                 // [B, C, H, W], the box pasted from images[perm]
-  at::Tensor targets;                // [B, C'] mixed by the pasted area
+  at::Tensor images;   // [B, C, H, W], the box pasted from images[perm]
+  at::Tensor targets;  // [B, C'] mixed by the pasted area
   CutMixBox box;
   std::vector<int64_t> permutation;  // source image of each image's box
   double pasted_fraction = 0.0;      // box area / image area = 1 - lam'
@@ -57,9 +57,9 @@ class CutMixMethod : public methods::Method {
   // In training mode, with probability prob (one uniform draw per batch), CutMix the
   // batch; then the loss against the (mixed) targets.
   methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                          const at::Tensor& targets,
-                          const regularizers::Regularizer& regularizer,
-                          std::mt19937_64& rng) override;
+                                   const at::Tensor& targets,
+                                   const regularizers::Regularizer& regularizer,
+                                   std::mt19937_64& rng) override;
 
  private:
   double beta_;

@@ -2,9 +2,9 @@
 // the pasted area.
 #include "baselines/cutmix_method.h"
 
-#include <random>
-
 #include <torch/torch.h>
+
+#include <random>
 
 #include "baselines/method_testing.h"
 #include "gtest/gtest.h"
@@ -104,7 +104,8 @@ TEST(CutMixMethodTest, TrainingLossIsTheCrossEntropyAgainstTheMixedTargets) {
   CutMixMethod method(1.0, 1.0);
   method.train();
   std::mt19937_64 rng(9);
-  const methods::StepOutput out = method.TrainingStep(*net, batch.images, batch.targets, *none, rng);
+  const methods::StepOutput out =
+      method.TrainingStep(*net, batch.images, batch.targets, *none, rng);
   // Replay: the method draws the probability first, then CutMix.
   std::mt19937_64 replay(9);
   std::uniform_real_distribution<double>(0.0, 1.0)(replay);

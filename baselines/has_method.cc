@@ -1,9 +1,9 @@
 #include "baselines/has_method.h"
 
-#include <vector>
-
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+
+#include <vector>
 
 namespace wsol::baselines {
 
@@ -29,8 +29,8 @@ at::Tensor HideCells(const at::Tensor& images, const at::Tensor& cells, int64_t 
   const int64_t height = images.size(2), width = images.size(3);
   const int64_t rows = (height + grid_size - 1) / grid_size;
   const int64_t cols = (width + grid_size - 1) / grid_size;
-  TORCH_CHECK_VALUE(cells.dim() == 3 && cells.size(0) == images.size(0) &&
-                        cells.size(1) == rows && cells.size(2) == cols,
+  TORCH_CHECK_VALUE(cells.dim() == 3 && cells.size(0) == images.size(0) && cells.size(1) == rows &&
+                        cells.size(2) == cols,
                     "cells must be [", images.size(0), ", ", rows, ", ", cols, "], got ",
                     cells.sizes());
   // Cell mask -> pixel mask: repeat each cell grid_size times, crop the overhang.
@@ -59,10 +59,11 @@ HasMethod::HasMethod(int64_t grid_size, double drop_rate)
 }
 
 methods::StepOutput HasMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                                   const at::Tensor& targets,
-                                   const regularizers::Regularizer& regularizer,
-                                   std::mt19937_64& rng) {
-  const at::Tensor input = is_training() ? HideAndSeek(images, grid_size_, drop_rate_, rng) : images;
+                                            const at::Tensor& targets,
+                                            const regularizers::Regularizer& regularizer,
+                                            std::mt19937_64& rng) {
+  const at::Tensor input =
+      is_training() ? HideAndSeek(images, grid_size_, drop_rate_, rng) : images;
   return methods::Method::TrainingStep(backbone, input, targets, regularizer, rng);
 }
 

@@ -13,11 +13,11 @@
 #ifndef BASELINES_HAS_METHOD_H_
 #define BASELINES_HAS_METHOD_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
-
-#include <ATen/core/Tensor.h>
 
 #include "wsol/methods/method.h"
 
@@ -43,9 +43,9 @@ class HasMethod : public methods::Method {
   std::string Name() const override { return "has"; }
   // Hides cells of each image (training mode only), then the plain classifier's loss.
   methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                          const at::Tensor& targets,
-                          const regularizers::Regularizer& regularizer,
-                          std::mt19937_64& rng) override;
+                                   const at::Tensor& targets,
+                                   const regularizers::Regularizer& regularizer,
+                                   std::mt19937_64& rng) override;
 
  private:
   int64_t grid_size_;

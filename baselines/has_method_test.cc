@@ -2,9 +2,9 @@
 // space), and leaves evaluation untouched.
 #include "baselines/has_method.h"
 
-#include <random>
-
 #include <torch/torch.h>
+
+#include <random>
 
 #include "baselines/method_testing.h"
 #include "gtest/gtest.h"

@@ -3,11 +3,11 @@
 #include "absl/strings/str_cat.h"
 #include "baselines/acol_method.h"
 #include "baselines/adl_method.h"
-#include "wsol/methods/cam_method.h"
 #include "baselines/cutmix_method.h"
 #include "baselines/has_method.h"
 #include "baselines/rdap_method.h"
 #include "baselines/spg_method.h"
+#include "wsol/methods/cam_method.h"
 #include "wsol/util/name_table.h"
 
 namespace wsol::baselines {
@@ -16,7 +16,9 @@ const std::vector<MethodRow>& MethodTable() {
   using M = proto::Method;
   static const auto* table = new std::vector<MethodRow>{
       {M::kCam, "cam", [](const M&, FieldChecker&) {},
-       [](const M&) -> std::shared_ptr<methods::Method> { return std::make_shared<methods::CamMethod>(); }},
+       [](const M&) -> std::shared_ptr<methods::Method> {
+         return std::make_shared<methods::CamMethod>();
+       }},
       {M::kHas, "has",
        [](const M& m, FieldChecker& c) {
          c.Range(m.has().grid_size() > 0, "grid_size", m.has().grid_size(), "> 0");

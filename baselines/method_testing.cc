@@ -1,8 +1,8 @@
 #include "baselines/method_testing.h"
 
-#include <random>
-
 #include <torch/torch.h>
+
+#include <random>
 
 #include "wsol/backbones/backbone_registry.h"
 
@@ -35,7 +35,8 @@ std::vector<double> TrainSteps(methods::Method& method, backbones::Backbone& bac
   for (int i = 0; i < steps; ++i) {
     std::mt19937_64 rng(rng_seed);
     sgd.zero_grad();
-    methods::StepOutput out = method.TrainingStep(backbone, batch.images, batch.targets, regularizer, rng);
+    methods::StepOutput out =
+        method.TrainingStep(backbone, batch.images, batch.targets, regularizer, rng);
     out.loss.total.backward();
     sgd.step();
     losses.push_back(out.loss.total.item<double>());

@@ -9,15 +9,15 @@
 #ifndef BASELINES_METHOD_TESTING_H_
 #define BASELINES_METHOD_TESTING_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <ATen/core/Tensor.h>
-
-#include "wsol/methods/method.h"
 #include "wsol/backbones/backbone.h"
+#include "wsol/methods/method.h"
 #include "wsol/regularizers/regularizer.h"
 
 namespace wsol::baselines::testing {

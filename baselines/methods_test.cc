@@ -3,12 +3,12 @@
 // gradients, trains (the loss falls on a tiny fixed batch), infers CAMs [B, h, w]
 // deterministically in evaluation mode, and leaves evaluation untouched where it only
 // acts in training. Also: every oneof field of proto::Method has a table entry.
+#include <torch/torch.h>
+
 #include <cmath>
 #include <random>
 #include <set>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "baselines/method_builder.h"
 #include "baselines/method_testing.h"
@@ -76,19 +76,19 @@ TEST(MethodBuilderTest, ValidationNamesEveryBadFieldByPath) {
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
       "spg { threshold_1h: 0.3 threshold_1l: 0.5 head_channels: 0 }", &spec));
   const absl::Status status = ValidateMethod(spec);
-  EXPECT_THAT(status, ::wsol::testing::StatusIs(
-                          absl::StatusCode::kInvalidArgument,
-                          HasSubstr("method.spg.threshold_1l = 0.5: expected in [0, "
-                                    "method.spg.threshold_1h)")));
+  EXPECT_THAT(status,
+              ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                        HasSubstr("method.spg.threshold_1l = 0.5: expected in [0, "
+                                                  "method.spg.threshold_1h)")));
   EXPECT_THAT(status.message(), HasSubstr("method.spg.head_channels = 0: expected > 0"));
 }
 
 TEST(MethodBuilderTest, OutOfRangeValuesBecomeStatusErrors) {
   proto::Method spec;
   spec.mutable_rdap()->set_mask_size(0);
-  EXPECT_THAT(BuildMethod(spec).status(),
-              ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                        HasSubstr("mask_size")));
+  EXPECT_THAT(
+      BuildMethod(spec).status(),
+      ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mask_size")));
 }
 
 class MethodConformanceTest : public ::testing::TestWithParam<std::string> {};
@@ -172,14 +172,15 @@ TEST_P(MethodConformanceTest, TrainingOnlyPartsAreTheIdentityInEvaluationMode) {
   const methods::Inference inference = method->Infer(*net, batch.images, batch.labels);
   auto none = std::make_unique<regularizers::NoRegularizer>();
   std::mt19937_64 rng(2);
-  const methods::StepOutput eval_step = method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
+  const methods::StepOutput eval_step =
+      method->TrainingStep(*net, batch.images, batch.targets, *none, rng);
   net->SetBlockHook(nullptr);  // the bare backbone
   const backbones::BackboneOutput bare = net->Forward(batch.images);
   EXPECT_TRUE(torch::equal(inference.logits, bare.logits));
   EXPECT_TRUE(torch::equal(eval_step.logits, bare.logits));
   EXPECT_TRUE(torch::allclose(
-      inference.cams, cam::ClassActivationMaps(bare.features, net->ClassifierWeight(),
-                                               batch.labels)));
+      inference.cams,
+      cam::ClassActivationMaps(bare.features, net->ClassifierWeight(), batch.labels)));
 }
 
 TEST_P(MethodConformanceTest, LossFallsOverAFewStepsOnATinyFixedBatch) {
@@ -187,7 +188,8 @@ TEST_P(MethodConformanceTest, LossFallsOverAFewStepsOnATinyFixedBatch) {
   std::shared_ptr<methods::Method> method = Build(GetParam());
   ASSERT_NE(method, nullptr);
   method->Attach(*net, testing::kTinyClasses);
-  auto er = std::make_unique<regularizers::EntropyKlUniform>(regularizers::EntropyKlUniformOptions{.lambda = 1e-4});
+  auto er = std::make_unique<regularizers::EntropyKlUniform>(
+      regularizers::EntropyKlUniformOptions{.lambda = 1e-4});
   const testing::TinyBatch batch = testing::MakeTinyBatch(8, 64);
   const std::vector<double> losses =
       testing::TrainSteps(*method, *net, batch, *er, /*steps=*/20, /*lr=*/0.02);

@@ -1,10 +1,10 @@
 #include "baselines/rdap_method.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace wsol::baselines {
 
@@ -23,8 +23,8 @@ at::Tensor RdapDropMask(const at::Tensor& attention, double mask_size) {
   const auto long_options = at::TensorOptions().dtype(at::kLong).device(attention.device());
   const at::Tensor rows = at::arange(h, long_options).unsqueeze(0);  // [1, h]
   const at::Tensor cols = at::arange(w, long_options).unsqueeze(0);
-  const at::Tensor in_rows = (rows >= top) & (rows < top + side_h);   // [B, h]
-  const at::Tensor in_cols = (cols >= left) & (cols < left + side_w);  // [B, w]
+  const at::Tensor in_rows = (rows >= top) & (rows < top + side_h);       // [B, h]
+  const at::Tensor in_cols = (cols >= left) & (cols < left + side_w);     // [B, w]
   const at::Tensor square = in_rows.unsqueeze(2) & in_cols.unsqueeze(1);  // [B, h, w]
   return at::logical_not(square).unsqueeze(1).to(attention.scalar_type());
 }

@@ -21,10 +21,10 @@
 #ifndef BASELINES_RDAP_METHOD_H_
 #define BASELINES_RDAP_METHOD_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <string>
-
-#include <ATen/core/Tensor.h>
 
 #include "baselines/attention_drop.h"
 

@@ -3,6 +3,8 @@
 // embedded ones are also attached and run once; each distinct width-1 paper backbone is
 // constructed once). Also checks that the set is complete and that each file says what it
 // reproduces.
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -12,8 +14,6 @@
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "baselines/method_builder.h"
 #include "gmock/gmock.h"
@@ -102,9 +102,8 @@ TEST(SpecsTest, EveryFileStartsWithACommentSayingWhatItReproduces) {
     // The header comment as one line of prose.
     std::string header = text.substr(0, text.find("\nname:"));
     for (size_t at; (at = header.find("\n# ")) != std::string::npos;) header.replace(at, 3, " ");
-    EXPECT_THAT(header,
-                ::testing::AnyOf(::testing::HasSubstr("Reproduces"),
-                                 ::testing::HasSubstr("xtends the paper's Table 1")))
+    EXPECT_THAT(header, ::testing::AnyOf(::testing::HasSubstr("Reproduces"),
+                                         ::testing::HasSubstr("xtends the paper's Table 1")))
         << path;
   }
 }
@@ -157,10 +156,9 @@ TEST(SpecsTest, EverySpecLoadsValidatesAndBuilds) {
           << "unknown architecture " << b.architecture();
       continue;
     }
-    const backbones::BackboneOptions options{
-        .num_classes = spec->dataset().num_classes(),
-        .width_multiplier = b.width_multiplier(),
-        .large_feature_map = b.large_feature_map()};
+    const backbones::BackboneOptions options{.num_classes = spec->dataset().num_classes(),
+                                             .width_multiplier = b.width_multiplier(),
+                                             .large_feature_map = b.large_feature_map()};
     if (paper) {
       // The model each spec trains, at full width: backbone, method attached, one
       // evaluation forward (64 px keeps it cheap). Width-1 models are slow to build on a

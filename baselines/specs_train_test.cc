@@ -30,10 +30,12 @@ class EmbeddedSpecTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(EmbeddedSpecTest, ValidatesAndTrainsAFewStepsOnFmnistLoc) {
   const std::string path = "baselines/specs/" + GetParam() + ".pbtxt";
   // The tiny data set shared by every case: 3 training images per class.
-  const std::vector<std::string> tiny = {
-      "dataset.fmnist_loc.train_per_class=3", "dataset.fmnist_loc.val_per_class=1",
-      "dataset.fmnist_loc.test_per_class=1", "optimizer.epochs=1", "optimizer.batch_size=10",
-      "runtime.threads=1"};
+  const std::vector<std::string> tiny = {"dataset.fmnist_loc.train_per_class=3",
+                                         "dataset.fmnist_loc.val_per_class=1",
+                                         "dataset.fmnist_loc.test_per_class=1",
+                                         "optimizer.epochs=1",
+                                         "optimizer.batch_size=10",
+                                         "runtime.threads=1"};
   absl::StatusOr<proto::Experiment> spec =
       spec::LoadExperimentFile(path, tiny, tools::StandardValidators());
   ASSERT_TRUE(spec.ok()) << spec.status();

@@ -1,8 +1,8 @@
 #include "baselines/spg_method.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "baselines/block_positions.h"
 #include "wsol/cam/cam.h"
@@ -49,7 +49,7 @@ at::Tensor SpgSeeds(const at::Tensor& maps, double high, double low, int64_t min
   torch::Tensor foreground = m > high;
   const torch::Tensor count = foreground.flatten(1).sum(1).view({-1, 1, 1});
   const torch::Tensor peak = std::get<0>(m.flatten(1).max(1)).view({-1, 1, 1});
-  foreground = torch::where(count < min_foreground, m > peak * 0.7, foreground);
+  foreground = torch::where(count<min_foreground, m> peak * 0.7, foreground);
   torch::Tensor seeds = torch::full_like(m, -1.0);
   seeds.masked_fill_(foreground, 1.0);
   seeds.masked_fill_(m < low, 0.0);
@@ -173,9 +173,9 @@ SpgForward SpgMethod::Run(backbones::Backbone& backbone, const at::Tensor& image
 }
 
 methods::StepOutput SpgMethod::TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                                   const at::Tensor& targets,
-                                   const regularizers::Regularizer& regularizer,
-                                   std::mt19937_64& rng) {
+                                            const at::Tensor& targets,
+                                            const regularizers::Regularizer& regularizer,
+                                            std::mt19937_64& rng) {
   (void)rng;
   const SpgForward run = Run(backbone, images, targets.argmax(1));
   regularizers::LossTerms loss = regularizer.Loss(run.logits, targets);

@@ -32,15 +32,15 @@
 #ifndef BASELINES_SPG_METHOD_H_
 #define BASELINES_SPG_METHOD_H_
 
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
 #include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
-#include <torch/nn/module.h>
 
 #include "wsol/methods/method.h"
 
@@ -59,9 +59,9 @@ int64_t SpgMinForeground(int64_t height, int64_t width);
 at::Tensor SeededBinaryCrossEntropy(const at::Tensor& logits, const at::Tensor& seeds);
 
 struct SpgForward {
-  at::Tensor logits;                    // [B, C] of the classifier
-  at::Tensor b1, b2, c;                 // [B, H, W] upsampled foreground logits
-  at::Tensor attention;                 // [B, H, W] normalized CAM of the labels
+  at::Tensor logits;     // [B, C] of the classifier
+  at::Tensor b1, b2, c;  // [B, H, W] upsampled foreground logits
+  at::Tensor attention;  // [B, H, W] normalized CAM of the labels
   at::Tensor seeds_b2, seeds_b1, seeds_c;
 };
 
@@ -81,13 +81,12 @@ class SpgMethod : public methods::Method {
   // of a 64 x 64 input, creates the heads and installs the capturing block hook.
   void Attach(backbones::Backbone& backbone, int64_t num_classes) override;
   methods::StepOutput TrainingStep(backbones::Backbone& backbone, const at::Tensor& images,
-                          const at::Tensor& targets,
-                          const regularizers::Regularizer& regularizer,
-                          std::mt19937_64& rng) override;
+                                   const at::Tensor& targets,
+                                   const regularizers::Regularizer& regularizer,
+                                   std::mt19937_64& rng) override;
 
   // The forward pass with every head and seed; labels [B] pick the CAM class.
-  SpgForward Run(backbones::Backbone& backbone, const at::Tensor& images,
-                 const at::Tensor& labels);
+  SpgForward Run(backbones::Backbone& backbone, const at::Tensor& images, const at::Tensor& labels);
 
   const std::vector<std::string>& side_blocks() const { return side_blocks_; }
 

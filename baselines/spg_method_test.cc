@@ -2,12 +2,12 @@
 // the guidance losses use the documented sources, and the heads are registered modules.
 #include "baselines/spg_method.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <random>
 #include <set>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "baselines/method_testing.h"
 #include "gmock/gmock.h"
@@ -33,9 +33,8 @@ TEST(SpgSeedsTest, ForegroundAboveDeltaHBackgroundBelowDeltaLRestIgnored) {
 TEST(SpgSeedsTest, TooFewForegroundPixelsFallBackToSeventyPercentOfTheMax) {
   // Image 0: only one pixel above 0.75 but three are required, so foreground is
   // > 0.7 * 0.8 = 0.56. Image 1 has enough and keeps delta_h.
-  const torch::Tensor maps = torch::tensor({{0.8f, 0.6f, 0.5f, 0.0f},
-                                            {0.8f, 0.9f, 1.0f, 0.6f}})
-                                 .reshape({2, 1, 4});
+  const torch::Tensor maps =
+      torch::tensor({{0.8f, 0.6f, 0.5f, 0.0f}, {0.8f, 0.9f, 1.0f, 0.6f}}).reshape({2, 1, 4});
   const torch::Tensor seeds = SpgSeeds(maps, 0.75, 0.1, /*min_foreground=*/3);
   EXPECT_TRUE(torch::equal(seeds[0][0], torch::tensor({1.f, 1.f, -1.f, 0.f})));
   EXPECT_TRUE(torch::equal(seeds[1][0], torch::tensor({1.f, 1.f, 1.f, -1.f})));
@@ -57,8 +56,8 @@ TEST(SpgSeedsTest, MinimumForegroundIsThirtyPixelsAt224ScaledByArea) {
 TEST(SeededBinaryCrossEntropyTest, AveragesOverSeededPixelsOnly) {
   const torch::Tensor logits = torch::tensor({2.0f, -1.0f, 5.0f, 0.5f}).reshape({1, 2, 2});
   const torch::Tensor seeds = torch::tensor({1.0f, 0.0f, -1.0f, 1.0f}).reshape({1, 2, 2});
-  const double expected = (std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0)) +
-                           std::log1p(std::exp(-0.5))) / 3.0;
+  const double expected =
+      (std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0)) + std::log1p(std::exp(-0.5))) / 3.0;
   EXPECT_NEAR(SeededBinaryCrossEntropy(logits, seeds).item<double>(), expected, 1e-6);
   EXPECT_EQ(SeededBinaryCrossEntropy(logits, torch::full({1, 2, 2}, -1.0f)).item<float>(), 0.0f);
 }
@@ -120,7 +119,8 @@ TEST_F(SpgMethodTest, LossAddsTheThreeGuidanceTermsToTheClassifierLoss) {
   torch::NoGradGuard no_grad;
   auto none = std::make_unique<regularizers::NoRegularizer>();
   std::mt19937_64 rng(0);
-  const methods::StepOutput step = spg_->TrainingStep(*net_, batch_.images, batch_.targets, *none, rng);
+  const methods::StepOutput step =
+      spg_->TrainingStep(*net_, batch_.images, batch_.targets, *none, rng);
   const SpgForward run = spg_->Run(*net_, batch_.images, batch_.labels);
   const double guidance = (SeededBinaryCrossEntropy(run.b2, run.seeds_b2) +
                            SeededBinaryCrossEntropy(run.b1, run.seeds_b1) +

@@ -18,13 +18,13 @@
 
 #include "benchmark/benchmark.h"
 #include "datasets/fmnist_loc/fmnist_loc.h"
+#include "opencv2/core.hpp"
+#include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
 #include "wsol/data/image_loader.h"
 #include "wsol/data/image_transforms.h"
 #include "wsol/metadata/metadata.h"
 #include "wsol/util/rng.h"
-#include "opencv2/core.hpp"
-#include "opencv2/imgcodecs.hpp"
-#include "opencv2/imgproc.hpp"
 
 namespace wsol::datasets {
 namespace {
@@ -107,7 +107,8 @@ double ProcessCpuSeconds() {
 
 // Reports images/s (wall clock) and images per CPU-second of the whole process, which
 // stays meaningful on a machine shared with other work.
-void RunEpochs(benchmark::State& state, const metadata::SplitMetadata& split, data::LoaderOptions options) {
+void RunEpochs(benchmark::State& state, const metadata::SplitMetadata& split,
+               data::LoaderOptions options) {
   options.num_workers = static_cast<int>(state.range(0));
   auto loader = data::ImageLoader::Create(split, options);
   if (!loader.ok()) {
@@ -148,14 +149,16 @@ void BM_LoaderCubJpeg(benchmark::State& state) {
 BENCHMARK(BM_LoaderCubJpeg)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_LoaderFmnistLocPng(benchmark::State& state) {
-  static const std::optional<metadata::SplitMetadata> split = []() -> std::optional<metadata::SplitMetadata> {
+  static const std::optional<metadata::SplitMetadata> split =
+      []() -> std::optional<metadata::SplitMetadata> {
     FmnistLocOptions options;
     options.train_per_class = 30;
     options.val_per_class = 1;
     options.test_per_class = 1;
     const std::string root = Scratch() + "/fmnist_loc";
     if (!GenerateFmnistLoc(options, root).ok()) return std::nullopt;
-    absl::StatusOr<metadata::SplitMetadata> train = metadata::ReadSplitMetadata(root + "/metadata/train");
+    absl::StatusOr<metadata::SplitMetadata> train =
+        metadata::ReadSplitMetadata(root + "/metadata/train");
     if (!train.ok()) return std::nullopt;
     return *train;
   }();

@@ -37,8 +37,9 @@ absl::StatusOr<data::EvalSplit> ReadEvalSplit(const proto::Dataset& dataset,
   data::EvalSplit out;
   const metadata::ReadOptions read{.num_classes = dataset.num_classes(),
                                    .require_localization = true};
-  WSOL_ASSIGN_OR_RETURN(out.images, metadata::ReadSplitMetadata(
-                                        (fs::path(paths.metadata_root) / split_name).string(), read));
+  WSOL_ASSIGN_OR_RETURN(
+      out.images,
+      metadata::ReadSplitMetadata((fs::path(paths.metadata_root) / split_name).string(), read));
   out.has_boxes = out.images.kind == metadata::LocalizationKind::kBoxes;
   out.has_masks = out.images.kind == metadata::LocalizationKind::kMasks;
   if (!paths.mask_metadata_root.empty() && paths.mask_metadata_root != paths.metadata_root) {
@@ -61,19 +62,18 @@ absl::StatusOr<data::Splits> LoadSplits(const proto::Dataset& dataset,
   data::Splits splits;
   splits.image_root = paths.image_root;
   splits.mask_root = paths.mask_root;
-  WSOL_ASSIGN_OR_RETURN(
-      splits.train,
-      metadata::ReadSplitMetadata((fs::path(paths.metadata_root) / dataset.train_split()).string(),
-                                  {.num_classes = dataset.num_classes(),
-                                   .require_localization = false}));
+  WSOL_ASSIGN_OR_RETURN(splits.train,
+                        metadata::ReadSplitMetadata(
+                            (fs::path(paths.metadata_root) / dataset.train_split()).string(),
+                            {.num_classes = dataset.num_classes(), .require_localization = false}));
   std::set<int> seen;
   for (const metadata::ImageRecord& r : splits.train.images) {
     seen.insert(r.labels.begin(), r.labels.end());
   }
   if (static_cast<int>(seen.size()) != dataset.num_classes()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "dataset.num_classes = %d but the training split %s has %d classes",
-        dataset.num_classes(), splits.train.folder, seen.size()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("dataset.num_classes = %d but the training split %s has %d classes",
+                        dataset.num_classes(), splits.train.folder, seen.size()));
   }
   if (options.with_val) {
     WSOL_ASSIGN_OR_RETURN(splits.val, ReadEvalSplit(dataset, paths, dataset.val_split()));

@@ -75,15 +75,22 @@ std::vector<GoldenCase> SelectedCases() {
 }
 
 const std::vector<std::string>& TinyOverrides() {
-  static const auto* overrides = new std::vector<std::string>{
-      "dataset.fmnist_loc.train_per_class=20", "dataset.fmnist_loc.val_per_class=4",
-      "dataset.fmnist_loc.test_per_class=6",   "optimizer.epochs=2",
-      "optimizer.batch_size=32",
-      "runtime.threads=1",                     "runtime.device=cpu",
-      "runtime.precision=FLOAT64",             "evaluation.cam_curve_interval=0.01",
-      "dataset.resize_size=36", "dataset.crop_size=32", "dataset.eval_size=32",
-      "dataset.fmnist_loc.canvas_size=32", "dataset.fmnist_loc.min_item_size=12",
-      "dataset.fmnist_loc.max_item_size=28"};
+  static const auto* overrides =
+      new std::vector<std::string>{"dataset.fmnist_loc.train_per_class=20",
+                                   "dataset.fmnist_loc.val_per_class=4",
+                                   "dataset.fmnist_loc.test_per_class=6",
+                                   "optimizer.epochs=2",
+                                   "optimizer.batch_size=32",
+                                   "runtime.threads=1",
+                                   "runtime.device=cpu",
+                                   "runtime.precision=FLOAT64",
+                                   "evaluation.cam_curve_interval=0.01",
+                                   "dataset.resize_size=36",
+                                   "dataset.crop_size=32",
+                                   "dataset.eval_size=32",
+                                   "dataset.fmnist_loc.canvas_size=32",
+                                   "dataset.fmnist_loc.min_item_size=12",
+                                   "dataset.fmnist_loc.max_item_size=28"};
   return *overrides;
 }
 
@@ -193,10 +200,10 @@ const std::map<std::string, SettingResults>& ResultsUnderEverySetting() {
             child.ok() ? child->Wait(absl::Minutes(10)) : absl::StatusOr<int>(child.status());
         for (const GoldenCase& c : SelectedCases()) {
           if (!code.ok() || *code != 0) {
-            (*results)[c.name][setting->name] = absl::InternalError(absl::StrCat(
-                "child under ", setting->name, " failed (",
-                code.ok() ? absl::StrCat("exit ", *code) : code.status().ToString(),
-                "):\n", ReadFile(dir + "/stderr.txt")));
+            (*results)[c.name][setting->name] = absl::InternalError(
+                absl::StrCat("child under ", setting->name, " failed (",
+                             code.ok() ? absl::StrCat("exit ", *code) : code.status().ToString(),
+                             "):\n", ReadFile(dir + "/stderr.txt")));
           } else {
             (*results)[c.name][setting->name] = ParseMetrics(dir + "/" + c.name + ".pbtxt");
           }

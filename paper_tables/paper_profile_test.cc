@@ -16,15 +16,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "wsol/metadata/metadata.h"
 #include "datasets/prepare/prepare.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "tools/components.h"
 #include "wsol/backbones/checkpoint_layouts_testing.h"
 #include "wsol/backbones/state_dict_io.h"
+#include "wsol/metadata/metadata.h"
 #include "wsol/spec/spec_loader.h"
-#include "tools/components.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/train/trainer.h"
 #include "wsol/util/status_matchers.h"
@@ -115,8 +115,8 @@ std::string WriteTwoLabelMaskSet() {
       }
       for (const auto& [cls, rect] : objects) {
         cv::Mat mask(120, 160, CV_8UC1, cv::Scalar(0));
-        cv::ellipse(mask, (rect.tl() + rect.br()) / 2, rect.size() / 2, 0, 0, 360,
-                    cv::Scalar(255), cv::FILLED);
+        cv::ellipse(mask, (rect.tl() + rect.br()) / 2, rect.size() / 2, 0, 0, 360, cv::Scalar(255),
+                    cv::FILLED);
         image.setTo(cv::Scalar(80 * cls + 40, 220 - 70 * cls, 120), mask);
         const std::string mask_path = absl::StrCat("masks/", split, "/img_", i, "_", cls, ".png");
         fs::create_directories(fs::path(root + "/" + mask_path).parent_path());
@@ -136,9 +136,9 @@ std::string WriteTwoLabelMaskSet() {
 absl::StatusOr<proto::RunResults> TrainPaperSpec(const std::string& spec_path,
                                                  std::vector<std::string> overrides,
                                                  const std::string& run_dir) {
-  overrides.insert(overrides.end(), {"optimizer.epochs=1", "optimizer.batch_size=8",
-                                     "runtime.device=cpu", "runtime.threads=2",
-                                     "runtime.output_dir=" + run_dir});
+  overrides.insert(overrides.end(),
+                   {"optimizer.epochs=1", "optimizer.batch_size=8", "runtime.device=cpu",
+                    "runtime.threads=2", "runtime.output_dir=" + run_dir});
   absl::StatusOr<proto::Experiment> spec =
       spec::LoadExperimentFile(spec_path, overrides, tools::StandardValidators());
   if (!spec.ok()) return spec.status();
@@ -199,9 +199,10 @@ TEST(PaperProfileTest, SeResNet50OnATwoLabelMaskSetFromTimmWeights) {
   absl::StatusOr<proto::RunResults> trained = TrainPaperSpec(
       // Table 1's SE-ResNet-50 OpenImages cell: the same recipe as PreResNet-18's.
       "baselines/specs/paper/cam_preresnet18_openimages.pbtxt",
-      {"backbone.architecture=se_resnet50", "dataset.root=" + root + "/images", "dataset.metadata_root=" + root + "/metadata",
-       "dataset.mask_root=" + root, "dataset.num_classes=3", "dataset.multi_label=true",
-       "backbone.pretrained_path=" + weights, "optimizer.batch_size=4"},
+      {"backbone.architecture=se_resnet50", "dataset.root=" + root + "/images",
+       "dataset.metadata_root=" + root + "/metadata", "dataset.mask_root=" + root,
+       "dataset.num_classes=3", "dataset.multi_label=true", "backbone.pretrained_path=" + weights,
+       "optimizer.batch_size=4"},
       run_dir);
   ASSERT_THAT(trained, IsOk());
   absl::StatusOr<proto::RunResults> results = train::ReadResults(run_dir);

@@ -7,29 +7,29 @@
 // The binary only parses flags and wires the standard components into RegenerateTable
 // (paper_tables/lib/table_command.h).
 #include <algorithm>
-#include <fstream>
-#include <sstream>
-#include <thread>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
-#include "paper_tables/lib/table_command.h"
+#include "absl/strings/str_split.h"
 #include "paper_tables/lib/job_runner.h"
+#include "paper_tables/lib/table_command.h"
 #include "paper_tables/lib/table_runner.h"
 #include "tools/components.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/trainer.h"
+#include "wsol/util/command_line.h"
 #include "wsol/util/paths.h"
 #include "wsol/util/subprocess.h"
-#include "wsol/util/command_line.h"
 
 ABSL_FLAG(std::string, table, "",
           "Which table or figure (a spec name under paper_tables/specs); default: the "
@@ -48,8 +48,7 @@ ABSL_FLAG(std::vector<std::string>, set, {}, "Overrides for every run, e.g. opti
 ABSL_FLAG(std::vector<std::string>, seeds, {},
           "Seeds to run instead of the table's, e.g. 0 for a quick look (default: the table's).");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu or cuda.");
-ABSL_FLAG(int, threads, 0,
-          "Intra-op threads per run (0 = all cores, shared out among --jobs).");
+ABSL_FLAG(int, threads, 0, "Intra-op threads per run (0 = all cores, shared out among --jobs).");
 ABSL_FLAG(int, jobs, 0,
           "Runs trained at once, each in a process of its own (0 = one per core on a CPU, "
           "one with CUDA).");
@@ -89,10 +88,12 @@ int RunPlanned(const std::string& path, const std::string& cache_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  wsol::ParseCommandLineOrExit(argc, argv,
+  wsol::ParseCommandLineOrExit(
+      argc, argv,
       "Regenerates a table or figure of 'Entropy Regularization for WSOL': expands its spec "
       "into runs, trains or reuses them (cached by spec hash), prints the Markdown table and "
-      "writes CSV, JSON and PNG files.", [](absl::string_view word) {
+      "writes CSV, JSON and PNG files.",
+      [](absl::string_view word) {
         return absl::StartsWith(word, "table") || absl::StartsWith(word, "figure") ? "--table" : "";
       });
   if (!absl::GetFlag(FLAGS_run_planned).empty()) {
@@ -132,8 +133,8 @@ int main(int argc, char** argv) {
   // On a CPU, one single-thread run per core trains faster than one run on every core
   // (the small embedded models do not scale over threads); a GPU takes one run at a time.
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const bool cuda = options.device == "cuda" ||
-                    (options.device == "auto" && wsol::train::CudaAvailable());
+  const bool cuda =
+      options.device == "cuda" || (options.device == "auto" && wsol::train::CudaAvailable());
   if (absl::GetFlag(FLAGS_jobs) < 0 || absl::GetFlag(FLAGS_jobs) > 256) {
     std::cerr << "--jobs=" << absl::GetFlag(FLAGS_jobs) << ": expected 0 (one per core) to 256\n";
     return 2;

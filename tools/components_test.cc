@@ -20,7 +20,8 @@ TEST(ComponentsTest, AClassCountTheTrainingSplitDoesNotHaveIsExplained) {
     name: "FMNIST_LOC" num_classes: 10 resize_size: 36 crop_size: 32 eval_size: 32
     fmnist_loc { canvas_size: 32 min_item_size: 12 max_item_size: 28
                  train_per_class: 4 val_per_class: 2 test_per_class: 2 seed: 5 }
-  )pb", &dataset));
+  )pb",
+                                                            &dataset));
   const train::Components components = StandardComponents();
   const data::LoadSplitsOptions options{.cache_dir = ::testing::TempDir() + "/cache"};
   absl::StatusOr<data::Splits> splits = components.load_splits(dataset, options);

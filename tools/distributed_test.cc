@@ -7,8 +7,11 @@
 // difference between one process and two ranks is the order of a few sums (each rank's
 // half-batch mean, then the all-reduce): parameters agree to ~1e-15, far inside the
 // stated tolerance, while a missing or wrong gradient average moves them by ~1e-3.
+#include "wsol/train/distributed.h"
+
 #include <signal.h>
 #include <sys/types.h>
+#include <torch/torch.h>
 
 #include <cmath>
 #include <filesystem>
@@ -20,18 +23,15 @@
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
-
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "tools/components.h"
 #include "wsol/proto/experiment.pb.h"
 #include "wsol/proto/results.pb.h"
-#include "wsol/train/distributed.h"
 #include "wsol/train/launcher.h"
 #include "wsol/train/run_builder.h"
 #include "wsol/train/run_folder.h"
@@ -81,12 +81,10 @@ std::string ReadFile(const std::string& path) {
 }
 
 // Runs `train` on the spec into run folder `run`, with `nproc` ranks; the exit code.
-int Train(const std::string& spec, const std::string& run, int nproc,
-          const std::string& log) {
+int Train(const std::string& spec, const std::string& run, int nproc, const std::string& log) {
   absl::StatusOr<Subprocess> child = Subprocess::Start(
-      {.argv = {kTrain, "--spec=" + spec, "--output_dir=" + Dir(run),
-                "--cache_dir=" + Dir("cache"), absl::StrCat("--nproc_per_node=", nproc),
-                "--dist_timeout_s=60"},
+      {.argv = {kTrain, "--spec=" + spec, "--output_dir=" + Dir(run), "--cache_dir=" + Dir("cache"),
+                absl::StrCat("--nproc_per_node=", nproc), "--dist_timeout_s=60"},
        .stdout_path = log,
        .stderr_path = log + ".err"});
   EXPECT_TRUE(child.ok()) << child.status();
@@ -204,12 +202,12 @@ TEST(DistributedTest, AKilledRankStopsTheJobAndTheRerunResumes) {
     const int port = FreeLocalPort();
     std::vector<Subprocess> ranks;
     for (int rank = 0; rank < 2; ++rank) {
-      absl::StatusOr<Subprocess> child = Subprocess::Start(
-          {.argv = {kTrain, "--spec=" + spec, "--output_dir=" + Dir("killed"),
-                    "--cache_dir=" + Dir("cache"), "--dist_timeout_s=60"},
-           .env = LocalRankEnvironment(rank, 2, port),
-           .stdout_path = Dir(absl::StrCat("killed_", rank, ".out")),
-           .stderr_path = Dir(absl::StrCat("killed_", rank, ".err"))});
+      absl::StatusOr<Subprocess> child =
+          Subprocess::Start({.argv = {kTrain, "--spec=" + spec, "--output_dir=" + Dir("killed"),
+                                      "--cache_dir=" + Dir("cache"), "--dist_timeout_s=60"},
+                             .env = LocalRankEnvironment(rank, 2, port),
+                             .stdout_path = Dir(absl::StrCat("killed_", rank, ".out")),
+                             .stderr_path = Dir(absl::StrCat("killed_", rank, ".err"))});
       ASSERT_TRUE(child.ok()) << child.status();
       ranks.push_back(std::move(*child));
     }
@@ -247,8 +245,9 @@ TEST(DistributedTest, AKilledRankStopsTheJobAndTheRerunResumes) {
     absl::StatusOr<int> status = job->Wait(absl::Seconds(50));
     ASSERT_TRUE(status.ok()) << "the launcher hung after rank 1 died: " << status.status();
     EXPECT_EQ(*status, 1);
-    EXPECT_THAT(ReadFile(Dir("launched.err")),
-                HasSubstr(absl::StrCat("launcher: rank 1 (pid ", rank1, ") was killed by signal 9")));
+    EXPECT_THAT(
+        ReadFile(Dir("launched.err")),
+        HasSubstr(absl::StrCat("launcher: rank 1 (pid ", rank1, ") was killed by signal 9")));
   }
 
   // Rerun with the same world size: both resume from their checkpoints and end where the

@@ -16,10 +16,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "wsol/evaluation/evaluate_folder.h"
-#include "wsol/util/progress.h"
+#include "wsol/util/command_line.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/paths.h"
-#include "wsol/util/command_line.h"
+#include "wsol/util/progress.h"
 
 ABSL_FLAG(std::string, metadata, "",
           "Split folder in wsolevaluation's format (image_ids.txt, class_labels.txt, "
@@ -54,7 +54,8 @@ ABSL_FLAG(int, progress_min_images, 200,
           "Show a progress bar on stderr for sets of at least this many images.");
 
 int main(int argc, char** argv) {
-  wsol::ParseCommandLineOrExit(argc, argv,
+  wsol::ParseCommandLineOrExit(
+      argc, argv,
       "Scores saved class activation maps with the wsolevaluation protocol (MaxBoxAcc, "
       "MaxBoxAccV2, GT-known Loc, PxAP), reproducing its Python numbers exactly, and "
       "mPxAP for multi-label masks (--multi_label).\n"

@@ -13,16 +13,16 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/backbones/state_dict_io.h"
 #include "wsol/backbones/weight_import.h"
+#include "wsol/util/command_line.h"
+#include "wsol/util/file_io.h"
 #include "wsol/util/paths.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
-#include "wsol/util/command_line.h"
-#include "wsol/util/file_io.h"
 
 ABSL_FLAG(std::string, backbone, "resnet50", "Backbone name, as in the spec's architecture.");
 ABSL_FLAG(int64_t, num_classes, 1000, "Classes of the target task.");
@@ -54,9 +54,9 @@ absl::Status Run() {
   import_options.strict = absl::GetFlag(FLAGS_strict);
   import_options.skip_mismatched_classifier = absl::GetFlag(FLAGS_skip_mismatched_classifier);
   if (!wsol::backbones::ParseLayout(absl::GetFlag(FLAGS_layout), &import_options.layout)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--layout=", absl::GetFlag(FLAGS_layout),
-        ": expected auto, native, timm_legacy_senet or pytorchcv_preresnet"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--layout=", absl::GetFlag(FLAGS_layout),
+                     ": expected auto, native, timm_legacy_senet or pytorchcv_preresnet"));
   }
   std::shared_ptr<wsol::backbones::Backbone> backbone;
   wsol::backbones::ImportReport report;
@@ -69,11 +69,10 @@ absl::Status Run() {
     // The tensors at fault go with the error (stderr), not only to stdout.
     return absl::FailedPreconditionError(absl::StrCat(
         checkpoint, ": does not fit --backbone=", absl::GetFlag(FLAGS_backbone),
-        report.copied.empty()
-            ? " (no tensor fits: check --backbone and --layout)"
-            : report.mis_shaped.empty() ? " (missing tensors in --strict mode)"
-                                        : " (mis-shaped tensors: check --width_multiplier, "
-                                          "--large_feature_map and --num_classes)",
+        report.copied.empty()       ? " (no tensor fits: check --backbone and --layout)"
+        : report.mis_shaped.empty() ? " (missing tensors in --strict mode)"
+                                    : " (mis-shaped tensors: check --width_multiplier, "
+                                      "--large_feature_map and --num_classes)",
         "; nothing written\n", report.Summary()));
   }
   std::cout << report.Summary();
@@ -90,7 +89,8 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  wsol::ParseCommandLineOrExit(argc, argv,
+  wsol::ParseCommandLineOrExit(
+      argc, argv,
       "Imports a torchvision, timm or pytorchcv checkpoint into a WSOL backbone.\n"
       "  import_weights --backbone=resnet50 --num_classes=200 --checkpoint=in.pth --out=out.pt");
   const absl::Status status = Run();

@@ -1,8 +1,8 @@
 #include "tools/pretrain.h"
 
-#include <iostream>
-
 #include <torch/torch.h>
+
+#include <iostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -43,15 +43,16 @@ absl::Status Pretrain(const PretrainOptions& options) {
   for (const auto& [name, tensor] : backbones::ModuleStateDict(backbone)) {
     if (!classifier.empty() && absl::StartsWith(name, classifier)) continue;
     const bool floating = tensor.is_floating_point();
-    features.emplace_back(name, floating && options.half ? tensor.to(torch::kHalf)
-                                                         : tensor.to(floating ? torch::kFloat
-                                                                              : tensor.scalar_type()));
+    features.emplace_back(name, floating && options.half
+                                    ? tensor.to(torch::kHalf)
+                                    : tensor.to(floating ? torch::kFloat : tensor.scalar_type()));
     values += tensor.numel();
   }
   std::vector<char> bytes;
   WSOL_RETURN_IF_ERROR(
       TorchStatus(options.out, [&] { bytes = backbones::StateDictBytes(features); }));
-  WSOL_RETURN_IF_ERROR(WriteFileAtomically(options.out, absl::string_view(bytes.data(), bytes.size())));
+  WSOL_RETURN_IF_ERROR(
+      WriteFileAtomically(options.out, absl::string_view(bytes.data(), bytes.size())));
   std::cout << absl::StrFormat(
       "pretrained %s: test top-1 %.2f%% after %d epochs; wrote %d tensors (%d values, %s, "
       "classifier %s left out) to %s\n",

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "tools/components.h"
 #include "tools/pretrain.h"
 #include "wsol/spec/spec_loader.h"
-#include "wsol/util/paths.h"
-#include "absl/strings/match.h"
 #include "wsol/util/command_line.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, spec, "baselines/pretrained/preresnet18_x0.25_fmnist.pbtxt",
           "Pretraining spec (text-format wsol.proto.Experiment).");
@@ -24,17 +24,19 @@ ABSL_FLAG(std::string, cache_dir, "", "Run cache (default: wsol_cache in the wor
 ABSL_FLAG(bool, half, true, "Write float16 (about half the bytes of float32).");
 
 int main(int argc, char** argv) {
-  wsol::ParseCommandLineOrExit(argc, argv,
+  wsol::ParseCommandLineOrExit(
+      argc, argv,
       "Trains a backbone on a pretraining spec and writes its feature weights (no classifier) "
-      "for backbone.pretrained_path.\n  pretrain --spec=FILE --out=WEIGHTS.pt [--set=...]", [](absl::string_view word) { return absl::EndsWith(word, ".pbtxt") ? "--spec" : ""; });
+      "for backbone.pretrained_path.\n  pretrain --spec=FILE --out=WEIGHTS.pt [--set=...]",
+      [](absl::string_view word) { return absl::EndsWith(word, ".pbtxt") ? "--spec" : ""; });
   const std::string out = wsol::FromInvocationDir(absl::GetFlag(FLAGS_out));
   if (out.empty()) {
     std::cerr << "pretrain: --out is required (see --help)\n";
     return 2;
   }
-  absl::StatusOr<wsol::proto::Experiment> spec = wsol::spec::LoadExperimentFile(
-      wsol::FromInvocationDir(absl::GetFlag(FLAGS_spec)), absl::GetFlag(FLAGS_set),
-      wsol::tools::StandardValidators());
+  absl::StatusOr<wsol::proto::Experiment> spec =
+      wsol::spec::LoadExperimentFile(wsol::FromInvocationDir(absl::GetFlag(FLAGS_spec)),
+                                     absl::GetFlag(FLAGS_set), wsol::tools::StandardValidators());
   if (!spec.ok()) {
     std::cerr << "pretrain: " << spec.status().message() << "\n";
     return 1;

@@ -3,10 +3,10 @@
 // feature tensor copied, the classifier left at its initialization), in float16.
 #include "tools/pretrain.h"
 
+#include <torch/torch.h>
+
 #include <filesystem>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
@@ -41,7 +41,8 @@ proto::Experiment TinyPretraining() {
     optimizer { lr: 0.01 classifier_lr_multiplier: 1 epochs: 1 batch_size: 16 }
     evaluation { cam_curve_interval: 0.1 checkpoint_selection: LAST_EPOCH }
     runtime { device: "cpu" threads: 1 loader_workers: 1 seed: 3 }
-  )pb", &spec));
+  )pb",
+                                                            &spec));
   spec.mutable_runtime()->set_output_dir(::testing::TempDir() + "/data");
   return spec;
 }

@@ -20,6 +20,7 @@ packages=(
   libgmock-dev
   libbenchmark-dev
   zlib1g-dev
+  clang-format           # tools/check_format.sh (the house style, .clang-format)
   dataset-fashion-mnist  # the embedded FMNIST-Loc data set is built from it
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tools/components.h"
 #include "wsol/spec/spec_loader.h"
@@ -19,13 +20,13 @@
 #include "wsol/train/launcher.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/train/trainer.h"
-#include "wsol/util/paths.h"
-#include "absl/strings/match.h"
 #include "wsol/util/command_line.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, spec, "", "Experiment spec (text-format wsol.proto.Experiment).");
-ABSL_FLAG(std::vector<std::string>, set, {},
-          "Comma-separated overrides applied to the spec, e.g. optimizer.lr=0.02,optimizer.epochs=3.");
+ABSL_FLAG(
+    std::vector<std::string>, set, {},
+    "Comma-separated overrides applied to the spec, e.g. optimizer.lr=0.02,optimizer.epochs=3.");
 ABSL_FLAG(std::string, device, "", "auto, cpu or cuda (overrides runtime.device).");
 ABSL_FLAG(int, threads, -1, "Intra-op threads (overrides runtime.threads; 0 = all cores).");
 ABSL_FLAG(std::string, output_dir, "", "Run folder (overrides runtime.output_dir).");
@@ -93,10 +94,10 @@ int main(int argc, char** argv) {
   }
   if (!absl::GetFlag(FLAGS_output_dir).empty()) {
     // Absolute: a typed path is relative to where the command runs, not to the workspace.
-    overrides.push_back("runtime.output_dir=" +
-                        std::filesystem::absolute(
-                            wsol::FromInvocationDir(absl::GetFlag(FLAGS_output_dir)))
-                            .string());
+    overrides.push_back(
+        "runtime.output_dir=" +
+        std::filesystem::absolute(wsol::FromInvocationDir(absl::GetFlag(FLAGS_output_dir)))
+            .string());
   }
   absl::StatusOr<wsol::proto::Experiment> spec =
       wsol::spec::LoadExperimentFile(wsol::FromInvocationDir(absl::GetFlag(FLAGS_spec)), overrides,

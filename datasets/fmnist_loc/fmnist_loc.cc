@@ -19,14 +19,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "datasets/fmnist_loc/idx.h"
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/parallel_for.h"
-#include "wsol/util/rng.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "wsol/metadata/metadata.h"
 #include "wsol/metrics/box.h"
 #include "wsol/util/file_io.h"
+#include "wsol/util/parallel_for.h"
+#include "wsol/util/rng.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {
@@ -249,7 +249,8 @@ Rendered Render(const FmnistLocOptions& o, const ItemSet& set, int item, int lab
     const std::vector<double> texture = Texture(family, size, rng);
     for (size_t i = 0; i < canvas.size(); ++i) {
       const double noise = rng.Uniform(-6, 6);
-      for (int k = 0; k < 3; ++k) canvas[i][k] = a[k] * (1 - texture[i]) + b[k] * texture[i] + noise;
+      for (int k = 0; k < 3; ++k)
+        canvas[i][k] = a[k] * (1 - texture[i]) + b[k] * texture[i] + noise;
     }
     mean_background = {(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2};
   }
@@ -476,42 +477,40 @@ absl::Status GenerateFmnistLoc(const FmnistLocOptions& o, const std::string& out
     const int n = per_class[s] * kFmnistLocNumClasses;
     std::vector<metadata::ImageRecord> records(n);
     std::vector<int> items(n);
-    WSOL_RETURN_IF_ERROR(ParallelFor(
-        n, ResolveThreads(o.threads), [&](int64_t i) -> absl::Status {
-          const int c = static_cast<int>(i / per_class[s]);
-          const int k = static_cast<int>(i % per_class[s]);
-          Rng rng(
-              MixSeed({o.seed, kImageStream, static_cast<uint64_t>(s), static_cast<uint64_t>(i)}));
-          items[i] = pool_index(c, k);
-          const Rendered r = Render(o, set, items[i], c, rng);
-          if (r.box.x1 < 0) {  // Cannot happen for pool items (kMinInkPixels); kept as a guard.
-            return absl::InternalError(absl::StrCat("item ", pool_index(c, k), " has no ink"));
-          }
-          const std::string stem = absl::StrFormat("%s/%s/%05d", kSplitNames[s], ClassFolder(c), k);
-          metadata::ImageRecord& record = records[i];
-          record.image_id = absl::StrCat("images/", stem, ".png");
-          record.labels = {c};
-          record.width = o.canvas_size;
-          record.height = o.canvas_size;
-          record.boxes = {r.box};
-          record.mask_paths = {absl::StrCat("masks/", stem, ".png")};
-          record.ignore_path = absl::StrCat("masks/", stem, "_ignore.png");
-          if (!cv::imwrite((root / record.image_id).string(), r.bgr)) {
-            return absl::PermissionDeniedError(
-                absl::StrCat((root / record.image_id).string(), ": cannot write"));
-          }
-          WSOL_RETURN_IF_ERROR(
-              WriteMask(r.mask, o.canvas_size, (root / record.mask_paths[0]).string()));
-          return WriteMask(r.ignore, o.canvas_size, (root / record.ignore_path).string());
-        }));
+    WSOL_RETURN_IF_ERROR(ParallelFor(n, ResolveThreads(o.threads), [&](int64_t i) -> absl::Status {
+      const int c = static_cast<int>(i / per_class[s]);
+      const int k = static_cast<int>(i % per_class[s]);
+      Rng rng(MixSeed({o.seed, kImageStream, static_cast<uint64_t>(s), static_cast<uint64_t>(i)}));
+      items[i] = pool_index(c, k);
+      const Rendered r = Render(o, set, items[i], c, rng);
+      if (r.box.x1 < 0) {  // Cannot happen for pool items (kMinInkPixels); kept as a guard.
+        return absl::InternalError(absl::StrCat("item ", pool_index(c, k), " has no ink"));
+      }
+      const std::string stem = absl::StrFormat("%s/%s/%05d", kSplitNames[s], ClassFolder(c), k);
+      metadata::ImageRecord& record = records[i];
+      record.image_id = absl::StrCat("images/", stem, ".png");
+      record.labels = {c};
+      record.width = o.canvas_size;
+      record.height = o.canvas_size;
+      record.boxes = {r.box};
+      record.mask_paths = {absl::StrCat("masks/", stem, ".png")};
+      record.ignore_path = absl::StrCat("masks/", stem, "_ignore.png");
+      if (!cv::imwrite((root / record.image_id).string(), r.bgr)) {
+        return absl::PermissionDeniedError(
+            absl::StrCat((root / record.image_id).string(), ": cannot write"));
+      }
+      WSOL_RETURN_IF_ERROR(
+          WriteMask(r.mask, o.canvas_size, (root / record.mask_paths[0]).string()));
+      return WriteMask(r.ignore, o.canvas_size, (root / record.ignore_path).string());
+    }));
     metadata::SplitMetadata split;
     split.images = std::move(records);
     split.kind = metadata::LocalizationKind::kBoxes;
-    WSOL_RETURN_IF_ERROR(
-        metadata::WriteSplitMetadata(split, (root / kFmnistLocBoxMetadata / kSplitNames[s]).string()));
+    WSOL_RETURN_IF_ERROR(metadata::WriteSplitMetadata(
+        split, (root / kFmnistLocBoxMetadata / kSplitNames[s]).string()));
     split.kind = metadata::LocalizationKind::kMasks;
-    WSOL_RETURN_IF_ERROR(
-        metadata::WriteSplitMetadata(split, (root / kFmnistLocMaskMetadata / kSplitNames[s]).string()));
+    WSOL_RETURN_IF_ERROR(metadata::WriteSplitMetadata(
+        split, (root / kFmnistLocMaskMetadata / kSplitNames[s]).string()));
     // Which Fashion-MNIST item each image shows (its index in the IDX file).
     std::string item_lines;
     for (int i = 0; i < n; ++i) {
@@ -622,8 +621,8 @@ absl::Status WriteFmnistLocPreview(const std::string& root, const std::string& s
   if (!cv::imencode(".png", sheet, png)) {
     return absl::InternalError(absl::StrCat(png_path, ": cannot encode the preview as PNG"));
   }
-  return WriteFileAtomically(png_path, absl::string_view(reinterpret_cast<const char*>(png.data()),
-                                                         png.size()));
+  return WriteFileAtomically(
+      png_path, absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 }  // namespace wsol::datasets

@@ -11,8 +11,8 @@
 
 #include "absl/flags/flag.h"
 #include "datasets/fmnist_loc/fmnist_loc.h"
-#include "wsol/util/paths.h"
 #include "wsol/util/command_line.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, out, "", "Output folder.");
 ABSL_FLAG(bool, preview, false, "Also write <out>/preview.png (test split, boxes drawn).");

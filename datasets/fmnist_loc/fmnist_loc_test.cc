@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
+#include "wsol/metadata/metadata.h"
 #include "wsol/util/fault_injection.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::datasets {
 namespace {
@@ -84,10 +84,10 @@ std::map<std::string, std::string> ReadTree(const std::string& root) {
 
 // Checks the ground truth of every image of `split` in `root`.
 void CheckSplit(const std::string& root, const std::string& split, int per_class, int canvas) {
-  absl::StatusOr<metadata::SplitMetadata> boxes =
-      metadata::ReadSplitMetadata(root + "/" + kFmnistLocBoxMetadata + "/" + split, {.num_classes = 10});
-  absl::StatusOr<metadata::SplitMetadata> masks =
-      metadata::ReadSplitMetadata(root + "/" + kFmnistLocMaskMetadata + "/" + split, {.num_classes = 10});
+  absl::StatusOr<metadata::SplitMetadata> boxes = metadata::ReadSplitMetadata(
+      root + "/" + kFmnistLocBoxMetadata + "/" + split, {.num_classes = 10});
+  absl::StatusOr<metadata::SplitMetadata> masks = metadata::ReadSplitMetadata(
+      root + "/" + kFmnistLocMaskMetadata + "/" + split, {.num_classes = 10});
   ASSERT_THAT(boxes, IsOk());
   ASSERT_THAT(masks, IsOk());
   ASSERT_EQ(boxes->kind, metadata::LocalizationKind::kBoxes);
@@ -341,7 +341,8 @@ TEST(FmnistLocTest, BuildsFromDebianFashionMnist) {
   CheckSplit(root, "test", 2, 64);
   // Recorded from this generator (kFmnistLocVersion 2) with these settings. A change
   // means the data changed: bump kFmnistLocVersion so stale caches are not reused.
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(root + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(root + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   EXPECT_EQ(test->images[0].boxes.at(0), (metrics::Box{3, 6, 25, 31}));
   EXPECT_EQ(test->images[5].boxes.at(0), (metrics::Box{7, 5, 48, 59}));

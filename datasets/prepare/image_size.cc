@@ -7,8 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "wsol/util/file_io.h"
 #include "opencv2/imgcodecs.hpp"
+#include "wsol/util/file_io.h"
 
 namespace wsol::datasets {
 namespace {

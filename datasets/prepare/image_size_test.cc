@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::datasets {
 namespace {

@@ -2,10 +2,10 @@
 
 #include <string>
 
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::datasets {
 namespace {

@@ -41,7 +41,8 @@ absl::StatusOr<std::map<int, std::vector<std::string>>> ReadIdTable(const fs::pa
 }
 
 // Class names from the first path component of the ids ("001.Black_footed_Albatross").
-std::vector<std::string> ClassNamesFromIds(const std::map<std::string, metadata::SplitMetadata>& splits) {
+std::vector<std::string> ClassNamesFromIds(
+    const std::map<std::string, metadata::SplitMetadata>& splits) {
   std::vector<std::string> names(kNumClasses);
   for (const auto& [_, split] : splits) {
     for (const metadata::ImageRecord& r : split.images) {
@@ -145,8 +146,8 @@ absl::StatusOr<PrepareResult> PrepareCub(const PrepareOptions& options) {
   for (metadata::ImageRecord& r : images) {
     const Raw& entry = raw[r.image_id];
     const std::array<double, 4>& b = entry.xywh;
-    absl::StatusOr<metrics::Box> box = BoxInImage(b[0], b[1], b[0] + b[2], b[1] + b[3], r.width,
-                                                  r.height);
+    absl::StatusOr<metrics::Box> box =
+        BoxInImage(b[0], b[1], b[0] + b[2], b[1] + b[3], r.width, r.height);
     if (!box.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "bounding_boxes.txt: image ", entry.id, " (", r.image_id, ", x y width height ", b[0],

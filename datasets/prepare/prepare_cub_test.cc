@@ -4,10 +4,10 @@
 #include <fstream>
 #include <string>
 
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
+#include "wsol/metadata/metadata.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::datasets {
 namespace {
@@ -69,7 +69,8 @@ TEST(PrepareCubTest, WritesOfficialSplitsWithWsolevaluationBoxes) {
   EXPECT_THAT(result->dataset_spec, HasSubstr("name: \"CUB\""));
   EXPECT_THAT(result->dataset_spec, HasSubstr("annotation: BOXES"));
 
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(options.out + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(options.out + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   ASSERT_EQ(test->kind, metadata::LocalizationKind::kBoxes);
   ASSERT_EQ(test->images.size(), 2u);
@@ -87,7 +88,8 @@ TEST(PrepareCubTest, WritesOfficialSplitsWithWsolevaluationBoxes) {
   EXPECT_THAT(test->images[1].labels, ElementsAre(1));
 
   // The first training image of each class in images.txt order goes to val.
-  absl::StatusOr<metadata::SplitMetadata> val = metadata::ReadSplitMetadata(options.out + "/metadata/val");
+  absl::StatusOr<metadata::SplitMetadata> val =
+      metadata::ReadSplitMetadata(options.out + "/metadata/val");
   ASSERT_THAT(val, IsOk());
   ASSERT_EQ(val->images.size(), 2u);
   EXPECT_EQ(val->images[0].image_id,
@@ -96,7 +98,8 @@ TEST(PrepareCubTest, WritesOfficialSplitsWithWsolevaluationBoxes) {
   EXPECT_THAT(val->images[0].boxes, ElementsAre(metrics::Box{139, 30, 292, 294}));
   EXPECT_EQ(val->images[1].image_id, "002.Laysan_Albatross/Laysan_Albatross_0001_1.jpg");
 
-  absl::StatusOr<metadata::SplitMetadata> train = metadata::ReadSplitMetadata(options.out + "/metadata/train");
+  absl::StatusOr<metadata::SplitMetadata> train =
+      metadata::ReadSplitMetadata(options.out + "/metadata/train");
   ASSERT_THAT(train, IsOk());
   ASSERT_EQ(train->images.size(), 2u);
   // 10.5 20.9 30.0 40.0 -> truncated (10, 20, 40, 60).
@@ -211,7 +214,8 @@ TEST(PrepareCubTest, ImportsWsolevaluationMetadata) {
   options.wsol_metadata = wsol;
   absl::StatusOr<PrepareResult> result = PrepareCub(options);
   ASSERT_THAT(result, IsOk());
-  absl::StatusOr<metadata::SplitMetadata> val = metadata::ReadSplitMetadata(options.out + "/metadata/val");
+  absl::StatusOr<metadata::SplitMetadata> val =
+      metadata::ReadSplitMetadata(options.out + "/metadata/val");
   ASSERT_THAT(val, IsOk());
   ASSERT_EQ(val->images.size(), 1u);
   EXPECT_EQ(val->images[0].width, 50);

@@ -3,10 +3,10 @@
 #include <filesystem>
 #include <string>
 
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
+#include "wsol/metadata/metadata.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::datasets {
 namespace {
@@ -65,7 +65,8 @@ TEST(PrepareIlsvrcTest, ReadsValidationBoxesAndClassIndex) {
   EXPECT_EQ(result->split_sizes.count("val"), 0u);
   EXPECT_THAT(result->notes, ::testing::Contains(HasSubstr("no val split")));
 
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(options.out + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(options.out + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   ASSERT_EQ(test->images.size(), 3u);
   EXPECT_EQ(test->images[0].image_id, "val/ILSVRC2012_val_00000001.JPEG");
@@ -94,7 +95,8 @@ TEST(PrepareIlsvrcTest, SynsetMappingFileSetsTheClassIndex) {
   WriteTestFile(options.source + "/LOC_synset_mapping.txt",
                 "n01443537 goldfish, Carassius auratus\nn01440764 tench, Tinca tinca\n");
   ASSERT_THAT(PrepareIlsvrc(options), IsOk());
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(options.out + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(options.out + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   EXPECT_THAT(test->images[0].labels, ElementsAre(0));
   EXPECT_THAT(test->images[1].labels, ElementsAre(1));
@@ -139,7 +141,8 @@ TEST(PrepareIlsvrcTest, ImportsImageNetV2ValidationFromWsolevaluation) {
   absl::StatusOr<PrepareResult> result = PrepareIlsvrc(options);
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->split_sizes.at("val"), 1);
-  absl::StatusOr<metadata::SplitMetadata> val = metadata::ReadSplitMetadata(options.out + "/metadata/val");
+  absl::StatusOr<metadata::SplitMetadata> val =
+      metadata::ReadSplitMetadata(options.out + "/metadata/val");
   ASSERT_THAT(val, IsOk());
   EXPECT_THAT(val->images[0].boxes, ElementsAre(metrics::Box{3, 4, 30, 29}));
   EXPECT_FALSE(std::filesystem::exists(options.out + "/.import"));

@@ -13,8 +13,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_join.h"
 #include "datasets/prepare/prepare.h"
-#include "wsol/util/paths.h"
 #include "wsol/util/command_line.h"
+#include "wsol/util/paths.h"
 
 ABSL_FLAG(std::string, dataset, "", "Dataset name: CUB, ILSVRC, OpenImages, Oxford or VOC.");
 ABSL_FLAG(std::string, source, "", "The dataset's folder in its official layout.");
@@ -28,13 +28,11 @@ ABSL_FLAG(bool, skip_bad_images, false,
           "Skip (and list) unreadable or inconsistent images instead of stopping.");
 ABSL_FLAG(int, threads, 0, "Worker threads; 0: one per hardware thread.");
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 int main(int argc, char** argv) {
-  wsol::ParseCommandLineOrExit(argc, argv,
+  wsol::ParseCommandLineOrExit(
+      argc, argv,
       "prepare --dataset=NAME --source=DIR --out=DIR [--wsol_metadata=DIR]\n"
       "Writes wsolevaluation-format metadata (and masks) for a real dataset.");
   wsol::datasets::PrepareOptions options;

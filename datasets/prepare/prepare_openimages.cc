@@ -75,7 +75,8 @@ absl::StatusOr<PrepareResult> PrepareOpenImages(const PrepareOptions& options) {
     if (!fs::is_directory(source / split)) continue;
     metadata::SplitMetadata& metadata = splits[split];
     const bool with_masks = std::string(split) != "train";
-    metadata.kind = with_masks ? metadata::LocalizationKind::kMasks : metadata::LocalizationKind::kNone;
+    metadata.kind =
+        with_masks ? metadata::LocalizationKind::kMasks : metadata::LocalizationKind::kNone;
     for (const std::string& cls : SortedEntries(source / split, true)) {
       const fs::path folder = source / split / cls;
       const std::vector<std::string> files = SortedEntries(folder, false);

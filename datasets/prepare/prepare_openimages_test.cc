@@ -3,10 +3,10 @@
 #include <filesystem>
 #include <string>
 
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
+#include "wsol/metadata/metadata.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::datasets {
 namespace {
@@ -46,7 +46,8 @@ TEST(PrepareOpenImagesTest, ReadsMasksFromTheLayout) {
   EXPECT_EQ(result->num_classes, 2);
   EXPECT_EQ(result->mask_root, options.source);
 
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(options.out + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(options.out + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   ASSERT_EQ(test->kind, metadata::LocalizationKind::kMasks);
   ASSERT_EQ(test->images.size(), 1u);
@@ -60,7 +61,8 @@ TEST(PrepareOpenImagesTest, ReadsMasksFromTheLayout) {
   EXPECT_EQ(r.width, 20);
   EXPECT_EQ(r.height, 10);
 
-  absl::StatusOr<metadata::SplitMetadata> val = metadata::ReadSplitMetadata(options.out + "/metadata/val");
+  absl::StatusOr<metadata::SplitMetadata> val =
+      metadata::ReadSplitMetadata(options.out + "/metadata/val");
   ASSERT_THAT(val, IsOk());
   ASSERT_EQ(val->images.size(), 1u);
   EXPECT_THAT(val->images[0].labels, ElementsAre(1));
@@ -139,7 +141,8 @@ TEST(PrepareOpenImagesTest, ImportsWsolevaluationMetadataWithEmptySizes) {
                     ",test/01226z/7af766bd43da900b_m01226z_6554d965.png,"
                     "test/01226z/7af766bd43da900b_ignore.png\n");
   ASSERT_THAT(PrepareOpenImages(options), IsOk());
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(options.out + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(options.out + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   ASSERT_EQ(test->images.size(), 1u);
   EXPECT_EQ(test->images[0].width, 20);  // Filled from the image header.

@@ -11,10 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "datasets/prepare/indexed_png.h"
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/parallel_for.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "wsol/metadata/metadata.h"
+#include "wsol/util/parallel_for.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {

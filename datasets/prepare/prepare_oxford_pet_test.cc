@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
+#include "wsol/metadata/metadata.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::datasets {
 namespace {
@@ -58,7 +58,8 @@ TEST(PrepareOxfordPetTest, TurnsTrimapsIntoMaskAndIgnore) {
   EXPECT_EQ(result->split_sizes.at("test"), 2);
   EXPECT_EQ(result->masks_written, 8);  // Mask + ignore for 2 val and 2 test images.
 
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(options.out + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(options.out + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   ASSERT_EQ(test->kind, metadata::LocalizationKind::kMasks);
   const metadata::ImageRecord& r = test->images[1];
@@ -75,7 +76,8 @@ TEST(PrepareOxfordPetTest, TurnsTrimapsIntoMaskAndIgnore) {
     EXPECT_EQ(ignore.data[i], kTrimap[i] == 3 ? 255 : 0) << i;
   }
 
-  absl::StatusOr<metadata::SplitMetadata> val = metadata::ReadSplitMetadata(options.out + "/metadata/val");
+  absl::StatusOr<metadata::SplitMetadata> val =
+      metadata::ReadSplitMetadata(options.out + "/metadata/val");
   ASSERT_THAT(val, IsOk());
   EXPECT_EQ(val->images[0].image_id, "images/Abyssinian_100.jpg");
   EXPECT_EQ(val->images[1].image_id, "images/american_bulldog_10.jpg");

@@ -10,10 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "datasets/prepare/indexed_png.h"
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/parallel_for.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "wsol/metadata/metadata.h"
+#include "wsol/util/parallel_for.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {
@@ -206,8 +206,8 @@ absl::StatusOr<PrepareResult> PrepareVoc(const PrepareOptions& options) {
       }));
   result.masks_written = masks;
   for (const char* split : {"train", "val", "test"}) {
-    splits[split].kind =
-        std::string(split) == "train" ? metadata::LocalizationKind::kNone : metadata::LocalizationKind::kMasks;
+    splits[split].kind = std::string(split) == "train" ? metadata::LocalizationKind::kNone
+                                                       : metadata::LocalizationKind::kMasks;
   }
   for (Item& item : items) splits[item.split].images.push_back(std::move(item.record));
   const std::vector<std::string> class_names(std::begin(kClassNames), std::end(kClassNames));

@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "datasets/prepare/indexed_png.h"
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
+#include "wsol/metadata/metadata.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::datasets {
 namespace {
@@ -52,8 +52,7 @@ std::string WriteVocFixture(const std::string& name) {
       {0, 0, 0, 0, 0, 0, 8, 8, 8, 0, 255, 255, 255, 255, 255},
       {15, 15, 0, 20, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
   };
-  const char* ids[] = {"2007_000032", "2007_000039", "2007_000063", "2007_000033",
-                       "2007_000042"};
+  const char* ids[] = {"2007_000032", "2007_000039", "2007_000063", "2007_000033", "2007_000042"};
   std::filesystem::create_directories(voc + "/SegmentationClass");
   for (int i = 0; i < 5; ++i) {
     WriteTestImage(voc + "/JPEGImages/" + ids[i] + ".jpg", kWidth, kHeight, i);
@@ -79,7 +78,8 @@ TEST(PrepareVocTest, WritesMultiLabelPerClassMasks) {
   EXPECT_EQ(result->split_sizes.at("train"), 2);
   EXPECT_EQ(result->split_sizes.at("test"), 1);
 
-  absl::StatusOr<metadata::SplitMetadata> val = metadata::ReadSplitMetadata(options.out + "/metadata/val");
+  absl::StatusOr<metadata::SplitMetadata> val =
+      metadata::ReadSplitMetadata(options.out + "/metadata/val");
   ASSERT_THAT(val, IsOk());
   ASSERT_EQ(val->kind, metadata::LocalizationKind::kMasks);
   const metadata::ImageRecord& r = val->images[0];
@@ -102,7 +102,8 @@ TEST(PrepareVocTest, WritesMultiLabelPerClassMasks) {
   EXPECT_EQ(cv::countNonZero(person), 4);
   EXPECT_EQ(cv::countNonZero(ignore), 2);
 
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(options.out + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(options.out + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   EXPECT_THAT(test->images[0].labels, ElementsAre(7));  // cat.
 }
@@ -118,7 +119,8 @@ TEST(PrepareVocTest, RgbSegmentationIsMappedThroughTheColourMap) {
   bgr.at<cv::Vec3b>(2, 0) = cv::Vec3b(192, 224, 224);
   ASSERT_TRUE(cv::imwrite(options.source + "/VOC2012/SegmentationClass/2007_000033.png", bgr));
   ASSERT_THAT(PrepareVoc(options), IsOk());
-  absl::StatusOr<metadata::SplitMetadata> test = metadata::ReadSplitMetadata(options.out + "/metadata/test");
+  absl::StatusOr<metadata::SplitMetadata> test =
+      metadata::ReadSplitMetadata(options.out + "/metadata/test");
   ASSERT_THAT(test, IsOk());
   EXPECT_THAT(test->images[0].labels, ElementsAre(7));
   EXPECT_EQ(cv::countNonZero(ReadGray(options.out + "/" + test->images[0].mask_paths[0])), 1);

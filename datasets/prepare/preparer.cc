@@ -16,14 +16,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "wsol/util/file_io.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "datasets/prepare/image_size.h"
-#include "wsol/util/parallel_for.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "wsol/util/file_io.h"
+#include "wsol/util/parallel_for.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::datasets {
@@ -37,9 +37,7 @@ std::string JoinPath(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-int PrepareThreads(const PrepareOptions& options) {
-  return ResolveThreads(options.threads);
-}
+int PrepareThreads(const PrepareOptions& options) { return ResolveThreads(options.threads); }
 
 absl::Status SkipOrFail(const PrepareOptions& options, const absl::Status& error,
                         std::vector<std::string>* notes) {
@@ -54,12 +52,11 @@ void NoteSkipped(const std::vector<absl::Status>& bad, std::vector<std::string>*
   }
 }
 
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  return ReadRegularFile(path);
-}
+absl::StatusOr<std::string> ReadTextFile(const std::string& path) { return ReadRegularFile(path); }
 
 absl::Status FillImageSizes(const std::string& image_root, const PrepareOptions& options,
-                            std::vector<metadata::ImageRecord>* images, std::vector<std::string>* notes) {
+                            std::vector<metadata::ImageRecord>* images,
+                            std::vector<std::string>* notes) {
   const int64_t n = static_cast<int64_t>(images->size());
   std::vector<absl::Status> bad(n);
   std::mutex mu;
@@ -120,10 +117,10 @@ absl::StatusOr<std::vector<metadata::ImageRecord>> CarveValidation(
   }
   for (const auto& [label, count] : before) {
     if (after[label] == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "class ", label, " has ", count, " training image", count == 1 ? "" : "s",
-          "; taking --val_per_class=", per_class,
-          " for validation would leave none to train on (lower --val_per_class)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("class ", label, " has ", count, " training image", count == 1 ? "" : "s",
+                       "; taking --val_per_class=", per_class,
+                       " for validation would leave none to train on (lower --val_per_class)"));
     }
   }
   *train = std::move(rest);
@@ -139,14 +136,12 @@ absl::StatusOr<metrics::Box> BoxInImage(double x0, double y0, double x1, double 
     }
   }
   if (x1 < x0 || y1 < y0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(box, ": inverted (negative width or height)"));
+    return absl::InvalidArgumentError(absl::StrCat(box, ": inverted (negative width or height)"));
   }
   if (x0 < -kBoxOverhang || y0 < -kBoxOverhang || x1 > width + kBoxOverhang ||
       y1 > height + kBoxOverhang) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: outside the %dx%d image (by more than %g pixels)", box, width, height,
-        kBoxOverhang));
+        "%s: outside the %dx%d image (by more than %g pixels)", box, width, height, kBoxOverhang));
   }
   // In range now, so the conversions are defined.
   auto clamp = [](double v, int size) {
@@ -167,18 +162,16 @@ absl::Status WriteBinaryMask(const std::vector<uint8_t>& on, int width, int heig
   for (size_t i = 0; i < on.size(); ++i) mask.data[i] = on[i] ? 255 : 0;
   std::vector<uchar> png;
   if (!cv::imencode(fs::path(path).extension().string(), mask, png)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot encode a mask as ",
-                                                   fs::path(path).extension().string()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot encode a mask as ", fs::path(path).extension().string()));
   }
-  return WriteFileAtomically(path, absl::string_view(reinterpret_cast<const char*>(png.data()),
-                                                     png.size()));
+  return WriteFileAtomically(
+      path, absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
-absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(const std::string& split,
-                                              const std::string& image_root,
-                                              const std::string& mask_root, int num_classes,
-                                              const PrepareOptions& options,
-                                              std::vector<std::string>* notes) {
+absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(
+    const std::string& split, const std::string& image_root, const std::string& mask_root,
+    int num_classes, const PrepareOptions& options, std::vector<std::string>* notes) {
   const fs::path folder = fs::path(options.wsol_metadata) / split;
   WSOL_ASSIGN_OR_RETURN(std::vector<NumberedLine> id_lines,
                         ReadTextLines((folder / "image_ids.txt").string()));
@@ -247,7 +240,8 @@ absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(const std::string& split
   metadata::ReadOptions read_options;
   read_options.num_classes = num_classes;
   read_options.require_localization = split != "train";
-  absl::StatusOr<metadata::SplitMetadata> metadata = metadata::ReadSplitMetadata(copy.string(), read_options);
+  absl::StatusOr<metadata::SplitMetadata> metadata =
+      metadata::ReadSplitMetadata(copy.string(), read_options);
   fs::remove_all(fs::path(options.out) / ".import", ec);
   if (!metadata.ok()) {
     return absl::Status(metadata.status().code(),

@@ -25,8 +25,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "wsol/metadata/metadata.h"
-#include "wsol/util/text_lines.h"
 #include "wsol/metrics/box.h"
+#include "wsol/util/text_lines.h"
 
 namespace wsol::datasets {
 
@@ -83,7 +83,8 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 // Bad images are an error naming the id and path, or, with options.skip_bad_images,
 // removed from `images` and listed in `notes`.
 absl::Status FillImageSizes(const std::string& image_root, const PrepareOptions& options,
-                            std::vector<metadata::ImageRecord>* images, std::vector<std::string>* notes);
+                            std::vector<metadata::ImageRecord>* images,
+                            std::vector<std::string>* notes);
 
 // CarveValidation moves images from the front of `train` (in order) into the returned
 // list while any of their labels has fewer than `per_class` images there. InvalidArgument
@@ -110,11 +111,9 @@ absl::Status WriteBinaryMask(const std::vector<uint8_t>& on, int width, int heig
 // options.wsol_metadata/<split>, checks that every image exists under `image_root`, fills
 // image sizes the file leaves out (their OpenImages image_sizes.txt is empty) and rejects
 // sizes that disagree with the image. Mask files, if any, must exist under `mask_root`.
-absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(const std::string& split,
-                                              const std::string& image_root,
-                                              const std::string& mask_root, int num_classes,
-                                              const PrepareOptions& options,
-                                              std::vector<std::string>* notes);
+absl::StatusOr<metadata::SplitMetadata> ImportWsolSplit(
+    const std::string& split, const std::string& image_root, const std::string& mask_root,
+    int num_classes, const PrepareOptions& options, std::vector<std::string>* notes);
 
 // WritePrepared writes each split's metadata under <out>/metadata/<split>,
 // <out>/class_names.txt, fills result->split_sizes and result->dataset_spec

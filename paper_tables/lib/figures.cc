@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 
 // Fashion-MNIST's classes in label order (Xiao et al., 2017), as the data set's paper
 // writes them; FMNIST-Loc keeps its labels.
-const char* const kFashionMnistClassNames[] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                               "Coat",        "Sandal",  "Shirt",    "Sneaker",
+const char* const kFashionMnistClassNames[] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                               "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                "Bag",         "Ankle boot"};
 
 train::ExplainOptions Explain(const TableOptions& options) {
@@ -111,8 +111,13 @@ constexpr int kLegendWidth = 260;
 Plot FinalModelsPanel(const EntropyFigureData& data, SeedSummary EntropyFigureRow::*x,
                       SeedSummary EntropyFigureRow::*y, const std::string& title,
                       const std::string& x_label, const std::string& y_label) {
-  Plot plot{.title = title, .x_label = x_label, .y_label = y_label, .width = kPanelWidth,
-            .height = kPanelHeight, .legend = Plot::Legend::kNone, .text_scale = kPanelText};
+  Plot plot{.title = title,
+            .x_label = x_label,
+            .y_label = y_label,
+            .width = kPanelWidth,
+            .height = kPanelHeight,
+            .legend = Plot::Legend::kNone,
+            .text_scale = kPanelText};
   Series path{.lines = true, .markers = false, .gray = true, .line_width = 1, .in_legend = false};
   for (size_t r = 0; r < data.rows.size(); ++r) {
     const EntropyFigureRow& row = data.rows[r];
@@ -136,8 +141,13 @@ Plot FinalModelsPanel(const EntropyFigureData& data, SeedSummary EntropyFigureRo
 // Validation curves epoch by epoch: one mean curve per row with a +- std band.
 Plot EpochPanel(const EntropyFigureData& data, std::vector<SeedSummary> EntropyFigureRow::*values,
                 const std::string& title, const std::string& y_label) {
-  Plot plot{.title = title, .x_label = "epoch", .y_label = y_label, .width = kPanelWidth,
-            .height = kPanelHeight, .legend = Plot::Legend::kNone, .text_scale = kPanelText,
+  Plot plot{.title = title,
+            .x_label = "epoch",
+            .y_label = y_label,
+            .width = kPanelWidth,
+            .height = kPanelHeight,
+            .legend = Plot::Legend::kNone,
+            .text_scale = kPanelText,
             .x_integers = true};
   for (size_t r = 0; r < data.rows.size(); ++r) {
     const EntropyFigureRow& row = data.rows[r];
@@ -209,7 +219,8 @@ absl::Status EntropyFigure(const proto::TableSpec& table, const std::vector<Fini
   for (const auto& [row_index, results] : by_row) {
     data.seeds = std::max(data.seeds, static_cast<int>(results.size()));
   }
-  std::string csv = "run,setting,seed,epoch,test_or_val_entropy,train_entropy,localization,top1_cls\n";
+  std::string csv =
+      "run,setting,seed,epoch,test_or_val_entropy,train_entropy,localization,top1_cls\n";
   for (const auto& [row_index, results] : by_row) {
     const proto::TableRun& row = table.runs(row_index);
     const std::string tag = row.setting().empty() ? row.label() : row.setting();
@@ -217,8 +228,8 @@ absl::Status EntropyFigure(const proto::TableSpec& table, const std::vector<Fini
     for (size_t k = 0; k < results.size(); ++k) {
       const proto::RunResults& r = *results[k];
       for (const proto::EpochRecord& e : r.history()) {
-        csv += absl::StrFormat("%s,%s,%d,%d,%.6f,%.6f,%.4f,%.4f\n", row.label(), tag, k,
-                               e.epoch(), e.val_entropy(), e.train_entropy(), e.val_localization(),
+        csv += absl::StrFormat("%s,%s,%d,%d,%.6f,%.6f,%.4f,%.4f\n", row.label(), tag, k, e.epoch(),
+                               e.val_entropy(), e.train_entropy(), e.val_localization(),
                                e.val_top1_cls());
       }
       csv += absl::StrFormat("%s,%s,%d,final,%.6f,%.6f,%.4f,%.4f\n", row.label(), tag, k,
@@ -226,8 +237,8 @@ absl::Status EntropyFigure(const proto::TableSpec& table, const std::vector<Fini
                              r.test().max_box_acc_v2(), r.test().top1_cls());
     }
   }
-  WSOL_RETURN_IF_ERROR(Write((fs::path(out_dir) / "figure_entropy.png").string(),
-                             RenderEntropyFigure(data)));
+  WSOL_RETURN_IF_ERROR(
+      Write((fs::path(out_dir) / "figure_entropy.png").string(), RenderEntropyFigure(data)));
   return wsol::WriteFileAtomically((fs::path(out_dir) / "figure_entropy_points.csv").string(), csv);
 }
 
@@ -304,9 +315,9 @@ absl::Status QualitativeFigure(const proto::TableSpec& table, const std::vector<
   WSOL_ASSIGN_OR_RETURN(auto base, train::ExplainTestImages(pair.baseline->planned->experiment,
                                                             pair.baseline->planned->run_dir,
                                                             Explain(options), kCandidates));
-  WSOL_ASSIGN_OR_RETURN(auto er, train::ExplainTestImages(pair.er->planned->experiment,
-                                                          pair.er->planned->run_dir,
-                                                          Explain(options), kCandidates));
+  WSOL_ASSIGN_OR_RETURN(
+      auto er, train::ExplainTestImages(pair.er->planned->experiment, pair.er->planned->run_dir,
+                                        Explain(options), kCandidates));
   // Five images evenly spread over the test split, plus the one where ER localizes worst
   // (the failure case the paper shows honestly).
   std::vector<size_t> chosen;
@@ -348,9 +359,9 @@ absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<F
   WSOL_ASSIGN_OR_RETURN(auto base, train::ExplainTestImages(pair.baseline->planned->experiment,
                                                             pair.baseline->planned->run_dir,
                                                             Explain(options), kImages));
-  WSOL_ASSIGN_OR_RETURN(auto er, train::ExplainTestImages(pair.er->planned->experiment,
-                                                          pair.er->planned->run_dir,
-                                                          Explain(options), kImages));
+  WSOL_ASSIGN_OR_RETURN(
+      auto er, train::ExplainTestImages(pair.er->planned->experiment, pair.er->planned->run_dir,
+                                        Explain(options), kImages));
   const std::string base_label = table.runs(pair.baseline->planned->row).label();
   const std::string er_label = table.runs(pair.er->planned->row).label();
   constexpr int kSide = 112;
@@ -363,9 +374,9 @@ absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<F
       for (size_t s = 0; s < e.stage_maps.size(); ++s) {
         cv::Mat map;
         cv::resize(e.stage_maps[s], map, cv::Size(kSide, kSide), 0, 0, cv::INTER_NEAREST);
-        cells.push_back(WithCaption(HeatMap(map),
-                                    absl::StrFormat("stage %d %dx%d", s + 1,
-                                                    e.stage_maps[s].cols, e.stage_maps[s].rows)));
+        cells.push_back(WithCaption(
+            HeatMap(map),
+            absl::StrFormat("stage %d %dx%d", s + 1, e.stage_maps[s].cols, e.stage_maps[s].rows)));
       }
       rows.push_back(HorizontalConcat(cells, 4));
     }
@@ -375,8 +386,8 @@ absl::Status FeatureMapFigure(const proto::TableSpec& table, const std::vector<F
       TextBand(std::max(maps.cols, 420),
                {{table.title().empty() ? table.name() : table.title(), 0.6},
                 {"Channel-mean feature map of each conv stage, min-max scaled per map", 0.46}});
-  cv::Mat bar = ColorBar(std::min(std::max(maps.cols, 420), 420),
-                         "feature map value (min-max scaled)");
+  cv::Mat bar =
+      ColorBar(std::min(std::max(maps.cols, 420), 420), "feature map value (min-max scaled)");
   return Write((fs::path(out_dir) / "figure_feature_maps.png").string(),
                VerticalConcat({header, maps, bar}, 8));
 }
@@ -421,10 +432,9 @@ cv::Mat RenderEntropyFigure(const EntropyFigureData& data, FigureLayout* layout)
 
   std::vector<Plot> test_row, train_row;
   for (const FinalMetric* m : metrics) {
-    test_row.push_back(FinalModelsPanel(data, &EntropyFigureRow::test_entropy, m->value,
-                                        absl::StrCat(m->name, " vs test entropy"),
-                                        "mean entropy of test predictions (nats)",
-                                        absl::StrCat("test ", m->name, " (%)")));
+    test_row.push_back(FinalModelsPanel(
+        data, &EntropyFigureRow::test_entropy, m->value, absl::StrCat(m->name, " vs test entropy"),
+        "mean entropy of test predictions (nats)", absl::StrCat("test ", m->name, " (%)")));
     if (train_entropy) {
       train_row.push_back(FinalModelsPanel(data, &EntropyFigureRow::train_entropy, m->value,
                                            absl::StrCat(m->name, " vs training entropy"),
@@ -440,12 +450,11 @@ cv::Mat RenderEntropyFigure(const EntropyFigureData& data, FigureLayout* layout)
   std::vector<Plot> epoch_row;
   if (epochs) {
     epoch_row.push_back(EpochPanel(data, &EntropyFigureRow::val_entropy,
-                                   "Validation entropy per epoch",
-                                   "val. mean entropy (nats)"));
-    epoch_row.push_back(EpochPanel(
-        data, &EntropyFigureRow::val_localization,
-        absl::StrCat("Validation ", data.localization_metric, " per epoch"),
-        absl::StrCat("val. ", data.localization_metric, " (%)")));
+                                   "Validation entropy per epoch", "val. mean entropy (nats)"));
+    epoch_row.push_back(
+        EpochPanel(data, &EntropyFigureRow::val_localization,
+                   absl::StrCat("Validation ", data.localization_metric, " per epoch"),
+                   absl::StrCat("val. ", data.localization_metric, " (%)")));
   }
   // The legend goes beside the curves, else in the first row with a free cell. The
   // figure is as wide as its widest row.
@@ -467,17 +476,17 @@ cv::Mat RenderEntropyFigure(const EntropyFigureData& data, FigureLayout* layout)
       data.seeds > 1 ? absl::StrFormat("mean +/- std over %d seeds (error bars)", data.seeds)
                      : std::string("one seed");
   std::vector<TextBox> header_texts;
-  const cv::Mat header = TextBand(
-      width,
-      {{data.title, 0.8},
-       {absl::StrCat("Top rows: final models, ", seeds,
-                     ", one colour per lambda; point labels give lambda, the gray path "
-                     "joins the points in increasing lambda."),
-        0.55},
-       {absl::StrCat("Bottom row: validation curves epoch by epoch, ",
-                     data.seeds > 1 ? "mean over seeds (band: +/- std)." : "one seed."),
-        0.55}},
-      &header_texts);
+  const cv::Mat header =
+      TextBand(width,
+               {{data.title, 0.8},
+                {absl::StrCat("Top rows: final models, ", seeds,
+                              ", one colour per lambda; point labels give lambda, the gray path "
+                              "joins the points in increasing lambda."),
+                 0.55},
+                {absl::StrCat("Bottom row: validation curves epoch by epoch, ",
+                              data.seeds > 1 ? "mean over seeds (band: +/- std)." : "one seed."),
+                 0.55}},
+               &header_texts);
   composer.Place(header, {kMargin, kMargin}, header_texts);
   int y = kMargin + header.rows + 4;
 
@@ -538,16 +547,15 @@ cv::Mat RenderQualitativeFigure(const QualitativeFigureData& data, FigureLayout*
     const std::string text =
         absl::StrCat(models[m].first, "  (sigma = ", FormatNumber(models[m].second, 2), ")");
     const int w = TextExtent(text, kHeading).width;
-    texts.push_back(DrawText(headings, text,
-                             {strip_x[m] + (strip_width - w) / 2, heading_h}, kHeading,
-                             TextRole::kTitle));
+    texts.push_back(DrawText(headings, text, {strip_x[m] + (strip_width - w) / 2, heading_h},
+                             kHeading, TextRole::kTitle));
     const char* const cells[] = {"input + boxes", "CAM", "overlay"};
     for (int c = 0; c < 3; ++c) {
       const int cw = TextExtent(cells[c], kCaption).width;
-      texts.push_back(DrawText(headings, cells[c],
-                               {strip_x[m] + c * (kSide + kStripGap) + (kSide - cw) / 2,
-                                heading_h + 8 + line - 4},
-                               kCaption, TextRole::kCaption, {80, 80, 80}));
+      texts.push_back(DrawText(
+          headings, cells[c],
+          {strip_x[m] + c * (kSide + kStripGap) + (kSide - cw) / 2, heading_h + 8 + line - 4},
+          kCaption, TextRole::kCaption, {80, 80, 80}));
     }
   }
   composer.Place(headings, {0, y}, texts);
@@ -557,19 +565,20 @@ cv::Mat RenderQualitativeFigure(const QualitativeFigureData& data, FigureLayout*
     const train::ImageExplanation* shown[] = {&data.baseline[r], &data.er[r]};
     cv::Mat captions(2 * line + 4, width + 2 * kMargin, CV_8UC3, cv::Scalar(255, 255, 255));
     texts.clear();
-    std::string title =
-        absl::StrCat("true class: ", ClassName(data.dataset_name, shown[1]->label, data.class_names),
-                     "   (", shown[1]->image_id, ")");
-    if (static_cast<int>(r) == data.worst_row) absl::StrAppend(&title, "   [worst ", data.er_label, " case]");
+    std::string title = absl::StrCat(
+        "true class: ", ClassName(data.dataset_name, shown[1]->label, data.class_names), "   (",
+        shown[1]->image_id, ")");
+    if (static_cast<int>(r) == data.worst_row)
+      absl::StrAppend(&title, "   [worst ", data.er_label, " case]");
     texts.push_back(DrawText(captions, title, {kMargin, line - 4}, kCaption, TextRole::kCaption));
     for (int m = 0; m < 2; ++m) {
       const train::ImageExplanation& e = *shown[m];
-      const std::string text = absl::StrCat(
-          "predicted ", ClassName(data.dataset_name, e.predicted, data.class_names),
-          e.predicted == e.label ? "" : " (wrong)", ", IoU ", FormatNumber(e.iou, 2));
-      texts.push_back(DrawText(captions, text, {strip_x[m], 2 * line - 4}, kCaption,
-                               TextRole::kCaption, e.predicted == e.label ? cv::Scalar(0, 0, 0)
-                                                                         : cv::Scalar(0, 0, 190)));
+      const std::string text =
+          absl::StrCat("predicted ", ClassName(data.dataset_name, e.predicted, data.class_names),
+                       e.predicted == e.label ? "" : " (wrong)", ", IoU ", FormatNumber(e.iou, 2));
+      texts.push_back(
+          DrawText(captions, text, {strip_x[m], 2 * line - 4}, kCaption, TextRole::kCaption,
+                   e.predicted == e.label ? cv::Scalar(0, 0, 0) : cv::Scalar(0, 0, 190)));
     }
     composer.Place(captions, {0, y}, texts);
     y += captions.rows;

@@ -84,17 +84,16 @@ struct QualitativeFigureData {
   std::vector<std::string> class_names;  // Optional (class_names.txt of the data set).
   std::string baseline_label = "baseline";
   std::string er_label = "ER";
-  double baseline_sigma = 0;             // CAM threshold of each model's boxes.
+  double baseline_sigma = 0;  // CAM threshold of each model's boxes.
   double er_sigma = 0;
   std::vector<train::ImageExplanation> baseline;  // One per row, same images as `er`.
   std::vector<train::ImageExplanation> er;
-  int worst_row = -1;                    // The row of ER's worst case (-1: none).
+  int worst_row = -1;  // The row of ER's worst case (-1: none).
 };
 
 // Per row: the true class, then for each model input with boxes | CAM | overlay with the
 // predicted class and IoU; a colour bar of the CAM with sigma marked at the bottom.
-cv::Mat RenderQualitativeFigure(const QualitativeFigureData& data,
-                                FigureLayout* layout = nullptr);
+cv::Mat RenderQualitativeFigure(const QualitativeFigureData& data, FigureLayout* layout = nullptr);
 
 }  // namespace wsol::tables
 

@@ -32,14 +32,14 @@ EntropyFigureData Synthetic(const std::vector<double>& entropy, const std::vecto
   EntropyFigureData data{.title = "Entropy of predictions vs localization and classification",
                          .seeds = seeds};
   for (int r = 0; r < kRows; ++r) {
-    EntropyFigureRow row{.label = absl::StrCat("lambda = ", kSettings[r]),
-                         .setting = kSettings[r],
-                         .test_entropy = Point(entropy[r], 0.004, seeds),
-                         .train_entropy = Point(entropy[r] * 0.8, 0.003, seeds),
-                         .max_box_acc_v2 = Point(accuracy[r], 0.3, seeds),
-                         .pxap = with_pxap ? Point(accuracy[r] - 4.0, 0.25, seeds)
-                                           : Point(std::nan(""), 0, 0),
-                         .top1_cls = Point(accuracy[r] + 25.0 - 0.1 * r, 0.2, seeds)};
+    EntropyFigureRow row{
+        .label = absl::StrCat("lambda = ", kSettings[r]),
+        .setting = kSettings[r],
+        .test_entropy = Point(entropy[r], 0.004, seeds),
+        .train_entropy = Point(entropy[r] * 0.8, 0.003, seeds),
+        .max_box_acc_v2 = Point(accuracy[r], 0.3, seeds),
+        .pxap = with_pxap ? Point(accuracy[r] - 4.0, 0.25, seeds) : Point(std::nan(""), 0, 0),
+        .top1_cls = Point(accuracy[r] + 25.0 - 0.1 * r, 0.2, seeds)};
     for (int e = 1; e <= 80; ++e) {
       // Deterministic wiggles, different per row, as validation curves have.
       const double wiggle = std::sin(0.9 * e + r) * 0.5 + std::sin(2.3 * e * (r + 1)) * 0.3;
@@ -107,8 +107,7 @@ int PointLabelsNaming(const FigureLayout& layout, const std::string& setting) {
 void ExpectEveryLambdaNamed(const FigureLayout& layout, int final_panels) {
   for (const char* setting : kSettings) {
     EXPECT_EQ(PointLabelsNaming(layout, setting), final_panels) << setting;
-    EXPECT_EQ(Count(layout, TextRole::kLegend, absl::StrCat("lambda = ", setting)), 1)
-        << setting;
+    EXPECT_EQ(Count(layout, TextRole::kLegend, absl::StrCat("lambda = ", setting)), 1) << setting;
   }
 }
 
@@ -138,9 +137,9 @@ TEST(EntropyFigureTest, CloseFinalModelsGetSeparateLabels) {
 
 // Five lambdas that change nothing (their markers touch) and one that does.
 TEST(EntropyFigureTest, CoincidingPointsStillGetEveryLabel) {
-  const EntropyFigureData data =
-      Synthetic({1.5000, 1.5004, 1.4998, 1.5003, 1.5010, 1.72}, {62.00, 62.03, 61.98, 62.05, 62.02, 58.4},
-                /*seeds=*/3, /*with_pxap=*/true);
+  const EntropyFigureData data = Synthetic({1.5000, 1.5004, 1.4998, 1.5003, 1.5010, 1.72},
+                                           {62.00, 62.03, 61.98, 62.05, 62.02, 58.4},
+                                           /*seeds=*/3, /*with_pxap=*/true);
   FigureLayout layout;
   const cv::Mat image = RenderEntropyFigure(data, &layout);
   Keep(image, "entropy_coinciding");

@@ -38,16 +38,16 @@ RunFunction ProcessRunFunction(const std::string& program, const std::string& ca
       return written;
     }
     const std::string log = (fs::path(run_dir) / "train.log").string();
-    absl::StatusOr<Subprocess> child =
-        Subprocess::Start({.argv = {program, "--run_planned=" + spec_path, "--cache_dir=" + cache_dir},
-                           .stdout_path = log,
-                           .stderr_path = log});
+    absl::StatusOr<Subprocess> child = Subprocess::Start(
+        {.argv = {program, "--run_planned=" + spec_path, "--cache_dir=" + cache_dir},
+         .stdout_path = log,
+         .stderr_path = log});
     if (!child.ok()) return child.status();
     absl::StatusOr<int> code = child->Wait(absl::Hours(24 * 7));
     if (!code.ok()) return code.status();
     if (*code != 0) {
-      return absl::InternalError(absl::StrCat("exit status ", *code, "; the end of ", log, ":\n",
-                                              TailOfFile(log, 5)));
+      return absl::InternalError(
+          absl::StrCat("exit status ", *code, "; the end of ", log, ":\n", TailOfFile(log, 5)));
     }
     return train::ReadVerifiedResults(run_dir, spec::ResultFingerprint(experiment));
   };

@@ -15,7 +15,7 @@
 namespace wsol::tables {
 namespace {
 
-const cv::Scalar kPalette[] = {{180, 119, 31},  {14, 127, 255}, {44, 160, 44},  {40, 39, 214},
+const cv::Scalar kPalette[] = {{180, 119, 31},  {14, 127, 255}, {44, 160, 44},   {40, 39, 214},
                                {189, 103, 148}, {75, 86, 140},  {194, 119, 227}, {127, 127, 127},
                                {34, 189, 188},  {207, 190, 23}};
 const cv::Scalar kGuideGray = {175, 175, 175};
@@ -25,9 +25,12 @@ constexpr int kMarkerRadius = 4;
 // OpenCV's Hershey fonts draw ASCII only: the symbols labels use are spelled out, and
 // any other non-ASCII character becomes '?' (not one '?' per byte).
 std::string Drawable(const std::string& text) {
-  std::string ascii = absl::StrReplaceAll(
-      text, {{"\xC2\xB1", "+/-"}, {"\xE2\x88\x92", "-"}, {"\xCE\x94", "d"},
-             {"\xCE\xBB", "lambda"}, {"\xCF\x83", "sigma"}, {"\xCF\x84", "tau"}});
+  std::string ascii = absl::StrReplaceAll(text, {{"\xC2\xB1", "+/-"},
+                                                 {"\xE2\x88\x92", "-"},
+                                                 {"\xCE\x94", "d"},
+                                                 {"\xCE\xBB", "lambda"},
+                                                 {"\xCF\x83", "sigma"},
+                                                 {"\xCF\x84", "tau"}});
   std::string out;
   for (size_t i = 0; i < ascii.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(ascii[i]);
@@ -145,16 +148,15 @@ std::vector<size_t> LegendEntries(const Plot& plot) {
 constexpr int kLegendSample = 26;  // Length of the line sample.
 constexpr int kLegendPad = 8;
 
-int LegendRowHeight(const Fonts& fonts) {
-  return TextExtent("Ag", fonts.legend).height + 8;
-}
+int LegendRowHeight(const Fonts& fonts) { return TextExtent("Ag", fonts.legend).height + 8; }
 
 cv::Size LegendSize(const Plot& plot, const Fonts& fonts) {
   const std::vector<size_t> entries = LegendEntries(plot);
   if (entries.empty()) return {0, 0};
   int width = plot.legend_title.empty() ? 0 : TextExtent(plot.legend_title, fonts.legend).width;
   for (size_t s : entries) {
-    width = std::max(width, kLegendSample + 6 + TextExtent(plot.series[s].name, fonts.legend).width);
+    width =
+        std::max(width, kLegendSample + 6 + TextExtent(plot.series[s].name, fonts.legend).width);
   }
   const int rows = static_cast<int>(entries.size()) + (plot.legend_title.empty() ? 0 : 1);
   return {width + 2 * kLegendPad, rows * LegendRowHeight(fonts) + kLegendPad};
@@ -273,7 +275,8 @@ cv::Mat TextBand(int width, const std::vector<std::pair<std::string, double>>& l
   cv::Mat band(height + 4, width, CV_8UC3, cv::Scalar(255, 255, 255));
   int y = 6;
   for (size_t k = 0; k < wrapped.size(); ++k) {
-    drawn.push_back(DrawText(band, wrapped[k].first, OriginFor(wrapped[k].first, wrapped[k].second, {10, y}),
+    drawn.push_back(DrawText(band, wrapped[k].first,
+                             OriginFor(wrapped[k].first, wrapped[k].second, {10, y}),
                              wrapped[k].second, roles[k]));
     y += TextExtent("Ag", wrapped[k].second).height + 6;
   }
@@ -337,7 +340,8 @@ cv::Mat RenderPlot(const Plot& plot, PlotLayout* layout) {
     y_tick_labels.push_back(FormatNumber(t, DecimalsFor(ys)));
     y_tick_w = std::max(y_tick_w, TextExtent(y_tick_labels.back(), fonts.tick).width);
   }
-  const double y_label_scale = plot.y_label.empty() ? fonts.axis : FittingScale(plot.y_label, fonts.axis, area_h);
+  const double y_label_scale =
+      plot.y_label.empty() ? fonts.axis : FittingScale(plot.y_label, fonts.axis, area_h);
   const int y_label_w = plot.y_label.empty() ? 0 : TextExtent("Ag", y_label_scale).height;
   const int left = 6 + y_label_w + 8 + y_tick_w + 8;
   // x ticks: about one per 70 pixels, further apart if their labels would touch.
@@ -368,9 +372,9 @@ cv::Mat RenderPlot(const Plot& plot, PlotLayout* layout) {
   const cv::Rect area(left, top, area_w, area_h);
   out.area = area;
   auto px = [&](double x, double y) {
-    return cv::Point(static_cast<int>(std::lround(area.x + (x - x0) / (x1 - x0) * area.width)),
-                     static_cast<int>(std::lround(area.y + area.height -
-                                                  (y - y0) / (y1 - y0) * area.height)));
+    return cv::Point(
+        static_cast<int>(std::lround(area.x + (x - x0) / (x1 - x0) * area.width)),
+        static_cast<int>(std::lround(area.y + area.height - (y - y0) / (y1 - y0) * area.height)));
   };
 
   // Grid, ticks and tick labels.
@@ -396,8 +400,7 @@ cv::Mat RenderPlot(const Plot& plot, PlotLayout* layout) {
       clash = clash || Intersects(Inflated(box, 2), out.texts[t].rect);
     }
     if (clash) continue;
-    out.texts.push_back(
-        DrawText(img, x_tick_labels[k], origin, fonts.tick, TextRole::kTickLabel));
+    out.texts.push_back(DrawText(img, x_tick_labels[k], origin, fonts.tick, TextRole::kTickLabel));
   }
   cv::rectangle(img, area, {0, 0, 0}, 1);
 
@@ -405,14 +408,15 @@ cv::Mat RenderPlot(const Plot& plot, PlotLayout* layout) {
   if (!plot.x_label.empty()) {
     const int w = TextExtent(plot.x_label, x_label_scale).width;
     const int x = std::clamp(area.x + area.width / 2 - w / 2, 4, std::max(4, plot.width - w - 4));
-    out.texts.push_back(DrawText(img, plot.x_label, {x, plot.height - 10}, x_label_scale,
-                                 TextRole::kAxisLabel));
+    out.texts.push_back(
+        DrawText(img, plot.x_label, {x, plot.height - 10}, x_label_scale, TextRole::kAxisLabel));
   }
   if (!plot.y_label.empty()) {
     const cv::Size size = TextExtent(plot.y_label, y_label_scale);
     cv::Mat label(size.height, size.width, CV_8UC3, cv::Scalar(255, 255, 255));
-    const TextBox drawn = DrawText(label, plot.y_label, OriginFor(plot.y_label, y_label_scale, {0, 0}),
-                                   y_label_scale, TextRole::kAxisLabel);
+    const TextBox drawn =
+        DrawText(label, plot.y_label, OriginFor(plot.y_label, y_label_scale, {0, 0}), y_label_scale,
+                 TextRole::kAxisLabel);
     cv::Mat rotated;
     cv::rotate(label, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
     const int y = std::clamp(area.y + area.height / 2 - rotated.rows / 2, 0,
@@ -469,14 +473,16 @@ cv::Mat RenderPlot(const Plot& plot, PlotLayout* layout) {
       if (!finite(series, i)) continue;
       const double ex = err(series.x_err, i), ey = err(series.y_err, i);
       if (ey > 0) {
-        const cv::Point a = px(series.x[i], series.y[i] - ey), b = px(series.x[i], series.y[i] + ey);
+        const cv::Point a = px(series.x[i], series.y[i] - ey),
+                        b = px(series.x[i], series.y[i] + ey);
         cv::line(img, a, b, color, 1, cv::LINE_AA);
         cv::line(img, a - cv::Point(4, 0), a + cv::Point(4, 0), color, 1, cv::LINE_AA);
         cv::line(img, b - cv::Point(4, 0), b + cv::Point(4, 0), color, 1, cv::LINE_AA);
         SampleSegment(a, b, &bar_samples);
       }
       if (ex > 0) {
-        const cv::Point a = px(series.x[i] - ex, series.y[i]), b = px(series.x[i] + ex, series.y[i]);
+        const cv::Point a = px(series.x[i] - ex, series.y[i]),
+                        b = px(series.x[i] + ex, series.y[i]);
         cv::line(img, a, b, color, 1, cv::LINE_AA);
         cv::line(img, a - cv::Point(0, 4), a + cv::Point(0, 4), color, 1, cv::LINE_AA);
         cv::line(img, b - cv::Point(0, 4), b + cv::Point(0, 4), color, 1, cv::LINE_AA);
@@ -581,9 +587,9 @@ cv::Mat RenderPlot(const Plot& plot, PlotLayout* layout) {
             if (cv::norm(p - label.at) <= kMarkerRadius + 1) continue;
             for (const cv::Rect& t : taken) blocked = blocked || t.contains(p);
             for (const cv::Rect& m : markers) {
-              crossed_markers += m.contains(p) &&
-                                 !Intersects(m, Inflated(cv::Rect(label.at, cv::Size(1, 1)),
-                                                         kMarkerRadius + 1));
+              crossed_markers +=
+                  m.contains(p) &&
+                  !Intersects(m, Inflated(cv::Rect(label.at, cv::Size(1, 1)), kMarkerRadius + 1));
             }
           }
           if (blocked || (crossed_markers > 0 && !leaders_cross_markers)) continue;
@@ -646,9 +652,8 @@ cv::Mat RenderPlot(const Plot& plot, PlotLayout* layout) {
       cv::line(img, from, nearest, label.shared ? color : SeriesColor(series, label.series), 1,
                cv::LINE_AA);
     }
-    out.texts.push_back(DrawText(img, label.text,
-                                 OriginFor(label.text, fonts.point, boxes[i].tl()), fonts.point,
-                                 TextRole::kPointLabel, color));
+    out.texts.push_back(DrawText(img, label.text, OriginFor(label.text, fonts.point, boxes[i].tl()),
+                                 fonts.point, TextRole::kPointLabel, color));
   }
   return img;
 }
@@ -734,8 +739,7 @@ cv::Mat ColorBar(int width, const std::string& label,
   for (size_t k = 0; k < n; ++k) {
     const size_t m = order[k];
     const int x = bar_x(marks[m].first), w = TextExtent(marks[m].second, kTick).width;
-    const bool left_half =
-        halves && (k < n / 2 || (n == 1 && x + 4 + w > width));
+    const bool left_half = halves && (k < n / 2 || (n == 1 && x + 4 + w > width));
     const int row = static_cast<int>(left_half ? k : n - 1 - k);
     placed[m] = {x, row, left_half ? std::max(0, x - 4 - w) : std::min(x + 4, width - w)};
     rows = std::max(rows, row + 1);
@@ -795,8 +799,8 @@ absl::Status WritePng(const std::string& path, const cv::Mat& image) {
   if (image.empty() || !cv::imencode(".png", image, png)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot encode the figure as PNG"));
   }
-  return WriteFileAtomically(path,
-                             absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  return WriteFileAtomically(
+      path, absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 }  // namespace wsol::tables

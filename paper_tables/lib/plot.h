@@ -67,7 +67,7 @@ struct Series {
   std::string name;
   std::vector<double> x;
   std::vector<double> y;
-  bool lines = true;     // Connect the points in order.
+  bool lines = true;  // Connect the points in order.
   bool markers = true;
   std::vector<std::string> point_labels;  // Optional text next to each point.
   // Optional error bars: +- x_err[i] horizontally and +- y_err[i] vertically (e.g. the
@@ -76,9 +76,9 @@ struct Series {
   std::vector<double> y_err;
   // Palette entry of the series; -1: its index in the plot. Ignored when `gray`.
   int color_index = -1;
-  bool gray = false;          // A light gray guide line (e.g. a path through the points).
+  bool gray = false;  // A light gray guide line (e.g. a path through the points).
   int line_width = 2;
-  bool error_band = false;    // Draw y_err as a shaded band, not as bars (long curves).
+  bool error_band = false;  // Draw y_err as a shaded band, not as bars (long curves).
   bool in_legend = true;
 };
 
@@ -94,16 +94,16 @@ struct Plot {
   enum class Legend { kRight, kNone };
   Legend legend = Legend::kRight;
   std::string legend_title;
-  double text_scale = 1.0;    // Multiplies every font size.
-  bool x_integers = false;    // x ticks at whole numbers only (epochs, counts).
+  double text_scale = 1.0;  // Multiplies every font size.
+  bool x_integers = false;  // x ticks at whole numbers only (epochs, counts).
 };
 
 // Where RenderPlot put things, in image pixels.
 struct PlotLayout {
-  cv::Rect area;                   // The axes.
-  cv::Rect legend;                 // Empty when there is none.
-  std::vector<TextBox> texts;      // Title, axis labels, tick labels, legend, point labels.
-  int dropped_point_labels = 0;    // Point labels that found no free place.
+  cv::Rect area;                 // The axes.
+  cv::Rect legend;               // Empty when there is none.
+  std::vector<TextBox> texts;    // Title, axis labels, tick labels, legend, point labels.
+  int dropped_point_labels = 0;  // Point labels that found no free place.
 };
 
 // Renders the plot as a BGR image. Point labels are placed where they overlap no other

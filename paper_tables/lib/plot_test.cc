@@ -97,7 +97,10 @@ TEST(PlotTest, LabelsOfClosePointsDoNotOverlap) {
 // A title wider than the plot is wrapped onto lines that stay inside the image.
 TEST(PlotTest, LongTitleWraps) {
   Plot plot{.title = "A title much longer than the plot is wide, so that it needs two lines",
-            .x_label = "x", .y_label = "y", .width = 300, .height = 300};
+            .x_label = "x",
+            .y_label = "y",
+            .width = 300,
+            .height = 300};
   plot.series.push_back({.name = "a", .x = {0, 1}, .y = {0, 1}});
   PlotLayout layout;
   cv::Mat img = RenderPlot(plot, &layout);

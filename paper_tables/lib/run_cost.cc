@@ -20,9 +20,8 @@ struct Architecture {
 // 299 px = 3.2 G at 224, SE-ResNet-50 4.09 G).
 Architecture ArchitectureOf(const std::string& name) {
   static const auto* table = new std::map<std::string, Architecture>{
-      {"preresnet18", {1.0, 11.17e6}},  {"resnet50", {2.26, 23.51e6}},
-      {"vgg16", {8.5, 14.71e6}},        {"inception_v3", {1.76, 21.8e6}},
-      {"se_resnet50", {2.25, 26.04e6}},
+      {"preresnet18", {1.0, 11.17e6}},  {"resnet50", {2.26, 23.51e6}},    {"vgg16", {8.5, 14.71e6}},
+      {"inception_v3", {1.76, 21.8e6}}, {"se_resnet50", {2.25, 26.04e6}},
   };
   auto it = table->find(name);
   return it == table->end() ? Architecture{2.26, 23.51e6} : it->second;
@@ -36,7 +35,7 @@ struct SplitSizes {
 // VOC 2012 as our preparers split them (trainval less a 10% validation carve, test).
 bool KnownSplitSizes(const std::string& dataset, SplitSizes* sizes) {
   static const auto* table = new std::map<std::string, SplitSizes>{
-      {"cub", {5994, 1000, 5794}},       {"openimages", {29819, 2500, 5000}},
+      {"cub", {5994, 1000, 5794}},         {"openimages", {29819, 2500, 5000}},
       {"ilsvrc", {1281167, 10000, 50000}}, {"oxford", {3312, 368, 3669}},
       {"voc", {1318, 146, 1449}},
   };
@@ -59,9 +58,10 @@ RunCost EstimateRunCost(const proto::Experiment& e) {
   } else {
     cost.known_images = KnownSplitSizes(d.name(), &n);
   }
-  const double train_sample = e.evaluation().train_entropy_images() == 0
-                                  ? n.train
-                                  : std::min<double>(n.train, e.evaluation().train_entropy_images());
+  const double train_sample =
+      e.evaluation().train_entropy_images() == 0
+          ? n.train
+          : std::min<double>(n.train, e.evaluation().train_entropy_images());
   const Architecture a = ArchitectureOf(e.backbone().architecture());
   const double width = e.backbone().width_multiplier() / 0.25;
   const double precision = e.runtime().precision() == proto::Runtime::FLOAT64 ? 2.0 : 1.0;
@@ -69,13 +69,12 @@ RunCost EstimateRunCost(const proto::Experiment& e) {
   const double train_pixels = std::pow(d.crop_size() / 48.0, 2);
   const double eval_pixels = std::pow(d.eval_size() / 48.0, 2);
   const double epochs = e.optimizer().epochs();
-  cost.cpu_seconds =
-      scale * (epochs * n.train * train_pixels / kReferenceTrainImagesPerSecond +
-               (epochs * (n.val + train_sample) + n.test) * eval_pixels /
-                   kReferenceEvalImagesPerSecond);
-  const double parameter_bytes =
-      a.feature_parameters * e.backbone().width_multiplier() * e.backbone().width_multiplier() *
-      (e.runtime().precision() == proto::Runtime::FLOAT64 ? 8 : 4);
+  cost.cpu_seconds = scale * (epochs * n.train * train_pixels / kReferenceTrainImagesPerSecond +
+                              (epochs * (n.val + train_sample) + n.test) * eval_pixels /
+                                  kReferenceEvalImagesPerSecond);
+  const double parameter_bytes = a.feature_parameters * e.backbone().width_multiplier() *
+                                 e.backbone().width_multiplier() *
+                                 (e.runtime().precision() == proto::Runtime::FLOAT64 ? 8 : 4);
   cost.disk_bytes = 3 * parameter_bytes;  // checkpoint.pt: weights + momentum; best_model.pt.
   if (e.evaluation().save_scoremaps()) {
     cost.disk_bytes += n.test * d.eval_size() * d.eval_size() * 4.0 * precision;

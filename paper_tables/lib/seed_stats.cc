@@ -34,11 +34,11 @@ SeedSummary Summarize(const std::vector<double>& values) {
 double StudentT975(int df) {
   // Tabulated quantiles for df 1..30 (any statistics table); beyond, the Cornish-Fisher
   // expansion around the normal quantile, within 1e-4 of the exact value there.
-  static constexpr double kTable[] = {
-      12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004,
-      2.262157,  2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905,
-      2.109816,  2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899,
-      2.059539,  2.055529, 2.051831, 2.048407, 2.045230, 2.042272};
+  static constexpr double kTable[] = {12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912,
+                                      2.364624,  2.306004, 2.262157, 2.228139, 2.200985, 2.178813,
+                                      2.160369,  2.144787, 2.131450, 2.119905, 2.109816, 2.100922,
+                                      2.093024,  2.085963, 2.079614, 2.073873, 2.068658, 2.063899,
+                                      2.059539,  2.055529, 2.051831, 2.048407, 2.045230, 2.042272};
   if (df < 1) return std::numeric_limits<double>::quiet_NaN();
   if (df <= 30) return kTable[df - 1];
   const double z = 1.959964, n = df;

@@ -16,9 +16,9 @@
 namespace wsol::tables {
 
 struct SeedSummary {
-  int n = 0;          // Finite values.
-  double mean = 0;    // NaN when n == 0.
-  double std = 0;     // Sample standard deviation (n - 1); 0 when n < 2.
+  int n = 0;        // Finite values.
+  double mean = 0;  // NaN when n == 0.
+  double std = 0;   // Sample standard deviation (n - 1); 0 when n < 2.
 };
 
 // Summarizes the finite values of `values` (NaN and infinities are left out).

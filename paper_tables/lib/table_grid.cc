@@ -23,8 +23,8 @@ absl::StatusOr<Keys> CellKeys(const proto::TableGrid& grid, const std::vector<in
     keys[axis.name() + ".label"] = value.has_label() ? value.label() : value.name();
     for (const auto& [key, text] : value.var()) {
       if (auto [it, added] = keys.emplace(key, text); !added && it->second != text) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "var \"", key, "\" is \"", it->second, "\" and \"", text, "\" in one cell"));
+        return absl::InvalidArgumentError(absl::StrCat("var \"", key, "\" is \"", it->second,
+                                                       "\" and \"", text, "\" in one cell"));
       }
     }
   }
@@ -49,8 +49,8 @@ absl::StatusOr<std::string> Fill(const std::string& pattern, const Keys& keys) {
       std::vector<std::string> known;
       for (const auto& [k, v] : keys) known.push_back(k);
       // A text-format body such as "{ lambda: 1e-3 }" or "{}" is not a key: keep it.
-      if (key.empty() || key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.") !=
-                             std::string::npos) {
+      if (key.empty() ||
+          key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.") != std::string::npos) {
         out += pattern.substr(i, close - i + 1);
         i = close + 1;
         continue;

@@ -8,11 +8,11 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
-#include <mutex>
-#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -23,8 +23,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "paper_tables/lib/run_cost.h"
@@ -32,9 +32,9 @@
 #include "paper_tables/lib/table_grid.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/run_folder.h"
+#include "wsol/util/file_io.h"
 #include "wsol/util/file_lock.h"
 #include "wsol/util/status_macros.h"
-#include "wsol/util/file_io.h"
 
 namespace wsol::tables {
 namespace {
@@ -62,13 +62,14 @@ absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path) {
   proto::TableSpec table;
   WSOL_RETURN_IF_ERROR(spec::ParseTextProto(text, path, &table));
   WSOL_RETURN_IF_ERROR(ExpandGrids(path, &table));
-  if (table.name().empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": name is empty"));
+  if (table.name().empty())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": name is empty"));
   if (table.runs_size() == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no runs"));
   for (const proto::TableRun& run : table.runs()) {
     if (run.spec().empty() == (run.fragment_size() == 0)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": run \"", run.label(), "\": give either spec or fragments, not ",
-          run.spec().empty() ? "neither" : "both"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": run \"", run.label(),
+                                                     "\": give either spec or fragments, not ",
+                                                     run.spec().empty() ? "neither" : "both"));
     }
   }
   for (const std::string& column : table.columns()) {
@@ -102,9 +103,9 @@ absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
                                                   const TableOptions& options) {
   WSOL_ASSIGN_OR_RETURN(const std::vector<std::string> known, TableNames(options));
   if (std::find(known.begin(), known.end(), name) == known.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown table \"", name, "\" for --profile=",
-                                            options.profile, "; known: ",
-                                            absl::StrJoin(known, ", ")));
+    return absl::NotFoundError(absl::StrCat("unknown table \"", name,
+                                            "\" for --profile=", options.profile,
+                                            "; known: ", absl::StrJoin(known, ", ")));
   }
   return LoadTableSpec((fs::path(options.workspace_root) / "paper_tables" / "specs" /
                         (options.profile == "paper" ? "paper" : "") / (name + ".pbtxt"))
@@ -133,9 +134,9 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
       assignments.emplace_back(absl::StrCat("runtime.threads=", options.threads), "--threads");
     }
     std::vector<std::string> fragments;
-    for (const std::string& f : run.spec().empty() ? std::vector<std::string>(
-                                                        run.fragment().begin(), run.fragment().end())
-                                                  : std::vector<std::string>{run.spec()}) {
+    for (const std::string& f :
+         run.spec().empty() ? std::vector<std::string>(run.fragment().begin(), run.fragment().end())
+                            : std::vector<std::string>{run.spec()}) {
       fragments.push_back((fs::path(options.workspace_root) / f).string());
     }
     for (uint64_t seed : seeds) {
@@ -172,7 +173,8 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
       planned.row = row;
       planned.seed = seed;
       planned.fingerprint = spec::ResultFingerprint(*experiment);
-      planned.run_dir = train::RunFolder::PathForFingerprint(options.cache_dir, planned.fingerprint);
+      planned.run_dir =
+          train::RunFolder::PathForFingerprint(options.cache_dir, planned.fingerprint);
       experiment->mutable_runtime()->set_output_dir(planned.run_dir);
       composed->sources["runtime.output_dir"] = "the run cache";
       planned.sources = spec::DescribeSources(*composed);
@@ -211,8 +213,8 @@ std::vector<std::string> PaperPrerequisites(const std::vector<PlannedRun>& runs,
         ": bazel run //datasets:prepare -- --dataset=NAME --source=DOWNLOAD --out=DATA_ROOT/NAME"));
   }
   if (!missing_weights.empty()) {
-    problems.push_back(absl::StrCat("pretrained weights not found for ",
-                                    absl::StrJoin(missing_weights, ", ")));
+    problems.push_back(
+        absl::StrCat("pretrained weights not found for ", absl::StrJoin(missing_weights, ", ")));
   }
   if (!random_init.empty() && !options.allow_random_init) {
     problems.push_back(absl::StrCat(
@@ -241,8 +243,8 @@ double MetricValue(const proto::RunResults& results, const std::string& column) 
       return last.has_regularizer_gradient_ratio() ? last.regularizer_gradient_ratio() : nan;
     }
   } else if (column == "train_entropy" || column == "train_top1" ||
-             column == "train_off_target_mass" ||
-             column == "train_classification" || column == "regularizer_gradient_ratio") {
+             column == "train_off_target_mass" || column == "train_classification" ||
+             column == "regularizer_gradient_ratio") {
     return nan;
   }
   const proto::SplitMetrics& metrics = results.test();
@@ -338,8 +340,8 @@ proto::TableSpec WithLambdaInErLabels(const proto::TableSpec& table,
     }
     const proto::Regularizer& regularizer = p.experiment.regularizer();
     if (!regularizer.has_entropy_kl_uniform()) continue;
-    row.set_label(absl::StrCat(original.label(), " (λ = ",
-                               LambdaText(regularizer.entropy_kl_uniform().lambda()), ")"));
+    row.set_label(absl::StrCat(
+        original.label(), " (λ = ", LambdaText(regularizer.entropy_kl_uniform().lambda()), ")"));
   }
   return shown;
 }
@@ -400,7 +402,9 @@ RenderedTable RenderTable(const proto::TableSpec& table,
     for (double v : values) texts.push_back(absl::StrFormat("%.4f", v));
     return absl::StrJoin(texts, ";");
   };
-  auto number = [](double v) { return std::isfinite(v) ? absl::StrFormat("%.4f", v) : std::string(); };
+  auto number = [](double v) {
+    return std::isfinite(v) ? absl::StrFormat("%.4f", v) : std::string();
+  };
 
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> csv_lines = {JoinCsv(csv_header)};
@@ -422,16 +426,15 @@ RenderedTable RenderTable(const proto::TableSpec& table,
       }
       const SeedSummary s = Summarize(values);
       cells.push_back(!results_per_row[r].empty() ? FormatSummary(s)
-                      : failed_rows.count(r) ? "failed"
-                                             : "pending");
+                      : failed_rows.count(r)      ? "failed"
+                                                  : "pending");
       csv.insert(csv.end(), {s.n == 0 ? "" : number(s.mean), s.n > 1 ? number(s.std) : "",
                              per_seed(values), "", ""});
     }
     const bool binds = !(pull[r] > 0 && pull[r] < kBindingPull);
     if (any_regularizer) {
-      cells.push_back(!(pull[r] > 0) ? "-"
-                                     : absl::StrCat(absl::StrFormat("%.3g", pull[r]),
-                                                    binds ? "" : " †"));
+      cells.push_back(
+          !(pull[r] > 0) ? "-" : absl::StrCat(absl::StrFormat("%.3g", pull[r]), binds ? "" : " †"));
     }
     csv.push_back(std::isfinite(pull[r]) ? absl::StrFormat("%.6g", pull[r]) : "");
     cells.push_back(absl::StrCat(results_per_row[r].size()));
@@ -488,24 +491,25 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   if (any_spread) {
     md += "\nCells: mean ± sample standard deviation over seeds.";
     if (any_difference) {
-      md += " Δ: the mean of the paired per-seed differences [its 95% t-interval]; * the "
-            "interval excludes 0.";
+      md +=
+          " Δ: the mean of the paired per-seed differences [its 95% t-interval]; * the "
+          "interval excludes 0.";
     }
     md += "\n";
   } else if (any_difference) {
-    md += "\nOne seed: cells are single runs, Δ the difference of one pair (no interval; a "
-          "difference of a point or two between single runs is noise).\n";
+    md +=
+        "\nOne seed: cells are single runs, Δ the difference of one pair (no interval; a "
+        "difference of a point or two between single runs is noise).\n";
   }
   if (any_regularizer) {
     md += absl::StrFormat(
         "Reg. pull: the regularizer's gradient on the logits over the cross-entropy's, mean "
         "over the last epoch's steps and the seeds.%s\n",
-        any_unbound
-            ? absl::StrFormat(" † below %.2g: the regularizer does not bind, so the row is "
-                              "plain cross-entropy in all but name (a null control, not a "
-                              "test of the regularizer).",
-                              kBindingPull)
-            : "");
+        any_unbound ? absl::StrFormat(" † below %.2g: the regularizer does not bind, so the row is "
+                                      "plain cross-entropy in all but name (a null control, not a "
+                                      "test of the regularizer).",
+                                      kBindingPull)
+                    : "");
   }
   out.csv = absl::StrJoin(csv_lines, "\n") + "\n";
   return out;
@@ -522,8 +526,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
                                      const TableOptions& options, const RunFunction& run) {
   if (options.shard_count < 1 || options.shard_index < 0 ||
       options.shard_index >= options.shard_count) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--shard=%d/%d: expected i/n with 0 <= i < n", options.shard_index, options.shard_count));
+    return absl::InvalidArgumentError(absl::StrFormat("--shard=%d/%d: expected i/n with 0 <= i < n",
+                                                      options.shard_index, options.shard_count));
   }
   const std::vector<std::string> missing =
       options.profile == "paper" ? PaperPrerequisites(runs, options) : std::vector<std::string>();
@@ -551,7 +555,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       std::cout << absl::StrFormat(
           "  [%s] %-28s seed %d  %s %s x%.3g, %d epochs x batch %d\n      spec %s%s\n"
           "      run  %s%s\n",
-          static_cast<int>(i) % options.shard_count == options.shard_index ? "this shard" : "other shard",
+          static_cast<int>(i) % options.shard_count == options.shard_index ? "this shard"
+                                                                           : "other shard",
           table.runs(p.row).label(), p.seed, e.dataset().name(), e.backbone().architecture(),
           e.backbone().width_multiplier(), e.optimizer().epochs(), e.optimizer().batch_size(),
           RunSpecText(table.runs(p.row), e),
@@ -570,7 +575,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       std::cout << "\nnot ready to train (a run without --dry_run is refused):\n  "
                 << absl::StrJoin(missing, "\n  ") << "\n";
     }
-    std::cout << "\n" << CostSummary(to_train, cached_runs, cost)
+    std::cout << "\n"
+              << CostSummary(to_train, cached_runs, cost)
               << (options.shard_count > 1 ? " in this shard" : "") << "\n";
     return std::string();
   }
@@ -588,7 +594,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
     if (static_cast<int>(i) % options.shard_count != options.shard_index) continue;
     const PlannedRun& p = runs[i];
     if (!options.rerun) {
-      absl::StatusOr<proto::RunResults> cached = train::ReadVerifiedResults(p.run_dir, p.fingerprint);
+      absl::StatusOr<proto::RunResults> cached =
+          train::ReadVerifiedResults(p.run_dir, p.fingerprint);
       if (cached.ok()) {
         std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): cached in %s\n", i + 1, runs.size(),
                                      table.runs(p.row).label(), p.seed, p.run_dir);
@@ -601,11 +608,9 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
                                      cached.status().message());
       }
     }
-    if (std::optional<std::string> holder =
-            FileLock::Holder(train::RunFolder(p.run_dir).lock())) {
-      std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): being trained by %s; left to it\n",
-                                   i + 1, runs.size(), table.runs(p.row).label(), p.seed,
-                                   *holder);
+    if (std::optional<std::string> holder = FileLock::Holder(train::RunFolder(p.run_dir).lock())) {
+      std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): being trained by %s; left to it\n", i + 1,
+                                   runs.size(), table.runs(p.row).label(), p.seed, *holder);
       ++busy;
       continue;
     }
@@ -619,8 +624,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       const PlannedRun& p = runs[i];
       {
         std::lock_guard<std::mutex> lock(mu);
-        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): training into %s\n", i + 1,
-                                     runs.size(), table.runs(p.row).label(), p.seed, p.run_dir);
+        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): training into %s\n", i + 1, runs.size(),
+                                     table.runs(p.row).label(), p.seed, p.run_dir);
       }
       if (options.rerun) {
         std::error_code ec;
@@ -635,8 +640,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       if (!results.ok()) taken = FileLock::Holder(train::RunFolder(p.run_dir).lock());
       if (taken) {
         std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): being trained by %s; left to it\n",
-                                     i + 1, runs.size(), table.runs(p.row).label(), p.seed,
-                                     *taken);
+                                     i + 1, runs.size(), table.runs(p.row).label(), p.seed, *taken);
         ++busy;
       } else if (!results.ok()) {
         // The other runs go on; the table marks this row and the command fails at the end.
@@ -646,10 +650,9 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
         failures.push_back(error);
         failed_rows.insert(p.row);
       } else if (options.jobs > 1) {
-        std::cerr << absl::StrFormat("[%d/%d] %s (seed %d): done in %s\n", i + 1, runs.size(),
-                                     table.runs(p.row).label(), p.seed,
-                                     absl::FormatDuration(absl::Trunc(absl::Now() - start,
-                                                                      absl::Seconds(1))));
+        std::cerr << absl::StrFormat(
+            "[%d/%d] %s (seed %d): done in %s\n", i + 1, runs.size(), table.runs(p.row).label(),
+            p.seed, absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Seconds(1))));
       }
     }
   };
@@ -664,7 +667,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   std::sort(failures.begin(), failures.end());
   std::vector<std::vector<SeedResults>> per_row(table.runs_size());
   for (const PlannedRun& p : runs) {
-    absl::StatusOr<proto::RunResults> results = train::ReadVerifiedResults(p.run_dir, p.fingerprint);
+    absl::StatusOr<proto::RunResults> results =
+        train::ReadVerifiedResults(p.run_dir, p.fingerprint);
     if (results.ok()) per_row[p.row].push_back({p.seed, *std::move(results)});
   }
   const proto::TableSpec shown = WithLambdaInErLabels(table, runs);
@@ -675,10 +679,10 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat(out_dir, ": ", ec.message()));
-  WSOL_RETURN_IF_ERROR(wsol::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".md")).string(),
-                                           rendered.markdown));
-  WSOL_RETURN_IF_ERROR(wsol::WriteFileAtomically((fs::path(out_dir) / (table.name() + ".csv")).string(),
-                                           rendered.csv));
+  WSOL_RETURN_IF_ERROR(wsol::WriteFileAtomically(
+      (fs::path(out_dir) / (table.name() + ".md")).string(), rendered.markdown));
+  WSOL_RETURN_IF_ERROR(wsol::WriteFileAtomically(
+      (fs::path(out_dir) / (table.name() + ".csv")).string(), rendered.csv));
   // JSON: one object per row (labels repeat across settings, so rows are a list), with
   // every seed's full results.
   std::string json = "[\n";
@@ -697,9 +701,8 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       results.push_back(one);
     }
     json += absl::StrCat("  {\"label\": ", JsonString(shown.runs(r).label()),
-                         ", \"setting\": ", JsonString(shown.runs(r).setting()),
-                         ", \"status\": ",
-                         JsonString(!per_row[r].empty() ? "done"
+                         ", \"setting\": ", JsonString(shown.runs(r).setting()), ", \"status\": ",
+                         JsonString(!per_row[r].empty()    ? "done"
                                     : failed_rows.count(r) ? "failed"
                                                            : "pending"),
                          ", \"results\": [", absl::StrJoin(results, ", "), "]}",
@@ -716,9 +719,9 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
         busy);
   }
   if (!failures.empty()) {
-    return absl::AbortedError(absl::StrCat(failures.size(), " run(s) failed (rows marked \"failed\"; ",
-                                           "outputs in ", out_dir, "):\n  ",
-                                           absl::StrJoin(failures, "\n  ")));
+    return absl::AbortedError(
+        absl::StrCat(failures.size(), " run(s) failed (rows marked \"failed\"; ", "outputs in ",
+                     out_dir, "):\n  ", absl::StrJoin(failures, "\n  ")));
   }
   return out_dir;
 }

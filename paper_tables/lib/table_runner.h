@@ -56,7 +56,7 @@ struct TableOptions {
 };
 
 struct PlannedRun {
-  int row = 0;          // Index into TableSpec.runs.
+  int row = 0;  // Index into TableSpec.runs.
   uint64_t seed = 0;
   proto::Experiment experiment;
   std::string fingerprint;

@@ -1,5 +1,4 @@
 #include "paper_tables/lib/table_runner.h"
-#include "paper_tables/lib/table_grid.h"
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "paper_tables/lib/table_grid.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/run_folder.h"
 #include "wsol/util/file_lock.h"
@@ -36,7 +36,8 @@ proto::TableSpec TwoRowTable() {
     runs { label: "CAM" spec: "wsol/spec/testdata/good.pbtxt" set: "regularizer.none={}"
            group: "cam" variant: "baseline" }
     runs { label: "CAM + ER" spec: "wsol/spec/testdata/good.pbtxt" group: "cam" variant: "er" }
-  )pb", &table));
+  )pb",
+                                                            &table));
   return table;
 }
 
@@ -159,8 +160,7 @@ TEST(TableRunnerTest, AFailedRunIsMarkedAndTheOthersStillRun) {
     return trainer(e, d);
   };
   absl::StatusOr<std::string> out = RunTable(TwoRowTable(), options, run);
-  EXPECT_THAT(out, StatusIs(absl::StatusCode::kAborted,
-                            HasSubstr("run \"CAM\" (")));
+  EXPECT_THAT(out, StatusIs(absl::StatusCode::kAborted, HasSubstr("run \"CAM\" (")));
   EXPECT_THAT(out.status().message(), HasSubstr("non-finite loss at epoch 8 step 2"));
   EXPECT_EQ(trainer.calls, 2);  // Both CAM + ER seeds trained after the CAM failures.
   std::ifstream md(options.cache_dir + "/tables/t/t.md");
@@ -202,7 +202,8 @@ TEST(TableRunnerTest, LabelsAreEscapedInEveryOutput) {
   EXPECT_THAT(text, HasSubstr("One seed: cells are single runs"));
   std::ifstream json(*out + "/t.json");
   std::string json_text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
-  EXPECT_THAT(json_text, HasSubstr("{\"label\": \"JSD(p, u)\", \"setting\": \"\", \"status\": \"done\""));
+  EXPECT_THAT(json_text,
+              HasSubstr("{\"label\": \"JSD(p, u)\", \"setting\": \"\", \"status\": \"done\""));
   EXPECT_THAT(json_text, HasSubstr("{\"label\": \"ER: KL(u||p) (λ = 1e-4)\""));
 }
 
@@ -260,7 +261,8 @@ TEST(TableRunnerTest, ARunTakenAtTheLastMomentIsLeftPendingNotFailed) {
   const std::string raced = planned->front().run_dir;
   std::optional<FileLock> other;
   FakeTrainer trainer;
-  auto run = [&](const proto::Experiment& e, const std::string& d) -> absl::StatusOr<proto::RunResults> {
+  auto run = [&](const proto::Experiment& e,
+                 const std::string& d) -> absl::StatusOr<proto::RunResults> {
     if (d == raced) {
       std::filesystem::create_directories(d);
       other.emplace(FileLock::Acquire(train::RunFolder(d).lock()).value());
@@ -288,11 +290,11 @@ TEST(TableRunnerTest, OutsideTheWorkspaceTheMessageSaysWhereItLooked) {
   TableOptions options;
   options.workspace_root = ::testing::TempDir() + "/not_a_workspace";
   std::filesystem::create_directories(options.workspace_root);
-  EXPECT_THAT(LoadTableSpecFor("table1", options),
-              StatusIs(absl::StatusCode::kNotFound,
-                       AllOf(HasSubstr("no table specs at "),
-                             HasSubstr("not_a_workspace/paper_tables/specs"),
-                             HasSubstr("bazel run //paper_tables:<table>"))));
+  EXPECT_THAT(
+      LoadTableSpecFor("table1", options),
+      StatusIs(absl::StatusCode::kNotFound, AllOf(HasSubstr("no table specs at "),
+                                                  HasSubstr("not_a_workspace/paper_tables/specs"),
+                                                  HasSubstr("bazel run //paper_tables:<table>"))));
 }
 
 // Reads a whole file.
@@ -339,8 +341,10 @@ TEST(TableRunnerTest, ResultsThatAreNotThisSpecsAreNeverShown) {
     EXPECT_THAT(listing, HasSubstr("2 to train, 0 cached, about "));
   }
   // Without training they are never rows: both stay pending.
-  auto nothing = [](const proto::Experiment&, const std::string&)
-      -> absl::StatusOr<proto::RunResults> { return absl::UnavailableError("not now"); };
+  auto nothing = [](const proto::Experiment&,
+                    const std::string&) -> absl::StatusOr<proto::RunResults> {
+    return absl::UnavailableError("not now");
+  };
   (void)RunTable(TwoRowTable(), *runs, options, nothing);
   const std::string before = ReadText(options.cache_dir + "/tables/t/t.md");
   EXPECT_THAT(before, Not(HasSubstr("99.50")));
@@ -383,12 +387,12 @@ TEST(TableRunnerTest, ThePaperProfileNeedsItsDataAndWeights) {
   ASSERT_THAT(runs, IsOk());
   std::vector<std::string> problems = PaperPrerequisites(*runs, options);
   ASSERT_EQ(problems.size(), 2u);
-  EXPECT_THAT(problems[0], AllOf(HasSubstr("no prepared data set for CUB ("),
-                                 HasSubstr("empty_data_root/CUB)"),
-                                 HasSubstr("//datasets:prepare")));
-  EXPECT_THAT(problems[1], AllOf(HasSubstr("no pretrained weights for resnet50"),
-                                 HasSubstr("--pretrained=ARCH=PATH"),
-                                 HasSubstr("--allow_random_init")));
+  EXPECT_THAT(problems[0],
+              AllOf(HasSubstr("no prepared data set for CUB ("), HasSubstr("empty_data_root/CUB)"),
+                    HasSubstr("//datasets:prepare")));
+  EXPECT_THAT(problems[1],
+              AllOf(HasSubstr("no pretrained weights for resnet50"),
+                    HasSubstr("--pretrained=ARCH=PATH"), HasSubstr("--allow_random_init")));
   FakeTrainer trainer;
   EXPECT_THAT(RunTable(table, *runs, options, std::ref(trainer)),
               StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -406,8 +410,7 @@ TEST(TableRunnerTest, ThePaperProfileNeedsItsDataAndWeights) {
   EXPECT_THAT(problems[1], HasSubstr("pretrained weights not found for resnet50 ("));
   // A missing data root is the first thing named.
   options.data_root = ::testing::TempDir() + "/no_such_root";
-  EXPECT_THAT(PaperPrerequisites(*runs, options)[0],
-              HasSubstr("no_such_root: no such folder"));
+  EXPECT_THAT(PaperPrerequisites(*runs, options)[0], HasSubstr("no_such_root: no such folder"));
 }
 
 // Rows whose regularizer does not bind (its gradient under 5% of the cross-entropy's in
@@ -426,7 +429,8 @@ TEST(TableRunnerTest, RowsWhoseRegularizerDoesNotBindAreMarked) {
     rows[r].push_back({1, results});
   }
   RenderedTable rendered = RenderTable(table, rows);
-  EXPECT_THAT(rendered.markdown, HasSubstr("| Method | Top-1 Cls | MaxBoxAccV2 | Reg. pull | Seeds |"));
+  EXPECT_THAT(rendered.markdown,
+              HasSubstr("| Method | Top-1 Cls | MaxBoxAccV2 | Reg. pull | Seeds |"));
   EXPECT_THAT(rendered.markdown, HasSubstr("| CAM | 50.00 | 40.00 | - | 1 |"));
   EXPECT_THAT(rendered.markdown, HasSubstr("| CAM + ER | 50.00 | 40.00 | 0.004 † | 1 |"));
   EXPECT_THAT(rendered.markdown, HasSubstr("† below 0.05: the regularizer does not bind"));

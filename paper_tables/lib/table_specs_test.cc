@@ -1,6 +1,8 @@
 // Every table and figure spec, embedded and paper profile, loads and expands into runs
 // whose specs parse and validate (with their overrides), and is named after its file, as
 // the binaries find their spec by name.
+#include <torch/torch.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -12,16 +14,14 @@
 #include <tuple>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "absl/strings/str_cat.h"
-#include "baselines/method_builder.h"
-#include "tools/components.h"
-#include "wsol/backbones/backbone_registry.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "baselines/method_builder.h"
 #include "gtest/gtest.h"
 #include "paper_tables/lib/table_runner.h"
+#include "tools/components.h"
+#include "wsol/backbones/backbone_registry.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/util/status_matchers.h"
 
@@ -38,8 +38,8 @@ std::vector<std::string> table_names;
 TEST(TableSpecsTest, EveryBinaryHasAnEmbeddedAndAPaperSpecThatPlans) {
   for (const std::string profile : {"embedded", "paper"}) {
     for (const std::string name : table_names) {
-      const std::string path = "paper_tables/specs/" +
-                               std::string(profile == "paper" ? "paper/" : "") + name + ".pbtxt";
+      const std::string path =
+          "paper_tables/specs/" + std::string(profile == "paper" ? "paper/" : "") + name + ".pbtxt";
       SCOPED_TRACE(path);
       absl::StatusOr<proto::TableSpec> table = LoadTableSpec(path);
       ASSERT_THAT(table, IsOk());
@@ -59,7 +59,8 @@ TEST(TableSpecsTest, EveryBinaryHasAnEmbeddedAndAPaperSpecThatPlans) {
 // (architecture, dataset, method, regularizer case) of every planned run of a paper table.
 std::multiset<std::tuple<std::string, std::string, int, int>> PaperGrid(const std::string& name) {
   std::multiset<std::tuple<std::string, std::string, int, int>> grid;
-  absl::StatusOr<proto::TableSpec> table = LoadTableSpec("paper_tables/specs/paper/" + name + ".pbtxt");
+  absl::StatusOr<proto::TableSpec> table =
+      LoadTableSpec("paper_tables/specs/paper/" + name + ".pbtxt");
   EXPECT_THAT(table, IsOk());
   if (!table.ok()) return grid;
   TableOptions options;
@@ -85,8 +86,7 @@ TEST(TableSpecsTest, PaperTable1IsThePapersGrid) {
     for (const std::string dataset : {"CUB", "OpenImages"}) {
       for (int method : {proto::Method::kCam, proto::Method::kHas, proto::Method::kCutmix,
                          proto::Method::kAdl, proto::Method::kRdap}) {
-        for (int regularizer :
-             {proto::Regularizer::kNone, proto::Regularizer::kEntropyKlUniform}) {
+        for (int regularizer : {proto::Regularizer::kNone, proto::Regularizer::kEntropyKlUniform}) {
           want.emplace(architecture, dataset, method, regularizer);
         }
       }
@@ -150,10 +150,10 @@ TEST(TableSpecsTest, EveryPaperCellValidatesAndBuildsItsModel) {
       }
       absl::StatusOr<std::shared_ptr<methods::Method>> method = baselines::BuildMethod(e.method());
       ASSERT_THAT(method.status(), IsOk());
-      auto net = backbones::CreateBackbone(
-          b.architecture(), {.num_classes = e.dataset().num_classes(),
-                             .width_multiplier = b.width_multiplier(),
-                             .large_feature_map = b.large_feature_map()});
+      auto net =
+          backbones::CreateBackbone(b.architecture(), {.num_classes = e.dataset().num_classes(),
+                                                       .width_multiplier = b.width_multiplier(),
+                                                       .large_feature_map = b.large_feature_map()});
       ASSERT_NE(net, nullptr);
       (*method)->Attach(*net, e.dataset().num_classes());
       net->eval();
@@ -177,8 +177,8 @@ std::string PlannedFingerprints() {
   std::ostringstream out;
   for (const std::string profile : {"embedded", "paper"}) {
     for (const std::string name : table_names) {
-      const std::string path = "paper_tables/specs/" +
-                               std::string(profile == "paper" ? "paper/" : "") + name + ".pbtxt";
+      const std::string path =
+          "paper_tables/specs/" + std::string(profile == "paper" ? "paper/" : "") + name + ".pbtxt";
       absl::StatusOr<proto::TableSpec> table = LoadTableSpec(path);
       EXPECT_THAT(table, IsOk());
       if (!table.ok()) continue;
@@ -192,10 +192,10 @@ std::string PlannedFingerprints() {
         proto::Experiment spec = run.experiment;
         spec.mutable_runtime()->clear_output_dir();
         const proto::TableRun& row = table->runs(run.row);
-        out << absl::StrJoin({profile, name, absl::StrCat(run.row), row.label(), row.setting(),
-                              absl::StrCat("seed=", run.seed), run.fingerprint,
-                              spec::SpecFingerprint(spec)},
-                             "\t")
+        out << absl::StrJoin(
+                   {profile, name, absl::StrCat(run.row), row.label(), row.setting(),
+                    absl::StrCat("seed=", run.seed), run.fingerprint, spec::SpecFingerprint(spec)},
+                   "\t")
             << "\n";
       }
     }

@@ -8,6 +8,8 @@
 //
 //   bazel test //tools/fuzz:parsers_fuzz_test                        # CI: a few thousand
 //   bazel test //tools/fuzz:parsers_fuzz_test --test_arg=--cases=50000 --test_timeout=3600
+#include <torch/torch.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,12 +24,10 @@
 #include <thread>
 #include <vector>
 
-#include <torch/torch.h>
-
-#include "datasets/prepare/prepare_cub.h"
-#include "gtest/gtest.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "datasets/prepare/prepare_cub.h"
+#include "gtest/gtest.h"
 #include "tools/components.h"
 #include "wsol/metadata/metadata.h"
 #include "wsol/metrics/npy.h"
@@ -88,9 +88,9 @@ class Watchdog {
 
 // One seeded mutation of `input`: 1-4 edits of the kinds above.
 std::string Mutate(const std::string& input, std::mt19937_64& rng) {
-  static const char kInteresting[] = {'\0', '\xff', '\x80', ',', '\n', '\r', ' ', '-', '+', '.',
-                                      'e', 'n', '9', '0', '[', ']', '{', '}', '"', '\'', ':',
-                                      '#', '(', ')', '\x93', '\x7f'};
+  static const char kInteresting[] = {'\0', '\xff', '\x80', ',', '\n', '\r', ' ',    '-',   '+',
+                                      '.',  'e',    'n',    '9', '0',  '[',  ']',    '{',   '}',
+                                      '"',  '\'',   ':',    '#', '(',  ')',  '\x93', '\x7f'};
   std::string s = input;
   const int edits = 1 + static_cast<int>(rng() % 4);
   for (int e = 0; e < edits; ++e) {
@@ -217,8 +217,9 @@ TEST(ParsersFuzzTest, SpecsAndOverrides) {
   const std::string path = ::testing::TempDir() + "/fuzz_spec.pbtxt";
   const spec::ComponentValidators validators = tools::StandardValidators();
   const std::vector<std::string> valid_sets = {
-      "optimizer.lr=0.02", "evaluation.iou_thresholds=[30,50]", "regularizer.jsd={lambda:1e-3}",
-      "runtime.threads=2", "backbone.architecture=vgg16", "method.cam={}", "dataset.name=\"CUB\""};
+      "optimizer.lr=0.02",   "evaluation.iou_thresholds=[30,50]", "regularizer.jsd={lambda:1e-3}",
+      "runtime.threads=2",   "backbone.architecture=vgg16",       "method.cam={}",
+      "dataset.name=\"CUB\""};
   std::mt19937_64 rng(3);
   Watchdog watchdog;
   for (int i = 0; i < Cases(3000); ++i) {
@@ -243,12 +244,14 @@ TEST(ParsersFuzzTest, SpecsAndOverrides) {
 TEST(ParsersFuzzTest, CubSourceFiles) {
   const std::string source = ::testing::TempDir() + "/fuzz_cub";
   const std::map<std::string, std::string> valid = {
-      {"images.txt", "1 001.A/a1.jpg\n2 001.A/a2.jpg\n3 001.A/a3.jpg\n4 002.B/b1.jpg\n"
-                     "5 002.B/b2.jpg\n6 002.B/b3.jpg\n"},
+      {"images.txt",
+       "1 001.A/a1.jpg\n2 001.A/a2.jpg\n3 001.A/a3.jpg\n4 002.B/b1.jpg\n"
+       "5 002.B/b2.jpg\n6 002.B/b3.jpg\n"},
       {"image_class_labels.txt", "1 1\n2 1\n3 1\n4 2\n5 2\n6 2\n"},
       {"train_test_split.txt", "1 0\n2 1\n3 1\n4 1\n5 0\n6 1\n"},
-      {"bounding_boxes.txt", "1 6.0 2.0 20.0 10.0\n2 1.5 2.9 3.0 4.0\n3 0 0 31 31\n"
-                             "4 0.0 0.0 10.0 10.0\n5 1.0 2.0 3.0 4.0\n6 4 5 20 20\n"},
+      {"bounding_boxes.txt",
+       "1 6.0 2.0 20.0 10.0\n2 1.5 2.9 3.0 4.0\n3 0 0 31 31\n"
+       "4 0.0 0.0 10.0 10.0\n5 1.0 2.0 3.0 4.0\n6 4 5 20 20\n"},
       {"classes.txt", "1 001.A\n2 002.B\n"}};
   fs::remove_all(source);
   for (const char* image : {"001.A/a1.jpg", "001.A/a2.jpg", "001.A/a3.jpg", "002.B/b1.jpg",

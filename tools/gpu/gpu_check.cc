@@ -12,6 +12,10 @@
 //
 // Built without Bazel by tools/gpu/build_core.sh (plain argv parsing: the core build has
 // no Abseil); also //tools/gpu:gpu_check. Run with --help for the flags.
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -25,13 +29,9 @@
 #include <string>
 #include <vector>
 
-#include <c10/util/Exception.h>
-#include <torch/cuda.h>
-#include <torch/torch.h>
-
-#include "wsol/methods/cam_method.h"
 #include "wsol/backbones/backbone_registry.h"
 #include "wsol/cam/cam.h"
+#include "wsol/methods/cam_method.h"
 #include "wsol/regularizers/entropy_kl_uniform.h"
 #include "wsol/train/train_step.h"
 #include "wsol/train/training_state.h"
@@ -285,7 +285,8 @@ Comparison Compare(const StepResult& reference, const StepResult& other) {
   Comparison c;
   c.loss_error = std::abs(other.loss - reference.loss) / std::max(std::abs(reference.loss), 1e-12);
   double largest = 0.0;
-  for (const auto& [name, g] : reference.gradients) largest = std::max(largest, g.norm().item<double>());
+  for (const auto& [name, g] : reference.gradients)
+    largest = std::max(largest, g.norm().item<double>());
   const double floor = std::max(1e-6 * largest, 1e-30);
   for (const auto& [name, g] : reference.gradients) {
     auto it = other.gradients.find(name);
@@ -336,7 +337,9 @@ Timing TimeBackbone(const Flags& flags, const std::string& backbone, const torch
   Timing timing;
 
   model->train();
-  auto train_step = [&] { wsol::train::TrainStep(*model, *sgd, regularizer, images, targets, rng); };
+  auto train_step = [&] {
+    wsol::train::TrainStep(*model, *sgd, regularizer, images, targets, rng);
+  };
   for (int i = 0; i < flags.warmup; ++i) train_step();
   Synchronize(device);
   auto start = Clock::now();
@@ -373,8 +376,9 @@ int Run(const Flags& flags) {
       std::fprintf(stderr, "gpu_check: pass --allow_cpu to exercise the CPU path anyway.\n");
       return 2;
     }
-    std::printf("NO CUDA: --allow_cpu given, so the check compares the CPU with itself and the "
-                "timing runs on the CPU. This tests the program, not a GPU.\n");
+    std::printf(
+        "NO CUDA: --allow_cpu given, so the check compares the CPU with itself and the "
+        "timing runs on the CPU. This tests the program, not a GPU.\n");
   }
   const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (cuda) {
@@ -400,12 +404,12 @@ int Run(const Flags& flags) {
   at::globalContext().setAllowTF32CuDNN(flags.tf32);
   at::globalContext().setAllowTF32CuBLAS(flags.tf32);
   at::globalContext().setBenchmarkCuDNN(false);
-  std::printf("\nCheck: one training step (CAM, ER lambda %g), %lld px, "
-              "batch %lld, %lld classes, cpu vs %s, TF32 %s, tolerance %g\n",
-              flags.weight,
-              static_cast<long long>(flags.check_pixels), static_cast<long long>(flags.check_batch),
-              static_cast<long long>(flags.num_classes), device.str().c_str(),
-              flags.tf32 ? "on" : "off", flags.tolerance);
+  std::printf(
+      "\nCheck: one training step (CAM, ER lambda %g), %lld px, "
+      "batch %lld, %lld classes, cpu vs %s, TF32 %s, tolerance %g\n",
+      flags.weight, static_cast<long long>(flags.check_pixels),
+      static_cast<long long>(flags.check_batch), static_cast<long long>(flags.num_classes),
+      device.str().c_str(), flags.tf32 ? "on" : "off", flags.tolerance);
   std::printf("%-14s %6s %12s %12s  %-8s %s\n", "backbone", "width", "loss_rel", "grad_rel",
               "verdict", "worst parameter");
   bool all_ok = true;
@@ -424,8 +428,8 @@ int Run(const Flags& flags) {
         const StepResult other =
             TrainingStepGradients(*checked, batch, regularizer, device, flags.seed);
         const Comparison c = Compare(cpu, other);
-        const bool ok = c.problem.empty() && c.loss_error <= flags.tolerance &&
-                        c.grad_error <= flags.tolerance;
+        const bool ok =
+            c.problem.empty() && c.loss_error <= flags.tolerance && c.grad_error <= flags.tolerance;
         all_ok = all_ok && ok;
         std::printf("%-14s %6g %12.3e %12.3e  %-8s %s%s%s\n", name.c_str(), width, c.loss_error,
                     c.grad_error, ok ? "ok" : "FAIL",
@@ -443,11 +447,12 @@ int Run(const Flags& flags) {
     at::globalContext().setAllowTF32CuDNN(true);  // LibTorch's and PyTorch's default.
     at::globalContext().setAllowTF32CuBLAS(false);
     at::globalContext().setBenchmarkCuDNN(flags.cudnn_benchmark);
-    std::printf("\nTiming on %s: %lld px, width %g, batch %lld, %d warm-up + %d timed steps, "
-                "LibTorch's default TF32 settings, cudnn benchmark %s\n",
-                device.str().c_str(), static_cast<long long>(flags.pixels), flags.width,
-                static_cast<long long>(flags.batch), flags.warmup, flags.steps,
-                flags.cudnn_benchmark ? "on" : "off");
+    std::printf(
+        "\nTiming on %s: %lld px, width %g, batch %lld, %d warm-up + %d timed steps, "
+        "LibTorch's default TF32 settings, cudnn benchmark %s\n",
+        device.str().c_str(), static_cast<long long>(flags.pixels), flags.width,
+        static_cast<long long>(flags.batch), flags.warmup, flags.steps,
+        flags.cudnn_benchmark ? "on" : "off");
     std::printf("%-14s %14s %18s\n", "backbone", "train img/s", "infer+CAM img/s");
     for (const std::string& name : backbones) {
       try {

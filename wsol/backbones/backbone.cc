@@ -1,9 +1,9 @@
 #include "wsol/backbones/backbone.h"
 
+#include <torch/nn/module.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <torch/nn/module.h>
 
 namespace wsol::backbones {
 
@@ -16,9 +16,9 @@ void SplitParametersByPrefix(const torch::nn::Module& module,
                              std::vector<torch::Tensor>* new_layers,
                              std::vector<torch::Tensor>* features) {
   for (const auto& item : module.named_parameters(/*recurse=*/true)) {
-    const bool is_new = std::any_of(
-        new_layer_prefixes.begin(), new_layer_prefixes.end(),
-        [&](const std::string& prefix) { return item.key().rfind(prefix, 0) == 0; });
+    const bool is_new =
+        std::any_of(new_layer_prefixes.begin(), new_layer_prefixes.end(),
+                    [&](const std::string& prefix) { return item.key().rfind(prefix, 0) == 0; });
     (is_new ? new_layers : features)->push_back(item.value());
   }
 }

@@ -14,12 +14,12 @@
 #ifndef WSOL_BACKBONES_BACKBONE_H_
 #define WSOL_BACKBONES_BACKBONE_H_
 
+#include <torch/nn/module.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
 
 namespace wsol::backbones {
 

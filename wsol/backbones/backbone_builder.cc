@@ -9,8 +9,8 @@ namespace wsol::backbones {
 absl::Status ValidateBackbone(const proto::Backbone& spec) {
   FieldChecker check("backbone");
   if (FindByName(BackboneTable(), spec.architecture()) == nullptr) {
-    check.Fail(absl::StrCat("backbone.architecture = \"", spec.architecture(), "\": ",
-                            UnknownName("backbone", spec.architecture(), BackboneTable())));
+    check.Fail(absl::StrCat("backbone.architecture = \"", spec.architecture(),
+                            "\": ", UnknownName("backbone", spec.architecture(), BackboneTable())));
   }
   check.Positive("width_multiplier", spec.width_multiplier());
   return check.Result();

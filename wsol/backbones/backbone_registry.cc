@@ -11,10 +11,8 @@ namespace wsol::backbones {
 
 const std::vector<BackboneEntry>& BackboneTable() {
   static const auto* table = new std::vector<BackboneEntry>{
-      {"resnet50", &MakeResNet50},
-      {"vgg16", &MakeVgg16},
-      {"preresnet18", &MakePreResNet18},
-      {"se_resnet50", &MakeSeResNet50},
+      {"resnet50", &MakeResNet50},        {"vgg16", &MakeVgg16},
+      {"preresnet18", &MakePreResNet18},  {"se_resnet50", &MakeSeResNet50},
       {"inception_v3", &MakeInceptionV3},
   };
   return *table;

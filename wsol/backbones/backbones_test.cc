@@ -1,10 +1,10 @@
 // Conformance tests run over every entry of the backbone table, plus the reference
 // parameter counts at width 1.
+#include <torch/torch.h>
+
 #include <map>
 #include <set>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

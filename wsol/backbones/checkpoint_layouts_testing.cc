@@ -1,11 +1,11 @@
 #include "wsol/backbones/checkpoint_layouts_testing.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace wsol::backbones::testing {
 namespace {
@@ -16,7 +16,8 @@ class LayoutBuilder {
   // the classifier), so the dicts also serve as stand-in "pretrained" weights.
   void Tensor(const std::string& name, std::vector<int64_t> shape) {
     double scale = 0.01;
-    if (shape.size() == 4) scale = std::sqrt(2.0 / static_cast<double>(shape[0] * shape[2] * shape[3]));
+    if (shape.size() == 4)
+      scale = std::sqrt(2.0 / static_cast<double>(shape[0] * shape[2] * shape[3]));
     state_.emplace_back(name, torch::randn(shape) * scale);
   }
   // BatchNorm2d's tensors; `counter` adds num_batches_tracked.

@@ -1,10 +1,10 @@
 #include "wsol/backbones/inception_v3.h"
 
+#include <torch/torch.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace wsol::backbones {
 namespace {
@@ -18,7 +18,8 @@ struct BasicConv2dImpl : nn::Module {
   BasicConv2dImpl(int64_t in, int64_t out, std::vector<int64_t> kernel, int64_t stride = 1,
                   std::vector<int64_t> padding = {0, 0}) {
     conv = register_module(
-        "conv", nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false)));
+        "conv",
+        nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false)));
     bn = register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(out).eps(0.001)));
   }
   BasicConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0)
@@ -49,10 +50,10 @@ struct InceptionAImpl : nn::Module {
     out_channels = c(64) + c(64) + c(96) + c(pool_features);
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    return torch::cat({branch1x1(x), branch5x5_2(branch5x5_1(x)),
-                       branch3x3dbl_3(branch3x3dbl_2(branch3x3dbl_1(x))),
-                       branch_pool(AvgPool3x3(x))},
-                      1);
+    return torch::cat(
+        {branch1x1(x), branch5x5_2(branch5x5_1(x)),
+         branch3x3dbl_3(branch3x3dbl_2(branch3x3dbl_1(x))), branch_pool(AvgPool3x3(x))},
+        1);
   }
   BasicConv2d branch1x1{nullptr}, branch5x5_1{nullptr}, branch5x5_2{nullptr},
       branch3x3dbl_1{nullptr}, branch3x3dbl_2{nullptr}, branch3x3dbl_3{nullptr},
@@ -105,14 +106,13 @@ struct InceptionCImpl : nn::Module {
   torch::Tensor forward(const torch::Tensor& x) {
     torch::Tensor dbl = branch7x7dbl_2(branch7x7dbl_1(x));
     dbl = branch7x7dbl_5(branch7x7dbl_4(branch7x7dbl_3(dbl)));
-    return torch::cat({branch1x1(x), branch7x7_3(branch7x7_2(branch7x7_1(x))), dbl,
-                       branch_pool(AvgPool3x3(x))},
-                      1);
+    return torch::cat(
+        {branch1x1(x), branch7x7_3(branch7x7_2(branch7x7_1(x))), dbl, branch_pool(AvgPool3x3(x))},
+        1);
   }
-  BasicConv2d branch1x1{nullptr}, branch7x7_1{nullptr}, branch7x7_2{nullptr},
-      branch7x7_3{nullptr}, branch7x7dbl_1{nullptr}, branch7x7dbl_2{nullptr},
-      branch7x7dbl_3{nullptr}, branch7x7dbl_4{nullptr}, branch7x7dbl_5{nullptr},
-      branch_pool{nullptr};
+  BasicConv2d branch1x1{nullptr}, branch7x7_1{nullptr}, branch7x7_2{nullptr}, branch7x7_3{nullptr},
+      branch7x7dbl_1{nullptr}, branch7x7dbl_2{nullptr}, branch7x7dbl_3{nullptr},
+      branch7x7dbl_4{nullptr}, branch7x7dbl_5{nullptr}, branch_pool{nullptr};
   int64_t out_channels = 0;
 };
 TORCH_MODULE(InceptionC);

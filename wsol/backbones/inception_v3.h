@@ -9,8 +9,9 @@
 //   - an added head: dropout, SPG_A3_1b (3x3 conv 768 -> 1024 + ReLU), dropout,
 //     SPG_A3_2b (3x3 conv 1024 -> 1024 + ReLU), dropout, SPG_A4 (1x1 conv 1024 -> C)
 //     and global average pooling. The three dropouts are those of wsolevaluation's CAM
-//     and SPG variants; its ADL and ACoL variants have none (SetHeadDropout(false)). GAP commutes with the 1x1 conv, so we read the features
-//     (K = 1024) after SPG_A3_2b and classify with GAP + SPG_A4 as a linear layer.
+//     and SPG variants; its ADL and ACoL variants have none (SetHeadDropout(false)). GAP commutes
+//     with the 1x1 conv, so we read the features (K = 1024) after SPG_A3_2b and classify with GAP +
+//     SPG_A4 as a linear layer.
 // At 224 px the feature map is 1024 x 14 x 14 (28 x 28 with large_feature_map).
 //
 // Module names match torchvision's inception_v3 state dict where the layer exists there

@@ -1,11 +1,11 @@
 // InceptionV3-CAM specifics; the conformance suite in backbones_test.cc covers the rest.
 #include "wsol/backbones/inception_v3.h"
 
+#include <torch/torch.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -37,8 +37,8 @@ TEST(InceptionV3Test, FeatureMapAt224MatchesWsolevaluation) {
   EXPECT_EQ(Shape(out.stages[2]), (std::vector<int64_t>{1, 96, 14, 14}));
   EXPECT_EQ(Shape(out.stages[3]), (std::vector<int64_t>{1, 128, 14, 14}));
 
-  auto large = MakeInceptionV3(
-      {.num_classes = 7, .width_multiplier = 0.125, .large_feature_map = true});
+  auto large =
+      MakeInceptionV3({.num_classes = 7, .width_multiplier = 0.125, .large_feature_map = true});
   large->eval();
   EXPECT_EQ(Shape(large->Forward(torch::randn({1, 3, 224, 224})).features),
             (std::vector<int64_t>{1, 128, 28, 28}));

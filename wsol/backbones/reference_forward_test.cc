@@ -8,6 +8,8 @@
 // numbers, testdata/reference_forward.txt, were written once by
 // testdata/make_reference_forward.py (its docstring gives the formulas and the command
 // that regenerates the file); the formulas below must stay the same as the script's.
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -16,8 +18,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 #include "wsol/backbones/backbone_registry.h"
@@ -135,7 +135,8 @@ std::vector<std::pair<std::string, torch::Tensor>> FloatingStateDict(torch::nn::
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Entry i: u[k] = sin(0.37 k + 1.3 i), scaled by the entry's role (make_reference_forward.py).
@@ -172,9 +173,8 @@ torch::Tensor FormulaInput() {
 void ExpectClose(double got, double want, const std::string& what, double* worst) {
   const double scaled = std::abs(got - want) / std::max(1.0, std::abs(want));
   *worst = std::max(*worst, scaled);
-  EXPECT_LE(scaled, kRelativeTolerance)
-      << what << ": ours " << got << ", torchvision " << want << " (relative difference "
-      << scaled << ")";
+  EXPECT_LE(scaled, kRelativeTolerance) << what << ": ours " << got << ", torchvision " << want
+                                        << " (relative difference " << scaled << ")";
 }
 
 TEST(ReferenceForwardTest, ResNet50MatchesTorchvisionOnFormulaWeights) {

@@ -1,10 +1,10 @@
 #include "wsol/backbones/resnet.h"
 
+#include <torch/torch.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace wsol::backbones {
 namespace {
@@ -116,7 +116,8 @@ class ResNet : public Backbone {
       }
       layers_.push_back(register_module("layer" + std::to_string(stage + 1), layer));
     }
-    if (kind_ == BlockKind::kPreAct) bn_final_ = register_module("bn_final", nn::BatchNorm2d(channels));
+    if (kind_ == BlockKind::kPreAct)
+      bn_final_ = register_module("bn_final", nn::BatchNorm2d(channels));
     feature_channels_ = channels;
     fc_ = register_module("fc", nn::Linear(channels, options.num_classes));
     InitializeWeights();
@@ -189,8 +190,7 @@ std::shared_ptr<Backbone> MakeResNet50(const BackboneOptions& options) {
 }
 
 std::shared_ptr<Backbone> MakeSeResNet50(const BackboneOptions& options) {
-  return std::make_shared<ResNet>(BlockKind::kSeBottleneck, std::vector<int>{3, 4, 6, 3},
-                                  options);
+  return std::make_shared<ResNet>(BlockKind::kSeBottleneck, std::vector<int>{3, 4, 6, 3}, options);
 }
 
 std::shared_ptr<Backbone> MakePreResNet18(const BackboneOptions& options) {

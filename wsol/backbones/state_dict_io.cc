@@ -1,5 +1,11 @@
 #include "wsol/backbones/state_dict_io.h"
 
+#include <ATen/ATen.h>
+#include <ATen/core/Dict.h>
+#include <c10/util/Exception.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -9,12 +15,6 @@
 #include <map>
 #include <memory>
 #include <unordered_map>
-
-#include <ATen/ATen.h>
-#include <ATen/core/Dict.h>
-#include <c10/util/Exception.h>
-#include <caffe2/serialize/inline_container.h>
-#include <torch/csrc/jit/serialization/pickle.h>
 
 namespace wsol::backbones {
 namespace {
@@ -27,11 +27,18 @@ using Ref = std::shared_ptr<Object>;
 
 struct Object {
   enum class Kind {
-    kNone, kBool, kInt, kFloat, kString, kTuple, kList, kDict,
+    kNone,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kTuple,
+    kList,
+    kDict,
     kGlobal,   // a class or function named by `text` ("module.name")
     kStorage,  // a tensor storage: `tensor` is 1-D over all of it, `dtype` its type
     kTensor,
-    kOpaque,   // the result of calling a global we do not model (named by `text`)
+    kOpaque,  // the result of calling a global we do not model (named by `text`)
   };
   Kind kind = Kind::kNone;
   int64_t integer = 0;
@@ -51,18 +58,30 @@ Ref Make(Object::Kind kind) {
 
 const char* KindName(Object::Kind kind) {
   switch (kind) {
-    case Object::Kind::kNone: return "None";
-    case Object::Kind::kBool: return "bool";
-    case Object::Kind::kInt: return "int";
-    case Object::Kind::kFloat: return "float";
-    case Object::Kind::kString: return "str";
-    case Object::Kind::kTuple: return "tuple";
-    case Object::Kind::kList: return "list";
-    case Object::Kind::kDict: return "dict";
-    case Object::Kind::kGlobal: return "global";
-    case Object::Kind::kStorage: return "storage";
-    case Object::Kind::kTensor: return "tensor";
-    case Object::Kind::kOpaque: return "object";
+    case Object::Kind::kNone:
+      return "None";
+    case Object::Kind::kBool:
+      return "bool";
+    case Object::Kind::kInt:
+      return "int";
+    case Object::Kind::kFloat:
+      return "float";
+    case Object::Kind::kString:
+      return "str";
+    case Object::Kind::kTuple:
+      return "tuple";
+    case Object::Kind::kList:
+      return "list";
+    case Object::Kind::kDict:
+      return "dict";
+    case Object::Kind::kGlobal:
+      return "global";
+    case Object::Kind::kStorage:
+      return "storage";
+    case Object::Kind::kTensor:
+      return "tensor";
+    case Object::Kind::kOpaque:
+      return "object";
   }
   return "?";
 }
@@ -70,11 +89,11 @@ const char* KindName(Object::Kind kind) {
 // The tensor type of torch.save's storage classes (torch.FloatStorage, ...).
 bool StorageDtype(const std::string& global, at::ScalarType* dtype) {
   static const auto* kTypes = new std::map<std::string, at::ScalarType>{
-      {"FloatStorage", at::kFloat},   {"DoubleStorage", at::kDouble},
-      {"HalfStorage", at::kHalf},     {"BFloat16Storage", at::kBFloat16},
-      {"LongStorage", at::kLong},     {"IntStorage", at::kInt},
-      {"ShortStorage", at::kShort},   {"CharStorage", at::kChar},
-      {"ByteStorage", at::kByte},     {"BoolStorage", at::kBool}};
+      {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble},
+      {"HalfStorage", at::kHalf},   {"BFloat16Storage", at::kBFloat16},
+      {"LongStorage", at::kLong},   {"IntStorage", at::kInt},
+      {"ShortStorage", at::kShort}, {"CharStorage", at::kChar},
+      {"ByteStorage", at::kByte},   {"BoolStorage", at::kBool}};
   const std::string name = global.substr(global.rfind('.') + 1);
   auto it = kTypes->find(name);
   if (it == kTypes->end()) return false;
@@ -90,7 +109,10 @@ class Unpickler {
 
   Unpickler(const char* data, size_t size, size_t start, std::string context,
             PersistentLoad persistent_load)
-      : data_(data), size_(size), pos_(start), context_(std::move(context)),
+      : data_(data),
+        size_(size),
+        pos_(start),
+        context_(std::move(context)),
         persistent_load_(std::move(persistent_load)) {}
 
   size_t position() const { return pos_; }
@@ -103,24 +125,44 @@ class Unpickler {
       const size_t at = pos_;
       const uint8_t op = Byte();
       switch (op) {
-        case 0x80: Byte(); break;  // PROTO
-        case 0x95: Take(8); break;  // FRAME
+        case 0x80:
+          Byte();
+          break;  // PROTO
+        case 0x95:
+          Take(8);
+          break;   // FRAME
         case '.':  // STOP
-          if (stack_.size() != 1) Fail(at, "STOP with " + std::to_string(stack_.size()) + " values");
+          if (stack_.size() != 1)
+            Fail(at, "STOP with " + std::to_string(stack_.size()) + " values");
           return stack_.back();
-        case '(': marks_.push_back(stack_.size()); break;  // MARK
-        case 'N': stack_.push_back(Make(Object::Kind::kNone)); break;
-        case 0x88: case 0x89: {  // NEWTRUE, NEWFALSE
+        case '(':
+          marks_.push_back(stack_.size());
+          break;  // MARK
+        case 'N':
+          stack_.push_back(Make(Object::Kind::kNone));
+          break;
+        case 0x88:
+        case 0x89: {  // NEWTRUE, NEWFALSE
           Ref b = Make(Object::Kind::kBool);
           b->integer = op == 0x88;
           stack_.push_back(b);
           break;
         }
-        case 'K': PushInt(Byte()); break;  // BININT1
-        case 'M': PushInt(Unsigned(2)); break;  // BININT2
-        case 'J': PushInt(static_cast<int32_t>(Unsigned(4))); break;  // BININT
-        case 0x8a: PushLong(Byte()); break;  // LONG1
-        case 0x8b: PushLong(Unsigned(4)); break;  // LONG4
+        case 'K':
+          PushInt(Byte());
+          break;  // BININT1
+        case 'M':
+          PushInt(Unsigned(2));
+          break;  // BININT2
+        case 'J':
+          PushInt(static_cast<int32_t>(Unsigned(4)));
+          break;  // BININT
+        case 0x8a:
+          PushLong(Byte());
+          break;  // LONG1
+        case 0x8b:
+          PushLong(Unsigned(4));
+          break;     // LONG4
         case 'G': {  // BINFLOAT: big-endian double
           uint64_t bits = 0;
           for (int i = 0; i < 8; ++i) bits = (bits << 8) | Byte();
@@ -129,9 +171,20 @@ class Unpickler {
           stack_.push_back(f);
           break;
         }
-        case 'X': case 'T': case 'B': PushString(Unsigned(4)); break;  // BINUNICODE, ...
-        case 0x8c: case 'U': case 'C': PushString(Byte()); break;  // SHORT_BINUNICODE, ...
-        case 0x8d: case 0x8e: PushString(Unsigned(8)); break;  // BINUNICODE8, BINBYTES8
+        case 'X':
+        case 'T':
+        case 'B':
+          PushString(Unsigned(4));
+          break;  // BINUNICODE, ...
+        case 0x8c:
+        case 'U':
+        case 'C':
+          PushString(Byte());
+          break;  // SHORT_BINUNICODE, ...
+        case 0x8d:
+        case 0x8e:
+          PushString(Unsigned(8));
+          break;     // BINUNICODE8, BINBYTES8
         case 'c': {  // GLOBAL
           std::string module = Line();
           PushGlobal(module + "." + Line());
@@ -142,18 +195,29 @@ class Unpickler {
           PushGlobal(module->text + "." + name->text);
           break;
         }
-        case 'q': memo_[Byte()] = Top(at); break;  // BINPUT
-        case 'r': memo_[Unsigned(4)] = Top(at); break;  // LONG_BINPUT
-        case 0x94: memo_[memo_.size()] = Top(at); break;  // MEMOIZE
-        case 'h': case 'j': {  // BINGET, LONG_BINGET
+        case 'q':
+          memo_[Byte()] = Top(at);
+          break;  // BINPUT
+        case 'r':
+          memo_[Unsigned(4)] = Top(at);
+          break;  // LONG_BINPUT
+        case 0x94:
+          memo_[memo_.size()] = Top(at);
+          break;  // MEMOIZE
+        case 'h':
+        case 'j': {  // BINGET, LONG_BINGET
           const uint64_t key = op == 'h' ? Byte() : Unsigned(4);
           auto it = memo_.find(key);
           if (it == memo_.end()) Fail(at, "memo key " + std::to_string(key) + " not set");
           stack_.push_back(it->second);
           break;
         }
-        case ')': stack_.push_back(Make(Object::Kind::kTuple)); break;  // EMPTY_TUPLE
-        case 0x85: case 0x86: case 0x87: {  // TUPLE1, TUPLE2, TUPLE3
+        case ')':
+          stack_.push_back(Make(Object::Kind::kTuple));
+          break;  // EMPTY_TUPLE
+        case 0x85:
+        case 0x86:
+        case 0x87: {  // TUPLE1, TUPLE2, TUPLE3
           Ref tuple = Make(Object::Kind::kTuple);
           const int n = op - 0x84;
           if (stack_.size() < static_cast<size_t>(n)) Fail(at, "stack underflow");
@@ -162,13 +226,16 @@ class Unpickler {
           stack_.push_back(tuple);
           break;
         }
-        case 't': case 'l': {  // TUPLE, LIST
+        case 't':
+        case 'l': {  // TUPLE, LIST
           Ref sequence = Make(op == 't' ? Object::Kind::kTuple : Object::Kind::kList);
           sequence->items = PopToMark(at);
           stack_.push_back(sequence);
           break;
         }
-        case ']': stack_.push_back(Make(Object::Kind::kList)); break;  // EMPTY_LIST
+        case ']':
+          stack_.push_back(Make(Object::Kind::kList));
+          break;     // EMPTY_LIST
         case 'a': {  // APPEND
           Ref value = Pop(at);
           Expect(Top(at), Object::Kind::kList, at)->items.push_back(value);
@@ -180,7 +247,9 @@ class Unpickler {
           list->items.insert(list->items.end(), values.begin(), values.end());
           break;
         }
-        case '}': stack_.push_back(Make(Object::Kind::kDict)); break;  // EMPTY_DICT
+        case '}':
+          stack_.push_back(Make(Object::Kind::kDict));
+          break;     // EMPTY_DICT
         case 'd': {  // DICT
           Ref dict = Make(Object::Kind::kDict);
           AddEntries(dict, PopToMark(at), at);
@@ -197,14 +266,19 @@ class Unpickler {
           AddEntries(Top(at), items, at);
           break;
         }
-        case 'Q': stack_.push_back(persistent_load_(Pop(at))); break;  // BINPERSID
-        case 'R': case 0x81: {  // REDUCE, NEWOBJ
+        case 'Q':
+          stack_.push_back(persistent_load_(Pop(at)));
+          break;  // BINPERSID
+        case 'R':
+        case 0x81: {  // REDUCE, NEWOBJ
           Ref args = Expect(Pop(at), Object::Kind::kTuple, at);
           Ref callable = Pop(at);
           stack_.push_back(Call(callable, args->items, at));
           break;
         }
-        case 'b': Pop(at); break;  // BUILD: object state (OrderedDict's _metadata) unused
+        case 'b':
+          Pop(at);
+          break;  // BUILD: object state (OrderedDict's _metadata) unused
         default: {
           char hex[8];
           std::snprintf(hex, sizeof(hex), "0x%02x", op);
@@ -339,11 +413,11 @@ class Unpickler {
           last += (sizes[d] - 1) * strides[d];
         }
         if (offset < 0 || (!empty && last >= storage->tensor.numel())) {
-          Fail(at, "tensor view exceeds its storage of " +
-                       std::to_string(storage->tensor.numel()) + " elements");
+          Fail(at, "tensor view exceeds its storage of " + std::to_string(storage->tensor.numel()) +
+                       " elements");
         }
-        tensor->tensor = storage->tensor.as_strided(
-            sizes, strides, storage->tensor.storage_offset() + offset);
+        tensor->tensor =
+            storage->tensor.as_strided(sizes, strides, storage->tensor.storage_offset() + offset);
       }
       return tensor;
     }
@@ -461,8 +535,9 @@ constexpr char kLegacyMagic[] = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa
 
 StateDict ReadLegacy(const std::vector<char>& bytes, const std::string& path) {
   const size_t magic_size = sizeof(kLegacyMagic) - 1;
-  TORCH_CHECK(bytes.size() >= magic_size && std::memcmp(bytes.data(), kLegacyMagic, magic_size) == 0,
-              path, ": neither a zip archive nor a legacy torch.save file");
+  TORCH_CHECK(
+      bytes.size() >= magic_size && std::memcmp(bytes.data(), kLegacyMagic, magic_size) == 0, path,
+      ": neither a zip archive nor a legacy torch.save file");
   const auto no_storage = [&](const Ref&) -> Ref {
     TORCH_CHECK(false, path, ": storage in the file header");
     return nullptr;

@@ -21,11 +21,11 @@
 #ifndef WSOL_BACKBONES_STATE_DICT_IO_H_
 #define WSOL_BACKBONES_STATE_DICT_IO_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace wsol::backbones {
 

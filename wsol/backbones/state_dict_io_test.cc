@@ -1,13 +1,13 @@
 #include "wsol/backbones/state_dict_io.h"
 
+#include <ATen/core/Dict.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+#include <torch/torch.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <ATen/core/Dict.h>
-#include <torch/csrc/jit/serialization/pickle.h>
-#include <torch/torch.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -36,9 +36,9 @@ std::vector<std::string> Names(const StateDict& state) {
 // The fixture's tensor i holds arange(numel) / 64 + i (see make_torchvision_stem.py);
 // bn1.num_batches_tracked is the int64 scalar 7.
 void ExpectStemFixture(const StateDict& state) {
-  ASSERT_THAT(Names(state), ElementsAre("conv1.weight", "bn1.weight", "bn1.bias",
-                                        "bn1.running_mean", "bn1.running_var",
-                                        "bn1.num_batches_tracked", "fc.weight", "fc.bias"));
+  ASSERT_THAT(Names(state),
+              ElementsAre("conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                          "bn1.running_var", "bn1.num_batches_tracked", "fc.weight", "fc.bias"));
   for (size_t i = 0; i < state.size(); ++i) {
     const auto& [name, tensor] = state[i];
     if (name == "bn1.num_batches_tracked") {
@@ -68,10 +68,10 @@ TEST(ReadStateDictTest, ReadsPythonTorchSaveLegacyFormat) {
 TEST(WriteStateDictTest, RoundTripsDtypesViewsAndSharedStorage) {
   torch::Tensor base = torch::arange(24, torch::kFloat).reshape({4, 6});
   const StateDict written = {
-      {"transposed", base.t()},                     // non-contiguous strides
-      {"row_slice", base.narrow(0, 1, 2)},          // non-zero storage offset, shared
-      {"column", base.select(1, 5)},                // stride 6
-      {"counter", torch::tensor(int64_t{12})},      // 0-d int64
+      {"transposed", base.t()},                 // non-contiguous strides
+      {"row_slice", base.narrow(0, 1, 2)},      // non-zero storage offset, shared
+      {"column", base.select(1, 5)},            // stride 6
+      {"counter", torch::tensor(int64_t{12})},  // 0-d int64
       {"half", torch::linspace(-1, 1, 5).to(torch::kHalf)},
       {"double", torch::rand({2, 3}, torch::kDouble)},
       {"mask", torch::tensor({true, false, true})},

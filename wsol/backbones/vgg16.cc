@@ -1,9 +1,9 @@
 #include "wsol/backbones/vgg16.h"
 
+#include <torch/torch.h>
+
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace wsol::backbones {
 namespace {
@@ -11,8 +11,8 @@ namespace {
 namespace nn = torch::nn;
 
 // VGG16's conv configuration; 0 marks a 2x2 max pool. pool5 is gone (WSOL variant).
-constexpr int kConfig[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0,
-                           512, 512, 512};
+constexpr int kConfig[] = {64, 64,  0,   128, 128, 0,   256, 256, 256,
+                           0,  512, 512, 512, 0,   512, 512, 512};
 
 class Vgg16 : public Backbone {
  public:
@@ -42,7 +42,8 @@ class Vgg16 : public Backbone {
     // Stages are registered under one "features" parent so names match torchvision.
     features_ = register_module("features", features_);
     feature_channels_ = ScaledChannels(1024, w);
-    conv6_ = register_module("conv6", nn::Conv2d(nn::Conv2dOptions(channels, feature_channels_, 3).padding(1)));
+    conv6_ = register_module(
+        "conv6", nn::Conv2d(nn::Conv2dOptions(channels, feature_channels_, 3).padding(1)));
     fc_ = register_module("fc", nn::Linear(feature_channels_, options.num_classes));
     for (auto& module : modules(/*include_self=*/false)) {
       if (auto* conv = module->as<nn::Conv2d>()) {

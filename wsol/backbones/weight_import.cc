@@ -1,13 +1,13 @@
 #include "wsol/backbones/weight_import.h"
 
+#include <torch/torch.h>
+
 #include <cctype>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <utility>
-
-#include <torch/torch.h>
 
 namespace wsol::backbones {
 namespace {
@@ -47,8 +47,7 @@ std::string JoinMismatches(const std::vector<ShapeMismatch>& mismatches) {
 
 // Matches `checkpoint` against `module`; copies the matching tensors when `copy`.
 ImportReport Match(const StateDict& checkpoint, torch::nn::Module& module,
-                   const std::string& classifier_prefix, const ImportOptions& options,
-                   bool copy) {
+                   const std::string& classifier_prefix, const ImportOptions& options, bool copy) {
   const StateDict targets = ModuleStateDict(module);
   std::map<std::string, torch::Tensor> by_name(targets.begin(), targets.end());
   std::set<std::string> seen;
@@ -129,18 +128,22 @@ const std::vector<Rule>& RulesFor(CheckpointLayout layout) {
 
 std::string LayoutName(CheckpointLayout layout) {
   switch (layout) {
-    case CheckpointLayout::kAuto: return "auto";
-    case CheckpointLayout::kNative: return "native";
-    case CheckpointLayout::kTimmLegacySenet: return "timm_legacy_senet";
-    case CheckpointLayout::kPytorchcvPreResNet: return "pytorchcv_preresnet";
+    case CheckpointLayout::kAuto:
+      return "auto";
+    case CheckpointLayout::kNative:
+      return "native";
+    case CheckpointLayout::kTimmLegacySenet:
+      return "timm_legacy_senet";
+    case CheckpointLayout::kPytorchcvPreResNet:
+      return "pytorchcv_preresnet";
   }
   return "?";
 }
 
 bool ParseLayout(const std::string& name, CheckpointLayout* layout) {
-  for (CheckpointLayout l : {CheckpointLayout::kAuto, CheckpointLayout::kNative,
-                             CheckpointLayout::kTimmLegacySenet,
-                             CheckpointLayout::kPytorchcvPreResNet}) {
+  for (CheckpointLayout l :
+       {CheckpointLayout::kAuto, CheckpointLayout::kNative, CheckpointLayout::kTimmLegacySenet,
+        CheckpointLayout::kPytorchcvPreResNet}) {
     if (LayoutName(l) == name) {
       *layout = l;
       return true;
@@ -179,10 +182,11 @@ std::string TranslateName(const std::string& raw_name, CheckpointLayout layout) 
 
 std::string ImportReport::Summary() const {
   std::ostringstream out;
-  out << "layout " << LayoutName(layout) << ": copied " << copied.size() << " tensors; " << missing.size() << " missing, "
-      << unexpected.size() << " unexpected, " << mis_shaped.size() << " mis-shaped, "
-      << skipped_classifier.size() << " classifier tensors skipped (shape differs), "
-      << missing_counters.size() << " BatchNorm counters defaulted to 0\n";
+  out << "layout " << LayoutName(layout) << ": copied " << copied.size() << " tensors; "
+      << missing.size() << " missing, " << unexpected.size() << " unexpected, " << mis_shaped.size()
+      << " mis-shaped, " << skipped_classifier.size()
+      << " classifier tensors skipped (shape differs), " << missing_counters.size()
+      << " BatchNorm counters defaulted to 0\n";
   if (!missing.empty()) out << "missing: " << Join(missing) << "\n";
   if (!unexpected.empty()) out << "unexpected: " << Join(unexpected) << "\n";
   if (!mis_shaped.empty()) out << "mis-shaped: " << JoinMismatches(mis_shaped) << "\n";

@@ -21,11 +21,11 @@
 #ifndef WSOL_BACKBONES_WEIGHT_IMPORT_H_
 #define WSOL_BACKBONES_WEIGHT_IMPORT_H_
 
+#include <torch/nn/module.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
 
 #include "wsol/backbones/backbone.h"
 #include "wsol/backbones/state_dict_io.h"
@@ -34,14 +34,14 @@ namespace wsol::backbones {
 
 // Where a checkpoint's tensor names come from.
 enum class CheckpointLayout {
-  kAuto,               // Recognised from the names (the other three).
-  kNative,             // torchvision's names, which ours follow; timm's resnet50 and
-                       // seresnet50 (SE as se.fc1 / se.fc2) use them too.
-  kTimmLegacySenet,    // timm's legacy_seresnet50 / Cadene's se_resnet50: layer0.conv1,
-                       // layer0.bn1, layerN.i.se_module.fc1, last_linear.
-  kPytorchcvPreResNet, // pytorchcv's preresnet18: features.init_block.conv,
-                       // features.stageS.unitU.body.convK.{bn,conv}, identity_conv,
-                       // features.post_activ.bn, output.
+  kAuto,                // Recognised from the names (the other three).
+  kNative,              // torchvision's names, which ours follow; timm's resnet50 and
+                        // seresnet50 (SE as se.fc1 / se.fc2) use them too.
+  kTimmLegacySenet,     // timm's legacy_seresnet50 / Cadene's se_resnet50: layer0.conv1,
+                        // layer0.bn1, layerN.i.se_module.fc1, last_linear.
+  kPytorchcvPreResNet,  // pytorchcv's preresnet18: features.init_block.conv,
+                        // features.stageS.unitU.body.convK.{bn,conv}, identity_conv,
+                        // features.post_activ.bn, output.
 };
 
 // "auto", "native", "timm_legacy_senet", "pytorchcv_preresnet".

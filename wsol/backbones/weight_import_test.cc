@@ -1,11 +1,11 @@
 #include "wsol/backbones/weight_import.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -49,16 +49,16 @@ TEST(ImportCheckpointTest, CopiesTorchvisionTensorsIntoResNet50) {
   auto net = CreateBackbone("resnet50", {.num_classes = 10, .width_multiplier = 0.0625});
   const ImportReport report = ImportCheckpoint(kStemFixture, *net, {});
   EXPECT_TRUE(report.ok) << report.Summary();
-  EXPECT_THAT(report.copied, ElementsAre("conv1.weight", "bn1.weight", "bn1.bias",
-                                         "bn1.running_mean", "bn1.running_var",
-                                         "bn1.num_batches_tracked", "fc.weight", "fc.bias"));
+  EXPECT_THAT(report.copied,
+              ElementsAre("conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                          "bn1.running_var", "bn1.num_batches_tracked", "fc.weight", "fc.bias"));
   EXPECT_THAT(report.unexpected, IsEmpty());
   EXPECT_THAT(report.missing, Contains("layer4.2.bn3.running_var"));
   EXPECT_THAT(report.missing, Not(Contains("conv1.weight")));
   const StateDict fixture = ReadStateDict(kStemFixture);
   const StateDict ours = ModuleStateDict(*net);
-  for (const char* name : {"conv1.weight", "bn1.running_var", "bn1.num_batches_tracked",
-                           "fc.bias"}) {
+  for (const char* name :
+       {"conv1.weight", "bn1.running_var", "bn1.num_batches_tracked", "fc.bias"}) {
     EXPECT_TRUE(Find(ours, name).equal(Find(fixture, name))) << name;
   }
   // Strict mode fails on the missing layers.
@@ -115,7 +115,8 @@ TEST(ImportCheckpointTest, ReportsUnexpectedMisShapedAndMissingByName) {
   EXPECT_THAT(summary, HasSubstr("1 missing, 1 unexpected, 1 mis-shaped"));
   EXPECT_THAT(summary, HasSubstr("missing: layer2.0.bn1.bias\n"));
   EXPECT_THAT(summary, HasSubstr("unexpected: AuxLogits.fc.weight\n"));
-  EXPECT_THAT(summary, HasSubstr("layer1.0.conv1.weight: module [4, 4, 3, 3], checkpoint [5, 4, 3, 3]"));
+  EXPECT_THAT(summary,
+              HasSubstr("layer1.0.conv1.weight: module [4, 4, 3, 3], checkpoint [5, 4, 3, 3]"));
 }
 
 TEST(ImportCheckpointTest, AcceptsDataParallelPrefixAndOldCheckpointsWithoutCounters) {
@@ -203,7 +204,8 @@ TEST(LoadBackboneWeightsTest, RejectsAnotherArchitectureAndLeavesTheModuleUnchan
   // Every tensor, including fc.bias, whose shape [3] matches the checkpoint's: a loader
   // that copied before checking would change it.
   std::vector<std::pair<std::string, torch::Tensor>> before;
-  for (const auto& [name, tensor] : ModuleStateDict(*wide)) before.emplace_back(name, tensor.clone());
+  for (const auto& [name, tensor] : ModuleStateDict(*wide))
+    before.emplace_back(name, tensor.clone());
   try {
     LoadBackboneWeights(*wide, path);
     FAIL() << "expected an error";
@@ -269,8 +271,7 @@ INSTANTIATE_TEST_SUITE_P(
                     {"features.stage1.unit1.body.conv1.bn.weight", "layer1.0.bn1.weight"},
                     {"features.stage1.unit2.body.conv2.conv.weight", "layer1.1.conv2.weight"},
                     {"features.stage2.unit1.identity_conv.weight", "layer2.0.shortcut.weight"},
-                    {"features.stage4.unit2.body.conv1.bn.running_var",
-                     "layer4.1.bn1.running_var"},
+                    {"features.stage4.unit2.body.conv1.bn.running_var", "layer4.1.bn1.running_var"},
                     {"features.post_activ.bn.running_mean", "bn_final.running_mean"}}},
         LayoutCase{"timm_seresnet50",
                    "se_resnet50",

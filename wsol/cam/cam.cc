@@ -43,10 +43,9 @@ at::Tensor NormalizeMinMax(const at::Tensor& maps) {
 at::Tensor ResizeAndNormalize(const at::Tensor& maps, int64_t height, int64_t width) {
   TORCH_CHECK_VALUE(maps.dim() == 3, "maps must be [B, h, w], got ", maps.sizes());
   const at::ScalarType type = maps.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  const at::Tensor resized =
-      at::upsample_bicubic2d(maps.unsqueeze(1).to(type), {height, width},
-                             /*align_corners=*/false)
-          .squeeze(1);
+  const at::Tensor resized = at::upsample_bicubic2d(maps.unsqueeze(1).to(type), {height, width},
+                                                    /*align_corners=*/false)
+                                 .squeeze(1);
   return NormalizeMinMax(resized);
 }
 

@@ -1,9 +1,9 @@
 #include "wsol/cam/cam.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <limits>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 #include "opencv2/imgproc.hpp"
@@ -13,8 +13,8 @@ namespace {
 
 TEST(ClassActivationMapsTest, HandWorkedTwoChannelMap) {
   // Two channels on a 2x2 grid; class 1 weighs them (2, -1): CAM = (2 f0 - f1) / 2.
-  torch::Tensor features = torch::tensor({{{{1.0f, 2.0f}, {3.0f, 4.0f}},
-                                           {{4.0f, 0.0f}, {2.0f, 2.0f}}}});
+  torch::Tensor features =
+      torch::tensor({{{{1.0f, 2.0f}, {3.0f, 4.0f}}, {{4.0f, 0.0f}, {2.0f, 2.0f}}}});
   torch::Tensor weight = torch::tensor({{1.0f, 1.0f}, {2.0f, -1.0f}});
   torch::Tensor maps = ClassActivationMaps(features, weight, torch::tensor({1}));
   // (2*1-4)/2 = -1, (2*2-0)/2 = 2, (2*3-2)/2 = 2, (2*4-2)/2 = 3.
@@ -37,11 +37,10 @@ TEST(ClassActivationMapsTest, PicksEachImagesOwnClass) {
 TEST(NormalizeMinMaxTest, ScalesToUnitRangeAndZeroesDegenerateMaps) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
-  torch::Tensor maps = torch::stack({torch::tensor({{2.0f, 4.0f}, {6.0f, 10.0f}}),
-                                     torch::full({2, 2}, 7.0f),
-                                     torch::tensor({{1.0f, nan}, {0.0f, 3.0f}}),
-                                     torch::tensor({{1.0f, inf}, {0.0f, 3.0f}}),
-                                     torch::tensor({{1.0f, -inf}, {0.0f, 3.0f}})});
+  torch::Tensor maps = torch::stack(
+      {torch::tensor({{2.0f, 4.0f}, {6.0f, 10.0f}}), torch::full({2, 2}, 7.0f),
+       torch::tensor({{1.0f, nan}, {0.0f, 3.0f}}), torch::tensor({{1.0f, inf}, {0.0f, 3.0f}}),
+       torch::tensor({{1.0f, -inf}, {0.0f, 3.0f}})});
   torch::Tensor out = NormalizeMinMax(maps);
   EXPECT_TRUE(torch::allclose(out[0], torch::tensor({{0.0f, 0.25f}, {0.5f, 1.0f}})));
   EXPECT_TRUE(out[1].eq(0).all().item<bool>());  // constant -> zeros

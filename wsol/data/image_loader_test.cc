@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "wsol/metadata/metadata.h"
-#include "wsol/util/test_files.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "wsol/metadata/metadata.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::data {
 namespace {

@@ -22,8 +22,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "wsol/util/rng.h"
 #include "opencv2/core.hpp"
+#include "wsol/util/rng.h"
 
 namespace wsol::data {
 

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "wsol/util/rng.h"
-#include "wsol/util/test_files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
 #include "opencv2/imgcodecs.hpp"
+#include "wsol/util/rng.h"
 #include "wsol/util/status_matchers.h"
+#include "wsol/util/test_files.h"
 
 namespace wsol::data {
 namespace {
@@ -47,14 +47,14 @@ std::string JpegWithOrientation6(const cv::Mat& bgr) {
   std::vector<uchar> jpeg;
   EXPECT_TRUE(cv::imencode(".jpg", bgr, jpeg));
   const unsigned char app1[] = {
-      0xFF, 0xE1, 0x00, 34,                                     // APP1, length 2 + 32
-      'E', 'x', 'i', 'f', 0, 0,                                 // EXIF identifier
-      'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,             // TIFF header, IFD0 at 8
-      0x00, 0x01,                                               // one entry
-      0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01,           // Orientation, SHORT, 1
-      0x00, 0x06, 0x00, 0x00,                                   // value 6
-      0x00, 0x00, 0x00, 0x00};                                  // no next IFD
-  std::string out(jpeg.begin(), jpeg.begin() + 2);  // FF D8
+      0xFF, 0xE1, 0x00, 34,                            // APP1, length 2 + 32
+      'E',  'x',  'i',  'f',  0,    0,                 // EXIF identifier
+      'M',  'M',  0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,  // TIFF header, IFD0 at 8
+      0x00, 0x01,                                      // one entry
+      0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01,  // Orientation, SHORT, 1
+      0x00, 0x06, 0x00, 0x00,                          // value 6
+      0x00, 0x00, 0x00, 0x00};                         // no next IFD
+  std::string out(jpeg.begin(), jpeg.begin() + 2);     // FF D8
   out.append(reinterpret_cast<const char*>(app1), sizeof(app1));
   out.append(jpeg.begin() + 2, jpeg.end());
   return out;

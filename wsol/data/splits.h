@@ -26,8 +26,8 @@ struct EvalSplit {
 };
 
 struct Splits {
-  std::string image_root;  // Image ids are relative to this folder.
-  std::string mask_root;   // Mask paths are relative to this folder.
+  std::string image_root;         // Image ids are relative to this folder.
+  std::string mask_root;          // Mask paths are relative to this folder.
   metadata::SplitMetadata train;  // Labels in [0, num_classes), every class present.
   EvalSplit val;                  // Empty when not asked for.
   EvalSplit test;

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "wsol/metrics/iou.h"
 #include "wsol/evaluation/split_evaluator.h"
+#include "wsol/metrics/iou.h"
 #include "wsol/metrics/npy.h"
 #include "wsol/metrics/scoremap.h"
 #include "wsol/util/parallel_for.h"
@@ -51,9 +51,9 @@ absl::Status ScoreImage(const metadata::SplitMetadata& split, int64_t index,
     if (k == 0) first_path = path;
     WSOL_ASSIGN_OR_RETURN(cv::Mat map, ReadNpy(path, options.eval_size, options.eval_size));
     if (map.rows != options.eval_size || map.cols != options.eval_size) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size", path,
-          map.rows, map.cols, options.eval_size, options.eval_size));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size",
+                          path, map.rows, map.cols, options.eval_size, options.eval_size));
     }
     if (absl::Status valid = CheckScoremap(map); !valid.ok()) return Prefixed(valid, path);
     maps.push_back(std::move(map));
@@ -75,10 +75,18 @@ std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -108,14 +116,16 @@ absl::StatusOr<metadata::SplitMetadata> ReadScorableSplit(const EvaluateFolderOp
         absl::StrCat(folder, "/image_ids.txt: no images to evaluate"));
   }
   if (split.kind == LocalizationKind::kNone) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        folder, "/localization.txt: no box lines (id,x0,y0,x1,y1) or mask lines "
-                "(id,mask_path,ignore_path) to evaluate against"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(folder,
+                     "/localization.txt: no box lines (id,x0,y0,x1,y1) or mask lines "
+                     "(id,mask_path,ignore_path) to evaluate against"));
   }
   if (split.kind == LocalizationKind::kMasks && options.mask_root.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        options.metadata, ": localization.txt lists masks; give the folder they are in "
-                          "(mask_root)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.metadata,
+                     ": localization.txt lists masks; give the folder they are in "
+                     "(mask_root)"));
   }
   if (!std::filesystem::is_directory(options.scoremaps)) {
     return absl::NotFoundError(absl::StrCat(options.scoremaps, ": no such score-map folder"));
@@ -217,8 +227,8 @@ std::string FormatReport(const EvaluationReport& report) {
           absl::StrAppend(&out, "| PxAP of class ", c, " | ", Percent(m.per_class[c]), " |\n");
         }
       }
-      absl::StrAppend(&out, "| PxAP (every label's map, pooled) | ",
-                      Percent(report.masks->pxap), " |\n");
+      absl::StrAppend(&out, "| PxAP (every label's map, pooled) | ", Percent(report.masks->pxap),
+                      " |\n");
     } else {
       absl::StrAppend(&out, "| PxAP | ", Percent(report.masks->pxap), " |\n");
     }
@@ -228,8 +238,8 @@ std::string FormatReport(const EvaluationReport& report) {
     const auto it = std::find(b.iou_thresholds.begin(), b.iou_thresholds.end(), 50);
     if (o.multi_contour || it == b.iou_thresholds.end()) {
       absl::StrAppend(&out, "| ", MetricName(report), " (mean over IoU ",
-                      absl::StrJoin(b.iou_thresholds, ", "), ") | ",
-                      Percent(b.max_box_acc_mean), " |\n");
+                      absl::StrJoin(b.iou_thresholds, ", "), ") | ", Percent(b.max_box_acc_mean),
+                      " |\n");
     } else {
       absl::StrAppend(&out, "| MaxBoxAcc (IoU 50) | ",
                       Percent(b.max_box_acc[it - b.iou_thresholds.begin()]), " |\n");
@@ -289,8 +299,7 @@ std::string ReportToJson(const EvaluationReport& report) {
     fields.push_back(absl::StrCat("\"max_box_acc_mean\": ", Full(b.max_box_acc_mean)));
     fields.push_back(absl::StrCat("\"sigma\": ", Full(b.sigma)));
     fields.push_back(absl::StrCat("\"gt_known_loc_at_sigma\": ", Full(b.gt_known_loc_at_sigma)));
-    fields.push_back(
-        absl::StrCat("\"best_loc_cam_threshold\": ", Full(b.best_loc_cam_threshold)));
+    fields.push_back(absl::StrCat("\"best_loc_cam_threshold\": ", Full(b.best_loc_cam_threshold)));
     fields.push_back(absl::StrCat("\"gt_known_loc_at_best\": ", Full(b.gt_known_loc_at_best)));
   }
   return absl::StrCat("{\n  ", absl::StrJoin(fields, ",\n  "), "\n}\n");

@@ -55,8 +55,8 @@ struct EvaluateFolderOptions {
 
 struct EvaluationReport {
   EvaluateFolderOptions options;  // As used (threads resolved, no progress callback).
-  std::optional<metrics::BoxAccuracyResult> boxes;  // Box metadata.
-  std::optional<metrics::PxapResult> masks;         // Mask metadata.
+  std::optional<metrics::BoxAccuracyResult> boxes;   // Box metadata.
+  std::optional<metrics::PxapResult> masks;          // Mask metadata.
   std::optional<metrics::MeanPxapResult> mean_pxap;  // Multi-label mask metadata.
 };
 

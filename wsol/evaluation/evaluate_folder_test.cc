@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <string>
 
-#include "wsol/metadata/metadata.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgcodecs.hpp"
+#include "wsol/metadata/metadata.h"
 #include "wsol/metrics/npy.h"
 #include "wsol/util/status_matchers.h"
 
@@ -72,7 +72,7 @@ TEST(EvaluateFolderTest, MultiLabelMasksGiveMeanPxap) {
   ASSERT_THAT(report, IsOk());
   ASSERT_TRUE(report->mean_pxap.has_value());
   EXPECT_DOUBLE_EQ(report->mean_pxap->mean_pxap, 75.0);  // (100 + 50) / 2
-  EXPECT_DOUBLE_EQ(report->masks->pxap, 50.0);            // both pairs pooled
+  EXPECT_DOUBLE_EQ(report->masks->pxap, 50.0);           // both pairs pooled
   EXPECT_EQ(MetricName(*report), "mPxAP");
   EXPECT_THAT(FormatReport(*report), HasSubstr("| mPxAP (mean over 2 classes) | 75.0000 |"));
   EXPECT_THAT(ReportToJson(*report), HasSubstr("\"pxap_per_class\": [100, null, 50]"));
@@ -90,8 +90,8 @@ TEST(EvaluateFolderTest, MissingPerLabelMapIsNamed) {
   std::filesystem::remove(root + "/scoremaps/a.jpg_2.npy");
   EvaluateFolderOptions options = Options(root);
   options.multi_label = true;
-  EXPECT_THAT(EvaluateFolder(options), StatusIs(absl::StatusCode::kNotFound,
-                                                HasSubstr("a.jpg_2.npy")));
+  EXPECT_THAT(EvaluateFolder(options),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("a.jpg_2.npy")));
 }
 
 }  // namespace

@@ -18,19 +18,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "wsol/evaluation/evaluate_folder.h"
+#include "wsol/evaluation/parity_fixture.h"
 #include "wsol/metrics/box.h"
 #include "wsol/metrics/box_accuracy.h"
-#include "wsol/evaluation/evaluate_folder.h"
 #include "wsol/metrics/iou.h"
-#include "wsol/evaluation/parity_fixture.h"
 #include "wsol/metrics/pxap.h"
 
 namespace wsol::evaluation {
 
 using metrics::Box;
 using metrics::BoxAccuracy;
-using metrics::Pxap;
 using metrics::LoadGtMask;
+using metrics::Pxap;
 using metrics::RescaleBox;
 namespace {
 
@@ -80,11 +80,10 @@ void BM_BoxAccuracyAccumulate(benchmark::State& state) {
   const Fixture& data = Data();
   const bool multi = state.range(1) != 0;
   const bool cam_like_only = state.range(2) != 0;
-  absl::StatusOr<BoxAccuracy> acc =
-      BoxAccuracy::Create({.cam_curve_interval = state.range(0) / 1000.0,
-                           .iou_thresholds = multi ? std::vector<int>{30, 50, 70}
-                                                   : std::vector<int>{50},
-                           .multi_contour = multi});
+  absl::StatusOr<BoxAccuracy> acc = BoxAccuracy::Create(
+      {.cam_curve_interval = state.range(0) / 1000.0,
+       .iou_thresholds = multi ? std::vector<int>{30, 50, 70} : std::vector<int>{50},
+       .multi_contour = multi});
   if (!data.ok || !acc.ok()) {
     state.SkipWithError("fixture or accumulator failed");
     return;
@@ -105,9 +104,9 @@ void BM_BoxAccuracyAccumulate(benchmark::State& state) {
     i = (i + 1) % maps.size();
   }
   state.SetItemsProcessed(state.iterations());
-  state.SetLabel(absl::StrCat(multi ? "MaxBoxAccV2 (every contour, IoU 30/50/70)"
-                                    : "MaxBoxAcc (largest contour, IoU 50)",
-                              cam_like_only ? ", CAM-like maps" : ", all maps"));
+  state.SetLabel(absl::StrCat(
+      multi ? "MaxBoxAccV2 (every contour, IoU 30/50/70)" : "MaxBoxAcc (largest contour, IoU 50)",
+      cam_like_only ? ", CAM-like maps" : ", all maps"));
 }
 BENCHMARK(BM_BoxAccuracyAccumulate)
     ->ArgNames({"interval_x1000", "multi", "cam_like"})
@@ -132,8 +131,8 @@ void BM_PxapAccumulate(benchmark::State& state) {
   const cv::Size size(kFixtureEvalSize, kFixtureEvalSize);
   std::vector<cv::Mat> preloaded;
   for (const FixtureImage& image : data.masks) {
-    absl::StatusOr<cv::Mat> mask = LoadGtMask(mask_root, image.record.mask_paths,
-                                              image.record.ignore_path, size);
+    absl::StatusOr<cv::Mat> mask =
+        LoadGtMask(mask_root, image.record.mask_paths, image.record.ignore_path, size);
     if (!mask.ok()) {
       state.SkipWithError("LoadGtMask failed");
       return;

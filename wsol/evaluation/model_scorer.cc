@@ -1,10 +1,10 @@
 #include "wsol/evaluation/model_scorer.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <utility>
-
-#include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
@@ -47,8 +47,7 @@ void SetLocalization(const metrics::SplitScoresResult& r, proto::SplitMetrics* m
 
 }  // namespace
 
-ModelScorer::ModelScorer(const ModelScorerOptions& options,
-                         std::optional<SplitEvaluator> evaluator)
+ModelScorer::ModelScorer(const ModelScorerOptions& options, std::optional<SplitEvaluator> evaluator)
     : options_(options),
       evaluator_(std::move(evaluator)),
       per_label_maps_(options.evaluator.multi_label && options.has_masks),
@@ -89,11 +88,11 @@ absl::Status ModelScorer::Add(const std::vector<ScoredImage>& images, const at::
     if (!options_.scoremap_dir.empty()) {
       const std::string& id = options_.images->images[image.index].image_id;
       for (size_t k = 0; k < views.size(); ++k) {
-        WSOL_RETURN_IF_ERROR(metrics::WriteNpy(
-            (std::filesystem::path(options_.scoremap_dir) /
-             SplitEvaluator::ScoremapName(id, per_label_maps_, labels[k]))
-                .string(),
-            views[k]));
+        WSOL_RETURN_IF_ERROR(
+            metrics::WriteNpy((std::filesystem::path(options_.scoremap_dir) /
+                               SplitEvaluator::ScoremapName(id, per_label_maps_, labels[k]))
+                                  .string(),
+                              views[k]));
       }
     }
     if (evaluator_) WSOL_RETURN_IF_ERROR(evaluator_->Add(image.index, views, right));
@@ -104,10 +103,9 @@ absl::Status ModelScorer::Add(const std::vector<ScoredImage>& images, const at::
 
 absl::Status ModelScorer::Reduce(const AllReduceSum& all_reduce_sum) {
   const int64_t total = options_.total;
-  std::vector<at::Tensor> sums = {
-      at::tensor({images_, correct_}, at::kLong),
-      at::from_blob(entropy_.data(), {total}, at::kDouble).clone(),
-      at::from_blob(off_target_.data(), {total}, at::kDouble).clone()};
+  std::vector<at::Tensor> sums = {at::tensor({images_, correct_}, at::kLong),
+                                  at::from_blob(entropy_.data(), {total}, at::kDouble).clone(),
+                                  at::from_blob(off_target_.data(), {total}, at::kDouble).clone()};
   if (evaluator_) sums.push_back(at::tensor(evaluator_->Counts(), at::kLong));
   WSOL_RETURN_IF_ERROR(all_reduce_sum(sums));
   images_ = sums[0][0].item<int64_t>();

@@ -15,13 +15,13 @@
 #ifndef WSOL_EVALUATION_MODEL_SCORER_H_
 #define WSOL_EVALUATION_MODEL_SCORER_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -72,7 +72,8 @@ cv::Mat Normalized(const std::vector<int64_t>& field, double peak, bool float32)
   for (int y = 0; y < n; ++y) {
     for (int x = 0; x < n; ++x) {
       const int64_t v = field[static_cast<size_t>(y) * n + x];
-      const double value = top == 0 ? 0.0 : static_cast<double>(v) / static_cast<double>(top) * peak;
+      const double value =
+          top == 0 ? 0.0 : static_cast<double>(v) / static_cast<double>(top) * peak;
       if (float32) {
         map.at<float>(y, x) = static_cast<float>(value);
       } else {
@@ -107,7 +108,8 @@ cv::Mat ScoreMap(int kind, std::vector<Bump> bumps, Rng& rng, bool float32) {
       inner.ry = std::max(3, outer.ry / 2);
       inner.height = outer.height;
       const std::vector<int64_t> hole = Field({inner}, 0, 0);
-      const std::vector<int64_t> extra = Field({RandomBump(rng, 6, 30)}, rng.Int(0, 40), noise_seed);
+      const std::vector<int64_t> extra =
+          Field({RandomBump(rng, 6, 30)}, rng.Int(0, 40), noise_seed);
       for (size_t i = 0; i < field.size(); ++i) {
         field[i] = std::max<int64_t>(0, field[i] - 2 * hole[i]) + extra[i];
       }
@@ -120,10 +122,14 @@ cv::Mat ScoreMap(int kind, std::vector<Bump> bumps, Rng& rng, bool float32) {
     }
     case 7: {
       switch (rng.Int(0, 5)) {
-        case 0: return Constant(0.0, float32);
-        case 1: return Constant(0.5, float32);
-        case 2: return Constant(1.0, float32);
-        case 3: return Normalized(Field(bumps, 10, noise_seed), 0.002, float32);  // Max < 1/255.
+        case 0:
+          return Constant(0.0, float32);
+        case 1:
+          return Constant(0.5, float32);
+        case 2:
+          return Constant(1.0, float32);
+        case 3:
+          return Normalized(Field(bumps, 10, noise_seed), 0.002, float32);  // Max < 1/255.
         case 4: {
           // A single hot pixel.
           cv::Mat map = Constant(0.0, float32);
@@ -137,7 +143,8 @@ cv::Mat ScoreMap(int kind, std::vector<Bump> bumps, Rng& rng, bool float32) {
         }
         default: {
           // Peak in a corner, touching two borders.
-          Bump corner{kFixtureEvalSize - 1, kFixtureEvalSize - 1, rng.Int(20, 90), rng.Int(20, 90), 900};
+          Bump corner{kFixtureEvalSize - 1, kFixtureEvalSize - 1, rng.Int(20, 90), rng.Int(20, 90),
+                      900};
           bumps.push_back(corner);
           return Normalized(Field(bumps, rng.Int(0, 30), noise_seed), 1.0, float32);
         }
@@ -155,9 +162,7 @@ cv::Mat ScoreMap(int kind, std::vector<Bump> bumps, Rng& rng, bool float32) {
 }
 
 // A 224-pixel coordinate scaled to an original size (integer arithmetic).
-int ToOriginal(int v, int size) {
-  return std::clamp(v * size / kFixtureEvalSize, 0, size - 1);
-}
+int ToOriginal(int v, int size) { return std::clamp(v * size / kFixtureEvalSize, 0, size - 1); }
 
 // Fills an ellipse of `value` (integer inside test) into `mask`.
 void FillEllipse(cv::Mat& mask, int cx, int cy, int rx, int ry, uint8_t value) {
@@ -247,8 +252,8 @@ std::vector<FixtureImage> MaskFixture(int count, uint64_t seed) {
   return images;
 }
 
-absl::Status WriteFixture(const std::vector<FixtureImage>& images,
-                          metadata::LocalizationKind kind, const std::string& folder) {
+absl::Status WriteFixture(const std::vector<FixtureImage>& images, metadata::LocalizationKind kind,
+                          const std::string& folder) {
   namespace fs = std::filesystem;
   metadata::SplitMetadata split;
   split.kind = kind;
@@ -259,7 +264,8 @@ absl::Status WriteFixture(const std::vector<FixtureImage>& images,
       split.images.back().width = split.images.back().height = 0;
     }
   }
-  if (absl::Status s = metadata::WriteSplitMetadata(split, (fs::path(folder) / "metadata").string());
+  if (absl::Status s =
+          metadata::WriteSplitMetadata(split, (fs::path(folder) / "metadata").string());
       !s.ok()) {
     return s;
   }

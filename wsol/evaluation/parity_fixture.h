@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "wsol/metadata/metadata.h"
 #include "opencv2/core.hpp"
+#include "wsol/metadata/metadata.h"
 
 namespace wsol::evaluation {
 
@@ -30,7 +30,7 @@ inline constexpr int kFixtureBoxImages = 48;
 inline constexpr int kFixtureMaskImages = 32;
 
 struct FixtureImage {
-  metadata::ImageRecord record;      // Boxes in original pixels; mask paths relative.
+  metadata::ImageRecord record;         // Boxes in original pixels; mask paths relative.
   std::vector<cv::Mat> instance_masks;  // CV_8UC1 at the original size (mask sets).
   cv::Mat ignore_mask;                  // CV_8UC1 at the original size (mask sets).
   cv::Mat scoremap;                     // 224 x 224, CV_32FC1 or CV_64FC1, in [0, 1].
@@ -45,8 +45,8 @@ std::vector<FixtureImage> MaskFixture(int count = kFixtureMaskImages, uint64_t s
 
 // WriteFixture writes `images` under `folder`: metadata/ (wsolevaluation's four files),
 // scoremaps/<image_id>.npy and, for masks, masks/<mask paths>.
-absl::Status WriteFixture(const std::vector<FixtureImage>& images,
-                          metadata::LocalizationKind kind, const std::string& folder);
+absl::Status WriteFixture(const std::vector<FixtureImage>& images, metadata::LocalizationKind kind,
+                          const std::string& folder);
 
 }  // namespace wsol::evaluation
 

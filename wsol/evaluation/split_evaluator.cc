@@ -36,8 +36,7 @@ size_t SplitEvaluator::MapsOf(int64_t index) const {
   return per_label ? images_->images[index].labels.size() : 1;
 }
 
-std::string SplitEvaluator::ScoremapName(const std::string& image_id, bool multi_label,
-                                         int label) {
+std::string SplitEvaluator::ScoremapName(const std::string& image_id, bool multi_label, int label) {
   return multi_label ? absl::StrCat(image_id, "_", label, ".npy") : image_id + ".npy";
 }
 
@@ -79,8 +78,8 @@ absl::Status SplitEvaluator::Add(int64_t index, absl::Span<const cv::Mat> maps,
   WSOL_ASSIGN_OR_RETURN(metrics::ImageTruth truth, Truth(index));
   absl::Status added = scores_.Add(truth, maps, class_correct);
   if (!added.ok()) {
-    return absl::Status(added.code(), absl::StrCat("image ", images_->images[index].image_id,
-                                                   ": ", added.message()));
+    return absl::Status(added.code(), absl::StrCat("image ", images_->images[index].image_id, ": ",
+                                                   added.message()));
   }
   return absl::OkStatus();
 }

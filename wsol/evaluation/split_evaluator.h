@@ -67,9 +67,7 @@ class SplitEvaluator {
   // The counts as one flat list and back (metrics::SplitScores::Counts / MergeCounts):
   // what data-parallel processes sum to score a split together.
   std::vector<int64_t> Counts() const { return scores_.Counts(); }
-  absl::Status MergeCounts(absl::Span<const int64_t> counts) {
-    return scores_.MergeCounts(counts);
-  }
+  absl::Status MergeCounts(absl::Span<const int64_t> counts) { return scores_.MergeCounts(counts); }
   absl::StatusOr<metrics::SplitScoresResult> Compute() const;
   int64_t num_images() const { return scores_.num_images(); }
   const SplitEvaluatorOptions& options() const { return options_; }

@@ -19,8 +19,8 @@ int main(int argc, char** argv) {
   absl::Status status = wsol::evaluation::WriteFixture(
       wsol::evaluation::BoxFixture(), wsol::metadata::LocalizationKind::kBoxes, out + "/boxes");
   if (status.ok()) {
-    status = wsol::evaluation::WriteFixture(wsol::evaluation::MaskFixture(),
-                                         wsol::metadata::LocalizationKind::kMasks, out + "/masks");
+    status = wsol::evaluation::WriteFixture(
+        wsol::evaluation::MaskFixture(), wsol::metadata::LocalizationKind::kMasks, out + "/masks");
   }
   if (!status.ok()) {
     std::cerr << "write_parity_fixture: " << status << "\n";

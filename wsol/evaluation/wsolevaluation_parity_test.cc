@@ -21,8 +21,8 @@
 namespace wsol::evaluation {
 
 using metrics::BoxAccuracyResult;
-using metrics::PxapResult;
 using metrics::NumpySum;
+using metrics::PxapResult;
 namespace {
 
 using ::wsol::testing::IsOk;
@@ -88,11 +88,11 @@ TEST_F(WsolevaluationParityTest, BoxesMatchBoxEvaluator) {
   int settings = 0;
   for (const double interval : {0.01, 0.001}) {
     for (const bool multi : {false, true}) {
-      const std::string name =
-          absl::StrCat("boxes_", interval, "_", multi ? "multi" : "single");
+      const std::string name = absl::StrCat("boxes_", interval, "_", multi ? "multi" : "single");
       SCOPED_TRACE(name);
       for (const int threads : {1, 3}) {
-        const absl::StatusOr<EvaluationReport> report = EvaluateFolder({.metadata = *root_ + "/boxes/metadata",
+        const absl::StatusOr<EvaluationReport> report =
+            EvaluateFolder({.metadata = *root_ + "/boxes/metadata",
                             .scoremaps = *root_ + "/boxes/scoremaps",
                             .cam_curve_interval = interval,
                             .multi_contour = multi,
@@ -123,11 +123,12 @@ TEST_F(WsolevaluationParityTest, PxapMatchesMaskEvaluator) {
     const std::string name = absl::StrCat("masks_", interval);
     SCOPED_TRACE(name);
     for (const int threads : {1, 3}) {
-      const absl::StatusOr<EvaluationReport> report = EvaluateFolder({.metadata = *root_ + "/masks/metadata",
-                                           .scoremaps = *root_ + "/masks/scoremaps",
-                                           .mask_root = *root_ + "/masks/masks",
-                                           .cam_curve_interval = interval,
-                                           .threads = threads});
+      const absl::StatusOr<EvaluationReport> report =
+          EvaluateFolder({.metadata = *root_ + "/masks/metadata",
+                          .scoremaps = *root_ + "/masks/scoremaps",
+                          .mask_root = *root_ + "/masks/masks",
+                          .cam_curve_interval = interval,
+                          .threads = threads});
       ASSERT_THAT(report, IsOk());
       ASSERT_TRUE(report->masks.has_value());
       const PxapResult& m = *report->masks;

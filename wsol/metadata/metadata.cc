@@ -1,4 +1,6 @@
 // metadata.cc: the wsolevaluation metadata reader and writer (see metadata.h).
+#include "wsol/metadata/metadata.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -14,7 +16,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "wsol/metadata/metadata.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/text_lines.h"
@@ -99,13 +100,14 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
       return LineError(dir / "class_labels.txt", (*labels)[i], "expected id,label");
     }
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError(dir / "class_labels.txt", (*labels)[i], "unknown id " + f[0]);
+    if (it == index.end())
+      return LineError(dir / "class_labels.txt", (*labels)[i], "unknown id " + f[0]);
     if (options.num_classes > 0 && (label < 0 || label >= options.num_classes)) {
-      return LineError(dir / "class_labels.txt", (*labels)[i],
-                       absl::StrCat("label ", label, " is outside [0, ", options.num_classes,
-                                    "): wrong label, or the number of classes (",
-                                    options.num_classes,
-                                    "; a spec's dataset.num_classes) is too small"));
+      return LineError(
+          dir / "class_labels.txt", (*labels)[i],
+          absl::StrCat("label ", label, " is outside [0, ", options.num_classes,
+                       "): wrong label, or the number of classes (", options.num_classes,
+                       "; a spec's dataset.num_classes) is too small"));
     }
     std::vector<int>& image_labels = split.images[it->second].labels;
     if (std::find(image_labels.begin(), image_labels.end(), label) != image_labels.end()) {
@@ -124,16 +126,17 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
       return LineError(dir / "image_sizes.txt", (*sizes)[i], "expected id,width,height");
     }
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError(dir / "image_sizes.txt", (*sizes)[i], "unknown id " + f[0]);
+    if (it == index.end())
+      return LineError(dir / "image_sizes.txt", (*sizes)[i], "unknown id " + f[0]);
     if (w <= 0 || h <= 0) {
       return LineError(dir / "image_sizes.txt", (*sizes)[i],
                        absl::StrCat("size ", w, "x", h, ": expected positive width and height"));
     }
     const auto [earlier, first] = size_line.emplace(it->second, (*sizes)[i].number);
     if (!first) {
-      return LineError(dir / "image_sizes.txt", (*sizes)[i],
-                       absl::StrCat("second size for image ", f[0], " (first on line ",
-                                    earlier->second, ")"));
+      return LineError(
+          dir / "image_sizes.txt", (*sizes)[i],
+          absl::StrCat("second size for image ", f[0], " (first on line ", earlier->second, ")"));
     }
     split.images[it->second].width = w;
     split.images[it->second].height = h;
@@ -142,12 +145,12 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
   // empty (OpenImages ships it so; masks need no size).
   for (const ImageRecord& r : split.images) {
     if (r.labels.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat((dir / "class_labels.txt").string(),
-                                                     ": no label for image ", r.image_id));
+      return absl::InvalidArgumentError(
+          absl::StrCat((dir / "class_labels.txt").string(), ": no label for image ", r.image_id));
     }
     if (r.width == 0 && !sizes->empty()) {
-      return absl::InvalidArgumentError(absl::StrCat((dir / "image_sizes.txt").string(),
-                                                     ": no size for image ", r.image_id));
+      return absl::InvalidArgumentError(
+          absl::StrCat((dir / "image_sizes.txt").string(), ": no size for image ", r.image_id));
     }
   }
   auto loc = ReadLines(dir / "localization.txt", options.require_localization);
@@ -155,7 +158,8 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
   for (size_t i = 0; i < loc->size(); ++i) {
     std::vector<std::string> f = absl::StrSplit((*loc)[i].text, ',');
     auto it = index.find(f[0]);
-    if (it == index.end()) return LineError(dir / "localization.txt", (*loc)[i], "unknown id " + f[0]);
+    if (it == index.end())
+      return LineError(dir / "localization.txt", (*loc)[i], "unknown id " + f[0]);
     ImageRecord& r = split.images[it->second];
     const LocalizationKind kind =
         f.size() == 5 ? LocalizationKind::kBoxes
@@ -173,15 +177,15 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
       metrics::Box b;
       if (!absl::SimpleAtoi(f[1], &b.x0) || !absl::SimpleAtoi(f[2], &b.y0) ||
           !absl::SimpleAtoi(f[3], &b.x1) || !absl::SimpleAtoi(f[4], &b.y1)) {
-        return LineError(dir / "localization.txt", (*loc)[i], "expected id,x0,y0,x1,y1 with integers");
+        return LineError(dir / "localization.txt", (*loc)[i],
+                         "expected id,x0,y0,x1,y1 with integers");
       }
       // x1 == width is allowed: wsolevaluation's CUB boxes are x + w, which can touch it.
-      if (b.x0 < 0 || b.y0 < 0 || b.x0 > b.x1 || b.y0 > b.y1 || b.x1 > r.width ||
-          b.y1 > r.height) {
-        return LineError(dir / "localization.txt", (*loc)[i],
-                         absl::StrCat("box ", b.x0, ",", b.y0, ",", b.x1, ",", b.y1,
-                                      " is not inside the ", r.width, "x", r.height,
-                                      " image with x0 <= x1 and y0 <= y1"));
+      if (b.x0 < 0 || b.y0 < 0 || b.x0 > b.x1 || b.y0 > b.y1 || b.x1 > r.width || b.y1 > r.height) {
+        return LineError(
+            dir / "localization.txt", (*loc)[i],
+            absl::StrCat("box ", b.x0, ",", b.y0, ",", b.x1, ",", b.y1, " is not inside the ",
+                         r.width, "x", r.height, " image with x0 <= x1 and y0 <= y1"));
       }
       r.boxes.push_back(b);
     } else if (f.size() == 3) {
@@ -196,8 +200,8 @@ absl::StatusOr<SplitMetadata> ReadSplitMetadata(const std::string& folder,
   if (!loc->empty()) {
     for (const ImageRecord& r : split.images) {
       if (r.boxes.empty() && r.mask_paths.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            (dir / "localization.txt").string(), ": no localization for image ", r.image_id));
+        return absl::InvalidArgumentError(absl::StrCat((dir / "localization.txt").string(),
+                                                       ": no localization for image ", r.image_id));
       }
     }
   }

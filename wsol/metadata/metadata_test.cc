@@ -32,8 +32,8 @@ std::map<std::string, std::string> GoodBoxes() {
 }
 
 TEST(MetadataTest, ReadsBoxesInIdOrderWithSeveralBoxesPerImage) {
-  absl::StatusOr<SplitMetadata> split = ReadSplitMetadata(WriteSplit("good", GoodBoxes()),
-                                                          {.num_classes = 3});
+  absl::StatusOr<SplitMetadata> split =
+      ReadSplitMetadata(WriteSplit("good", GoodBoxes()), {.num_classes = 3});
   ASSERT_THAT(split, IsOk());
   EXPECT_EQ(split->kind, LocalizationKind::kBoxes);
   ASSERT_EQ(split->images.size(), 2u);
@@ -106,8 +106,9 @@ TEST(MetadataTest, ErrorsNameFileLineAndWhatWasExpected) {
   for (const Case& c : cases) {
     auto files = GoodBoxes();
     files[c.file] = c.text;
-    EXPECT_THAT(ReadSplitMetadata(WriteSplit("bad" + std::to_string(i++), files), {.num_classes = 3}),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+    EXPECT_THAT(
+        ReadSplitMetadata(WriteSplit("bad" + std::to_string(i++), files), {.num_classes = 3}),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.file << ": " << c.text;
   }
   EXPECT_THAT(ReadSplitMetadata(::testing::TempDir() + "/nowhere"),

@@ -13,12 +13,12 @@
 #ifndef WSOL_METHODS_METHOD_H_
 #define WSOL_METHODS_METHOD_H_
 
+#include <torch/nn/module.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
 
 #include "wsol/backbones/backbone.h"
 #include "wsol/regularizers/regularizer.h"
@@ -26,14 +26,14 @@
 namespace wsol::methods {
 
 struct StepOutput {
-  at::Tensor logits;                // [B, C] of the main classifier
-  regularizers::LossTerms loss;     // total includes any method-specific terms
+  at::Tensor logits;             // [B, C] of the main classifier
+  regularizers::LossTerms loss;  // total includes any method-specific terms
 };
 
 struct Inference {
-  at::Tensor logits;    // [B, C]
-  at::Tensor cams;      // [B, h, w] raw CAMs of the requested classes (not normalized)
-  std::vector<at::Tensor> stages;   // the backbone's per-stage features
+  at::Tensor logits;               // [B, C]
+  at::Tensor cams;                 // [B, h, w] raw CAMs of the requested classes (not normalized)
+  std::vector<at::Tensor> stages;  // the backbone's per-stage features
 };
 
 class Method : public torch::nn::Module {

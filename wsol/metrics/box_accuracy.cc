@@ -14,9 +14,9 @@ namespace wsol::metrics {
 namespace {
 
 bool SameOptions(const BoxAccuracyOptions& a, const BoxAccuracyOptions& b) {
-  return a.cam_curve_interval == b.cam_curve_interval &&
-         a.iou_thresholds == b.iou_thresholds && a.multi_contour == b.multi_contour &&
-         a.sigma == b.sigma && a.loc_iou_threshold == b.loc_iou_threshold;
+  return a.cam_curve_interval == b.cam_curve_interval && a.iou_thresholds == b.iou_thresholds &&
+         a.multi_contour == b.multi_contour && a.sigma == b.sigma &&
+         a.loc_iou_threshold == b.loc_iou_threshold;
 }
 
 // Accuracy in percent as wsolevaluation computes it: count * 100. / float(cnt).
@@ -37,9 +37,9 @@ absl::StatusOr<BoxAccuracy> BoxAccuracy::Create(const BoxAccuracyOptions& option
   }
   for (const int u : options.iou_thresholds) {
     if (u < 0 || u > 100) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("iou_thresholds = [", absl::StrJoin(options.iou_thresholds, ", "),
-                       "]: expected values in [0, 100]"));
+      return absl::InvalidArgumentError(absl::StrCat("iou_thresholds = [",
+                                                     absl::StrJoin(options.iou_thresholds, ", "),
+                                                     "]: expected values in [0, 100]"));
     }
   }
   if (!(options.sigma >= 0 && options.sigma < 1)) {
@@ -56,8 +56,7 @@ absl::StatusOr<BoxAccuracy> BoxAccuracy::Create(const BoxAccuracyOptions& option
 BoxAccuracy::BoxAccuracy(const BoxAccuracyOptions& options, std::vector<double> cam_thresholds)
     : options_(options),
       cam_thresholds_(std::move(cam_thresholds)),
-      num_correct_(options.iou_thresholds.size(),
-                   std::vector<int64_t>(cam_thresholds_.size(), 0)),
+      num_correct_(options.iou_thresholds.size(), std::vector<int64_t>(cam_thresholds_.size(), 0)),
       loc_correct_(cam_thresholds_.size(), 0),
       top1_correct_(cam_thresholds_.size(), 0) {}
 

@@ -8,10 +8,10 @@ namespace wsol::metrics {
 double BoxIou(const Box& a, const Box& b) {
   // Integer areas as in wsolevaluation's calculate_multiple_iou; only the final ratio is
   // floating point, so the result is the same double numpy computes.
-  const int64_t overlap_w = std::max<int64_t>(0, int64_t{std::min(a.x1, b.x1)} -
-                                                     std::max(a.x0, b.x0) + 1);
-  const int64_t overlap_h = std::max<int64_t>(0, int64_t{std::min(a.y1, b.y1)} -
-                                                     std::max(a.y0, b.y0) + 1);
+  const int64_t overlap_w =
+      std::max<int64_t>(0, int64_t{std::min(a.x1, b.x1)} - std::max(a.x0, b.x0) + 1);
+  const int64_t overlap_h =
+      std::max<int64_t>(0, int64_t{std::min(a.y1, b.y1)} - std::max(a.y0, b.y0) + 1);
   const int64_t intersection = overlap_w * overlap_h;
   const int64_t area_a = (int64_t{a.x1} - a.x0 + 1) * (int64_t{a.y1} - a.y0 + 1);
   const int64_t area_b = (int64_t{b.x1} - b.x0 + 1) * (int64_t{b.y1} - b.y0 + 1);

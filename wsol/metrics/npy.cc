@@ -100,7 +100,8 @@ absl::StatusOr<NpyHeader> ParseHeader(absl::string_view bytes, absl::string_view
     header_length = static_cast<uint8_t>(bytes[8]) | (static_cast<uint8_t>(bytes[9]) << 8);
     header_start = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) return absl::DataLossError(absl::StrCat(name, ": truncated .npy header"));
+    if (bytes.size() < 12)
+      return absl::DataLossError(absl::StrCat(name, ": truncated .npy header"));
     for (int i = 0; i < 4; ++i) {
       header_length |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
     }
@@ -152,9 +153,9 @@ absl::StatusOr<NpyHeader> ParseHeader(absl::string_view bytes, absl::string_view
         name, ": expected a little-endian float32 or float64 array ('<f4' or '<f8')", what));
   }
   if (*fortran != "False") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ": expected C order, got fortran_order ", *fortran, what,
-        "; save numpy.ascontiguousarray(map)"));
+    return absl::InvalidArgumentError(absl::StrCat(name, ": expected C order, got fortran_order ",
+                                                   *fortran, what,
+                                                   "; save numpy.ascontiguousarray(map)"));
   }
   if (shape.size() != 2) {
     return absl::InvalidArgumentError(
@@ -201,9 +202,9 @@ absl::StatusOr<cv::Mat> ReadNpy(const std::string& path, int expected_rows, int 
   if (!header.ok() && !absl::IsDataLoss(header.status())) return header.status();
   if (header.ok() && expected_rows >= 0 &&
       (header->rows != expected_rows || header->cols != expected_cols)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size", path,
-        header->rows, header->cols, expected_rows, expected_cols));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: score map of shape (%d, %d); expected (%d, %d), the evaluation size",
+                        path, header->rows, header->cols, expected_rows, expected_cols));
   }
   // One read of the whole file (score maps are a few hundred KB).
   absl::StatusOr<std::string> bytes = ReadRegularFile(path, ".npy score map");

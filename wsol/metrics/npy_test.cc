@@ -43,13 +43,13 @@ std::string Floats(std::initializer_list<float> values) {
 TEST(ParseNpyTest, ReadsWhatNumpySaves) {
   // Bytes of np.save(f, np.array([[0.5, 1, 0], [0.25, 0.75, 0.125]], dtype='<f4'))
   // recorded with numpy 1.24.2: a 118-byte dict padded to a 128-byte header.
-  const std::string bytes =
-      std::string("\x93NUMPY\x01\x00v\x00", 10) +
-      "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }" + std::string(58, ' ') +
-      "\n" +
-      std::string("\x00\x00\x00\x3f\x00\x00\x80\x3f\x00\x00\x00\x00"
-                  "\x00\x00\x80\x3e\x00\x00\x40\x3f\x00\x00\x00\x3e",
-                  24);
+  const std::string bytes = std::string("\x93NUMPY\x01\x00v\x00", 10) +
+                            "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }" +
+                            std::string(58, ' ') + "\n" +
+                            std::string(
+                                "\x00\x00\x00\x3f\x00\x00\x80\x3f\x00\x00\x00\x00"
+                                "\x00\x00\x80\x3e\x00\x00\x40\x3f\x00\x00\x00\x3e",
+                                24);
   ASSERT_EQ(bytes.size(), 152u);
   absl::StatusOr<cv::Mat> map = ParseNpy(bytes, "saved.npy");
   ASSERT_THAT(map, IsOk());
@@ -79,21 +79,19 @@ TEST(ParseNpyTest, ErrorsNameTheFileDtypeAndShape) {
                "big.npy"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                AllOf(HasSubstr("big.npy"), HasSubstr("dtype >f4, shape (1, 2)"))));
-  EXPECT_THAT(
-      ParseNpy(Header("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }") +
-                   std::string(8, '\0'),
-               "int.npy"),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dtype <i8")));
+  EXPECT_THAT(ParseNpy(Header("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }") +
+                           std::string(8, '\0'),
+                       "int.npy"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dtype <i8")));
   EXPECT_THAT(
       ParseNpy(Header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }") + two_floats,
                "flat.npy"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                AllOf(HasSubstr("flat.npy: expected a 2-D score map"), HasSubstr("shape (2,)"))));
-  EXPECT_THAT(
-      ParseNpy(Header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 2), }") +
-                   two_floats,
-               "cube.npy"),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("shape (1, 1, 2)")));
+  EXPECT_THAT(ParseNpy(Header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 2), }") +
+                           two_floats,
+                       "cube.npy"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("shape (1, 1, 2)")));
   EXPECT_THAT(
       ParseNpy(Header("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 2), }") + two_floats,
                "fortran.npy"),
@@ -142,9 +140,8 @@ TEST(NpyTest, OnlyRegularFilesAreRead) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("folder.npy: is a directory, expected a .npy score map")));
   ASSERT_EQ(mkfifo((dir + "/fifo.npy").c_str(), 0600), 0);
-  EXPECT_THAT(ReadNpy(dir + "/fifo.npy"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("fifo.npy: is not a regular file")));
+  EXPECT_THAT(ReadNpy(dir + "/fifo.npy"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                   HasSubstr("fifo.npy: is not a regular file")));
 }
 
 // A 20000 x 20000 float32 map (1.6 GB, a sparse file here) where 64 x 64 is expected:
@@ -155,9 +152,10 @@ TEST(NpyTest, AWrongShapeIsRefusedBeforeTheDataIsRead) {
       Header("{'descr': '<f4', 'fortran_order': False, 'shape': (20000, 20000), }");
   std::ofstream(path, std::ios::binary) << header;
   std::filesystem::resize_file(path, header.size() + 20000ull * 20000ull * 4);
-  EXPECT_THAT(ReadNpy(path, 64, 64),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("huge.npy: score map of shape (20000, 20000); expected (64, 64)")));
+  EXPECT_THAT(
+      ReadNpy(path, 64, 64),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("huge.npy: score map of shape (20000, 20000); expected (64, 64)")));
   // The right shape is read as before.
   const std::string small = ::testing::TempDir() + "/small.npy";
   std::ofstream(small, std::ios::binary)

@@ -1,17 +1,17 @@
 #include "wsol/metrics/pxap.h"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "wsol/util/file_io.h"
 #include "absl/strings/str_format.h"
 #include "opencv2/imgcodecs.hpp"
 #include "wsol/metrics/scoremap.h"
+#include "wsol/util/file_io.h"
 
 namespace wsol::metrics {
 namespace {
@@ -100,8 +100,8 @@ absl::StatusOr<cv::Mat> BuildGtMask(absl::Span<const cv::Mat> instance_masks,
                                     const cv::Mat& ignore_mask, cv::Size size) {
   if (instance_masks.empty()) return absl::InvalidArgumentError("no instance mask");
   if (size.width <= 0 || size.height <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("mask size ", size.width, "x",
-                                                   size.height, ": expected positive sides"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("mask size ", size.width, "x", size.height, ": expected positive sides"));
   }
   cv::Mat mask(size, CV_8UC1, cv::Scalar(kMaskBackground));
   for (size_t i = 0; i < instance_masks.size(); ++i) {
@@ -214,8 +214,8 @@ absl::Status Pxap::Add(const cv::Mat& scoremap, const cv::Mat& gt_mask) {
       for (int c = 0; c < gt_mask.cols; ++c) {
         if (row_of[m[c]] == 3 * num_bins) {
           return absl::InvalidArgumentError(absl::StrFormat(
-              "ground-truth mask: value %d at row %d, column %d; expected 0, 1 or 255", m[c],
-              r, c));
+              "ground-truth mask: value %d at row %d, column %d; expected 0, 1 or 255", m[c], r,
+              c));
         }
       }
     }
@@ -289,8 +289,8 @@ absl::StatusOr<PxapResult> Pxap::Compute() const {
   r.recall.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const double fn = true_total - tp[i];
-    r.precision[i] = tp[i] + fp[i] == 0 ? std::numeric_limits<double>::quiet_NaN()
-                                         : tp[i] / (tp[i] + fp[i]);
+    r.precision[i] =
+        tp[i] + fp[i] == 0 ? std::numeric_limits<double>::quiet_NaN() : tp[i] / (tp[i] + fp[i]);
     r.recall[i] = tp[i] / (tp[i] + fn);
   }
   std::vector<double> terms;
@@ -314,8 +314,8 @@ absl::StatusOr<MeanPxap> MeanPxap::Create(int num_classes, const PxapOptions& op
 
 absl::Status MeanPxap::Add(int class_index, const cv::Mat& scoremap, const cv::Mat& gt_mask) {
   if (class_index < 0 || class_index >= static_cast<int>(per_class_.size())) {
-    return absl::InvalidArgumentError(absl::StrCat("class ", class_index, ": expected [0, ",
-                                                   per_class_.size(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("class ", class_index, ": expected [0, ", per_class_.size(), ")"));
   }
   return per_class_[class_index].Add(scoremap, gt_mask);
 }
@@ -353,8 +353,7 @@ absl::StatusOr<MeanPxapResult> MeanPxap::Compute() const {
     }
   }
   if (r.num_classes_scored == 0) {
-    return absl::FailedPreconditionError(
-        "mPxAP: no class has a ground-truth foreground pixel");
+    return absl::FailedPreconditionError("mPxAP: no class has a ground-truth foreground pixel");
   }
   r.mean_pxap = sum / r.num_classes_scored;
   return r;

@@ -24,7 +24,7 @@ TEST(NumpySumTest, MatchesNumpyPairwiseSummation) {
   // Recorded with numpy 1.24.2; a left-to-right sum gives the second value.
   std::vector<double> big_and_ones = {1e16, 1, 1, 1, 1, 1, 1, 1, 1};
   EXPECT_EQ(NumpySum(big_and_ones), 1.0000000000000008e+16);  // Left to right: 1e16.
-  EXPECT_EQ(NumpySum(std::vector<double>(200, 0.1)), 20.0);  // 20.000000000000014.
+  EXPECT_EQ(NumpySum(std::vector<double>(200, 0.1)), 20.0);   // 20.000000000000014.
   // 20000 values: numpy feeds its pairwise sum in buffers of 8192 (without the buffers
   // it would be 205989.69999999998; left to right 205989.69999999995).
   std::vector<double> long_run;
@@ -87,8 +87,7 @@ TEST(PxapTest, MergeEqualsOneAccumulator) {
   const cv::Mat b = (cv::Mat_<double>(1, 4) << 0.3, 0.35, 0.6, 0.2);
   const cv::Mat mask_a = (cv::Mat_<uint8_t>(1, 4) << B, F, F, B);
   const cv::Mat mask_b = (cv::Mat_<uint8_t>(1, 4) << F, B, I, F);
-  absl::StatusOr<Pxap> one = Pxap::Create({}), left = Pxap::Create({}),
-                       right = Pxap::Create({});
+  absl::StatusOr<Pxap> one = Pxap::Create({}), left = Pxap::Create({}), right = Pxap::Create({});
   ASSERT_THAT(one->Add(a, mask_a), IsOk());
   ASSERT_THAT(one->Add(b, mask_b), IsOk());
   ASSERT_THAT(left->Add(a, mask_a), IsOk());
@@ -126,8 +125,7 @@ TEST(ResizeNearestTest, PicksOpenCvSourcePixels) {
   // 5 -> 2 columns: scale 2.5, columns 0 and 2.
   const cv::Mat wide = (cv::Mat_<uint8_t>(1, 5) << 1, 2, 3, 4, 5);
   const cv::Mat down = ResizeNearest(wide, cv::Size(2, 1));
-  EXPECT_THAT(std::vector<uint8_t>(down.begin<uint8_t>(), down.end<uint8_t>()),
-              ElementsAre(1, 3));
+  EXPECT_THAT(std::vector<uint8_t>(down.begin<uint8_t>(), down.end<uint8_t>()), ElementsAre(1, 3));
 }
 
 TEST(BuildGtMaskTest, OrsInstancesAndIgnoresTheRestOfTheIgnoreBox) {
@@ -157,8 +155,7 @@ TEST(LoadGtMaskTest, ReadsPngsAndNamesMissingFiles) {
   ASSERT_TRUE(cv::imwrite(root + "/ign.png", ignore));
   // Halving 6 x 4 -> 3 x 2 picks source columns 0, 2, 4 and rows 0, 2: the instance
   // covers (0, 0) and (2, 0) -> columns 0, 1 of row 0; everything else is ignored.
-  absl::StatusOr<cv::Mat> mask =
-      LoadGtMask(root, {"inst.png"}, "ign.png", cv::Size(3, 2));
+  absl::StatusOr<cv::Mat> mask = LoadGtMask(root, {"inst.png"}, "ign.png", cv::Size(3, 2));
   ASSERT_THAT(mask, IsOk());
   EXPECT_THAT(std::vector<uint8_t>(mask->begin<uint8_t>(), mask->end<uint8_t>()),
               ElementsAre(F, F, I, I, I, I));
@@ -174,9 +171,9 @@ TEST(MeanPxapTest, AveragesClassesWithForeground) {
   // foreground: left out. Mean (100 + 25) / 2 = 62.5.
   ASSERT_THAT(mean->Add(0, (cv::Mat_<double>(1, 4) << 1, 0, 0, 0), mask), IsOk());
   ASSERT_THAT(mean->Add(1, cv::Mat(1, 4, CV_64FC1, cv::Scalar(0.3)), mask), IsOk());
-  ASSERT_THAT(mean->Add(2, cv::Mat(1, 4, CV_64FC1, cv::Scalar(0.3)),
-                        cv::Mat(1, 4, CV_8UC1, cv::Scalar(B))),
-              IsOk());
+  ASSERT_THAT(
+      mean->Add(2, cv::Mat(1, 4, CV_64FC1, cv::Scalar(0.3)), cv::Mat(1, 4, CV_8UC1, cv::Scalar(B))),
+      IsOk());
   EXPECT_THAT(mean->Add(3, cv::Mat(1, 4, CV_64FC1, cv::Scalar(0.3)), mask),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("class 3")));
   absl::StatusOr<MeanPxapResult> r = mean->Compute();

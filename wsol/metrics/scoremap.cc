@@ -10,7 +10,6 @@
 namespace wsol::metrics {
 namespace {
 
-
 absl::Status CheckShape(const cv::Mat& map, absl::string_view name) {
   if (map.empty()) return absl::InvalidArgumentError(absl::StrCat(name, ": empty score map"));
   if (map.dims != 2 || map.channels() != 1) {
@@ -19,8 +18,8 @@ absl::Status CheckShape(const cv::Mat& map, absl::string_view name) {
                      " dimensions and ", map.channels(), " channels"));
   }
   if (map.depth() != CV_32F && map.depth() != CV_64F) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ": expected float32 or float64 scores, got ", TypeName(map.type())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": expected float32 or float64 scores, got ", TypeName(map.type())));
   }
   return absl::OkStatus();
 }
@@ -54,8 +53,8 @@ absl::Status CheckValues(const cv::Mat& map, absl::string_view name) {
         double lo = 0, hi = 0;
         cv::minMaxLoc(map, &lo, &hi);
         return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: value %.17g at row %d, column %d is outside [0, 1] (min %.17g, max %.17g)",
-            name, static_cast<double>(row[c]), r, c, lo, hi));
+            "%s: value %.17g at row %d, column %d is outside [0, 1] (min %.17g, max %.17g)", name,
+            static_cast<double>(row[c]), r, c, lo, hi));
       }
     }
   }
@@ -106,14 +105,22 @@ void Quantize(const cv::Mat& map, cv::Mat& out) {
 
 std::string TypeName(int type) {
   switch (CV_MAT_DEPTH(type)) {
-    case CV_8U: return "uint8";
-    case CV_8S: return "int8";
-    case CV_16U: return "uint16";
-    case CV_16S: return "int16";
-    case CV_32S: return "int32";
-    case CV_32F: return "float32";
-    case CV_64F: return "float64";
-    default: return absl::StrCat("OpenCV depth ", CV_MAT_DEPTH(type));
+    case CV_8U:
+      return "uint8";
+    case CV_8S:
+      return "int8";
+    case CV_16U:
+      return "uint16";
+    case CV_16S:
+      return "int16";
+    case CV_32S:
+      return "int32";
+    case CV_32F:
+      return "float32";
+    case CV_64F:
+      return "float64";
+    default:
+      return absl::StrCat("OpenCV depth ", CV_MAT_DEPTH(type));
   }
 }
 
@@ -147,8 +154,8 @@ absl::StatusOr<std::vector<double>> CamThresholds(double interval) {
   // with next = start + d, i.e. i * d.
   const double count = std::ceil(1.0 / interval);
   if (count > 1e7) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CAM curve interval ", interval, ": too small (", count, " thresholds)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("CAM curve interval ", interval, ": too small (", count, " thresholds)"));
   }
   std::vector<double> thresholds(static_cast<size_t>(count));
   for (size_t i = 0; i < thresholds.size(); ++i) {

@@ -18,8 +18,7 @@ constexpr Box kNoContourBox{0, 0, 0, 0};
 
 // The box wsolevaluation makes of a contour's bounding rect in a width x height map.
 Box RectBox(const cv::Rect& r, int width, int height) {
-  return Box{r.x, r.y, std::min(r.x + r.width, width - 1),
-             std::min(r.y + r.height, height - 1)};
+  return Box{r.x, r.y, std::min(r.x + r.width, width - 1), std::min(r.y + r.height, height - 1)};
 }
 
 // windows[k] is the bounding rect of {quantized > k} (empty when there is none).
@@ -291,8 +290,8 @@ void VisitAllContourBoxes(const cv::Mat& quantized,
     for (const int root : components.listed()) {
       const Box b = components.Bounds(root);
       // The hole's bounding box grown by one pixel, then wsolevaluation's x + w, y + h.
-      hole_boxes.push_back(Box{b.x0 - 1, b.y0 - 1, std::min(b.x1 + 2, width - 1),
-                               std::min(b.y1 + 2, height - 1)});
+      hole_boxes.push_back(
+          Box{b.x0 - 1, b.y0 - 1, std::min(b.x1 + 2, width - 1), std::min(b.y1 + 2, height - 1)});
     }
     hole_ranges[level] = {begin, static_cast<int>(hole_boxes.size())};
   }
@@ -325,8 +324,9 @@ void VisitAllContourBoxes(const cv::Mat& quantized,
   }
 }
 
-absl::StatusOr<std::vector<std::vector<Box>>> BoxesFromScoremap(
-    const cv::Mat& scoremap, absl::Span<const double> thresholds, ContourMode mode) {
+absl::StatusOr<std::vector<std::vector<Box>>> BoxesFromScoremap(const cv::Mat& scoremap,
+                                                                absl::Span<const double> thresholds,
+                                                                ContourMode mode) {
   if (absl::Status s = CheckScoremap(scoremap); !s.ok()) return s;
   for (const double t : thresholds) {
     if (!(t >= 0 && t <= 1)) {

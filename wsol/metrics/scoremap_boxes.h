@@ -85,8 +85,9 @@ void VisitAllContourBoxes(const cv::Mat& quantized,
 // BoxesFromScoremap returns, for each threshold in `thresholds` (each in [0, 1]), the
 // boxes wsolevaluation's compute_bboxes_from_scoremaps returns for it, in its order. The
 // map is checked with CheckScoremap.
-absl::StatusOr<std::vector<std::vector<Box>>> BoxesFromScoremap(
-    const cv::Mat& scoremap, absl::Span<const double> thresholds, ContourMode mode);
+absl::StatusOr<std::vector<std::vector<Box>>> BoxesFromScoremap(const cv::Mat& scoremap,
+                                                                absl::Span<const double> thresholds,
+                                                                ContourMode mode);
 
 }  // namespace wsol::metrics
 

@@ -58,14 +58,14 @@ TEST(BoxesFromScoremapTest, UnimodalLargestContour) {
   //   t = 0.4: values >= 0.5, x 2..3, y 1..3: rect (2, 1, 2, 3) -> (2, 1, 4, 4).
   //   t = 0.6: 1.0, 0.9 and 0.7, x 2..3, y 2..3: rect (2, 2, 2, 2) -> (2, 2, 4, 4).
   //   t = 0.8: 1.0 and 0.9, x 2..3, y 2: rect (2, 2, 2, 1) -> (2, 2, 4, 3).
-  const Boxes expected[] = {{{0, 1, 5, 4}}, {{1, 1, 5, 4}}, {{2, 1, 4, 4}},
-                            {{2, 2, 4, 4}}, {{2, 2, 4, 3}}};
+  const Boxes expected[] = {
+      {{0, 1, 5, 4}}, {{1, 1, 5, 4}}, {{2, 1, 4, 4}}, {{2, 2, 4, 4}}, {{2, 2, 4, 3}}};
   for (const ContourMode mode : {ContourMode::kLargest, ContourMode::kAll}) {
     absl::StatusOr<std::vector<Boxes>> boxes =
         BoxesFromScoremap(UnimodalMap(), FifthThresholds(), mode);
     ASSERT_THAT(boxes, IsOk());
-    EXPECT_THAT(*boxes, ElementsAre(expected[0], expected[1], expected[2], expected[3],
-                                    expected[4]));
+    EXPECT_THAT(*boxes,
+                ElementsAre(expected[0], expected[1], expected[2], expected[3], expected[4]));
   }
 }
 
@@ -78,9 +78,8 @@ TEST(BoxesFromScoremapTest, MultimodalLargestContour) {
   absl::StatusOr<std::vector<Boxes>> boxes =
       BoxesFromScoremap(MultimodalMap(), FifthThresholds(), ContourMode::kLargest);
   ASSERT_THAT(boxes, IsOk());
-  EXPECT_THAT(*boxes, ElementsAre(Boxes{{0, 0, 3, 3}}, Boxes{{0, 0, 3, 3}},
-                                  Boxes{{0, 0, 3, 3}}, Boxes{{5, 1, 7, 3}},
-                                  Boxes{{5, 1, 6, 3}}));
+  EXPECT_THAT(*boxes, ElementsAre(Boxes{{0, 0, 3, 3}}, Boxes{{0, 0, 3, 3}}, Boxes{{0, 0, 3, 3}},
+                                  Boxes{{5, 1, 7, 3}}, Boxes{{5, 1, 6, 3}}));
 }
 
 TEST(BoxesFromScoremapTest, MultimodalAllContours) {
@@ -97,13 +96,12 @@ TEST(BoxesFromScoremapTest, MultimodalAllContours) {
       BoxesFromScoremap(MultimodalMap(), FifthThresholds(), ContourMode::kAll);
   ASSERT_THAT(boxes, IsOk());
   ASSERT_EQ(boxes->size(), 5u);
-  EXPECT_THAT((*boxes)[0], UnorderedElementsAre(Box{0, 0, 3, 3}, Box{5, 1, 7, 3},
+  EXPECT_THAT((*boxes)[0], UnorderedElementsAre(Box{0, 0, 3, 3}, Box{5, 1, 7, 3}, Box{1, 4, 5, 5},
+                                                Box{6, 4, 7, 5}));
+  EXPECT_THAT((*boxes)[1], UnorderedElementsAre(Box{0, 0, 3, 3}, Box{0, 0, 3, 3}, Box{5, 1, 7, 3},
                                                 Box{1, 4, 5, 5}, Box{6, 4, 7, 5}));
-  EXPECT_THAT((*boxes)[1],
-              UnorderedElementsAre(Box{0, 0, 3, 3}, Box{0, 0, 3, 3}, Box{5, 1, 7, 3},
-                                   Box{1, 4, 5, 5}, Box{6, 4, 7, 5}));
-  EXPECT_THAT((*boxes)[2], UnorderedElementsAre(Box{0, 0, 3, 3}, Box{0, 0, 3, 3},
-                                                Box{5, 1, 7, 3}, Box{6, 4, 7, 5}));
+  EXPECT_THAT((*boxes)[2], UnorderedElementsAre(Box{0, 0, 3, 3}, Box{0, 0, 3, 3}, Box{5, 1, 7, 3},
+                                                Box{6, 4, 7, 5}));
   EXPECT_THAT((*boxes)[3], ElementsAre(Box{5, 1, 7, 3}));
   EXPECT_THAT((*boxes)[4], ElementsAre(Box{5, 1, 6, 3}));
 }
@@ -116,8 +114,7 @@ TEST(BoxesFromScoremapTest, TieGoesToTheFirstContourFindContoursLists) {
   map(cv::Rect(0, 0, 2, 2)).setTo(1.0);
   map(cv::Rect(5, 0, 2, 2)).setTo(1.0);
   map(cv::Rect(5, 3, 2, 2)).setTo(1.0);
-  absl::StatusOr<std::vector<Boxes>> boxes =
-      BoxesFromScoremap(map, {0.5}, ContourMode::kLargest);
+  absl::StatusOr<std::vector<Boxes>> boxes = BoxesFromScoremap(map, {0.5}, ContourMode::kLargest);
   ASSERT_THAT(boxes, IsOk());
   EXPECT_THAT(*boxes, ElementsAre(Boxes{{5, 3, 7, 5}}));
 }
@@ -126,8 +123,7 @@ TEST(BoxesFromScoremapTest, DegenerateMaps) {
   const std::vector<double> thresholds = FifthThresholds();
   const std::vector<Boxes> none(5, Boxes{{0, 0, 0, 0}});
   // All zeros: no pixel is ever on, so every threshold gives (0, 0, 0, 0).
-  EXPECT_EQ(*BoxesFromScoremap(cv::Mat::zeros(3, 3, CV_64FC1), thresholds,
-                               ContourMode::kAll),
+  EXPECT_EQ(*BoxesFromScoremap(cv::Mat::zeros(3, 3, CV_64FC1), thresholds, ContourMode::kAll),
             none);
   // A maximum below 1/255 quantizes to all zeros: the same.
   EXPECT_EQ(*BoxesFromScoremap(cv::Mat(4, 4, CV_32FC1, cv::Scalar(0.003)), thresholds,
@@ -139,9 +135,9 @@ TEST(BoxesFromScoremapTest, DegenerateMaps) {
                                ContourMode::kLargest),
             std::vector<Boxes>(5, Boxes{{0, 0, 4, 3}}));
   // One pixel of 1: rect (0, 0, 1, 1) clipped to the 1 x 1 map -> (0, 0, 0, 0).
-  EXPECT_EQ(*BoxesFromScoremap(cv::Mat(1, 1, CV_64FC1, cv::Scalar(1.0)), thresholds,
-                               ContourMode::kAll),
-            none);
+  EXPECT_EQ(
+      *BoxesFromScoremap(cv::Mat(1, 1, CV_64FC1, cv::Scalar(1.0)), thresholds, ContourMode::kAll),
+      none);
 }
 
 TEST(BoxesFromScoremapTest, RejectsInvalidInput) {
@@ -149,8 +145,7 @@ TEST(BoxesFromScoremapTest, RejectsInvalidInput) {
   map.at<double>(0, 0) = std::nan("");
   EXPECT_THAT(BoxesFromScoremap(map, {0.5}, ContourMode::kAll),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("NaN")));
-  EXPECT_THAT(BoxesFromScoremap(cv::Mat(2, 2, CV_64FC1, cv::Scalar(0.5)), {1.5},
-                                ContourMode::kAll),
+  EXPECT_THAT(BoxesFromScoremap(cv::Mat(2, 2, CV_64FC1, cv::Scalar(0.5)), {1.5}, ContourMode::kAll),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("CAM threshold 1.5")));
 }
 
@@ -166,16 +161,15 @@ Boxes ReferenceBoxes(const cv::Mat& q, int level, ContourMode mode) {
   if (contours.empty()) return {{0, 0, 0, 0}};
   if (mode == ContourMode::kLargest) {
     const auto largest = std::max_element(
-        contours.begin(), contours.end(), [](const auto& a, const auto& b) {
-          return cv::contourArea(a) < cv::contourArea(b);
-        });
+        contours.begin(), contours.end(),
+        [](const auto& a, const auto& b) { return cv::contourArea(a) < cv::contourArea(b); });
     contours = {*largest};
   }
   Boxes boxes;
   for (const auto& contour : contours) {
     const cv::Rect r = cv::boundingRect(contour);
-    boxes.push_back({r.x, r.y, std::min(r.x + r.width, q.cols - 1),
-                     std::min(r.y + r.height, q.rows - 1)});
+    boxes.push_back(
+        {r.x, r.y, std::min(r.x + r.width, q.cols - 1), std::min(r.y + r.height, q.rows - 1)});
   }
   return boxes;
 }
@@ -194,16 +188,24 @@ cv::Mat RandomQuantizedMap(std::mt19937& rng, int height, int width) {
     for (int c = 0; c < width; ++c) {
       int v = 0;
       switch (kind) {
-        case 0: v = static_cast<int>(rng() % 256); break;
-        case 1: v = rng() % 5 == 0 ? static_cast<int>(rng() % 256) : 0; break;
-        case 2: v = values[rng() % 3]; break;
+        case 0:
+          v = static_cast<int>(rng() % 256);
+          break;
+        case 1:
+          v = rng() % 5 == 0 ? static_cast<int>(rng() % 256) : 0;
+          break;
+        case 2:
+          v = values[rng() % 3];
+          break;
         case 3: {
           const int d2 = (r - cy) * (r - cy) + (c - cx) * (c - cx);
           v = std::max(0, 255 - d2 * 4 + static_cast<int>(rng() % 40));
           v = std::min(v, 255);
           break;
         }
-        default: v = ((r / period + c / period) % 2) ? values[0] : values[1]; break;
+        default:
+          v = ((r / period + c / period) % 2) ? values[0] : values[1];
+          break;
       }
       q.at<uint8_t>(r, c) = static_cast<uint8_t>(v);
     }
@@ -251,8 +253,7 @@ TEST(AllContourBoxesTest, MatchesFindContoursOnLargerRandomMaps) {
   std::mt19937 rng(7);
   for (int i = 0; i < 24; ++i) {
     const int size = i < 20 ? 17 + static_cast<int>(rng() % 48) : 224;
-    ExpectMatchesFindContours(RandomQuantizedMap(rng, size, size + static_cast<int>(rng() % 9)),
-                              i);
+    ExpectMatchesFindContours(RandomQuantizedMap(rng, size, size + static_cast<int>(rng() % 9)), i);
     if (HasFatalFailure()) return;
   }
 }

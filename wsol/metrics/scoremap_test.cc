@@ -30,17 +30,16 @@ TEST(CheckScoremapTest, RejectsWrongShapeAndType) {
   EXPECT_THAT(CheckScoremap(cv::Mat(2, 2, CV_32FC3, cv::Scalar(0)), "b.jpg"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("b.jpg"), HasSubstr("3 channels"))));
-  EXPECT_THAT(CheckScoremap(cv::Mat(2, 2, CV_8UC1, cv::Scalar(0)), "c.jpg"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("c.jpg"), HasSubstr("uint8"))));
+  EXPECT_THAT(
+      CheckScoremap(cv::Mat(2, 2, CV_8UC1, cv::Scalar(0)), "c.jpg"),
+      StatusIs(absl::StatusCode::kInvalidArgument, AllOf(HasSubstr("c.jpg"), HasSubstr("uint8"))));
 }
 
 TEST(CheckScoremapTest, NamesTheNanPosition) {
   cv::Mat map(3, 3, CV_64FC1, cv::Scalar(2.0));  // Out of range too: NaN is named first.
   map.at<double>(1, 2) = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_THAT(CheckScoremap(map, "d.jpg"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("d.jpg: NaN at row 1, column 2")));
+  EXPECT_THAT(CheckScoremap(map, "d.jpg"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                    HasSubstr("d.jpg: NaN at row 1, column 2")));
 }
 
 TEST(CheckScoremapTest, NamesTheValueOutOfRange) {
@@ -118,8 +117,8 @@ TEST(CamThresholdsTest, MatchesNumpyArange) {
 
 TEST(CamThresholdsTest, RejectsNonPositiveIntervals) {
   for (const double d : {0.0, -0.1, std::numeric_limits<double>::quiet_NaN()}) {
-    EXPECT_THAT(CamThresholds(d), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("CAM curve interval")));
+    EXPECT_THAT(CamThresholds(d),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("CAM curve interval")));
   }
 }
 

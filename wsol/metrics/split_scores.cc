@@ -16,16 +16,16 @@ namespace {
 absl::Status CheckMask(const cv::Mat& mask, cv::Size size, size_t index) {
   if (mask.type() != CV_8UC1 || mask.size() != size) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "mask %d: expected a uint8 %dx%d mask like the score map, got type %d of %dx%d",
-        index, size.width, size.height, mask.type(), mask.cols, mask.rows));
+        "mask %d: expected a uint8 %dx%d mask like the score map, got type %d of %dx%d", index,
+        size.width, size.height, mask.type(), mask.cols, mask.rows));
   }
   for (int r = 0; r < mask.rows; ++r) {
     const uint8_t* row = mask.ptr<uint8_t>(r);
     for (int c = 0; c < mask.cols; ++c) {
       if (row[c] != kMaskBackground && row[c] != kMaskForeground && row[c] != kMaskIgnore) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "mask %d: value %d at (%d, %d); expected %d, %d or %d", index, row[c], c, r,
-            kMaskBackground, kMaskForeground, kMaskIgnore));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("mask %d: value %d at (%d, %d); expected %d, %d or %d", index, row[c],
+                            c, r, kMaskBackground, kMaskForeground, kMaskIgnore));
       }
     }
   }
@@ -39,8 +39,8 @@ absl::StatusOr<SplitScores> SplitScores::Create(const SplitScoresOptions& option
     return absl::InvalidArgumentError("SplitScores: neither boxes nor masks to score");
   }
   if (options.multi_label && options.masks && options.num_classes <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "SplitScores: num_classes = ", options.num_classes, ": mPxAP needs it > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("SplitScores: num_classes = ", options.num_classes, ": mPxAP needs it > 0"));
   }
   SplitScores scores(options);
   if (options.boxes) {
@@ -84,8 +84,8 @@ absl::Status SplitScores::Add(const ImageTruth& truth, absl::Span<const cv::Mat>
   }
   if (maps.size() != want_maps) {
     return absl::InvalidArgumentError(absl::StrCat(
-        maps.size(), " score map(s) for an image with ", truth.labels.size(), " label(s); expected ",
-        want_maps, options_.multi_label ? " (one per label)" : ""));
+        maps.size(), " score map(s) for an image with ", truth.labels.size(),
+        " label(s); expected ", want_maps, options_.multi_label ? " (one per label)" : ""));
   }
   for (size_t k = 0; k < maps.size(); ++k) {
     if (absl::Status s = CheckScoremap(maps[k], absl::StrCat("score map ", k)); !s.ok()) return s;
@@ -149,8 +149,8 @@ std::vector<int64_t> SplitScores::Counts() const {
 absl::Status SplitScores::MergeCounts(absl::Span<const int64_t> counts) {
   const size_t expected = Counts().size();
   if (counts.size() != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("split score counts: ", counts.size(),
-                                                   " values, ", expected, " expected"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("split score counts: ", counts.size(), " values, ", expected, " expected"));
   }
   size_t offset = 1;
   if (v2_) WSOL_RETURN_IF_ERROR(v2_->AddCounts(counts, &offset));

@@ -113,8 +113,8 @@ TEST(SplitScoresTest, InconsistentImagesAreRefusedAndCountNothing) {
 // A data-parallel evaluation: two processes score halves of the images; the sum of their
 // count lists, merged into a fresh SplitScores, scores exactly as one that saw them all.
 TEST(SplitScoresTest, SummedCountListsScoreAsOneProcess) {
-  const SplitScoresOptions options{.cam_curve_interval = 0.05, .boxes = true, .masks = true,
-                                   .max_box_acc = true};
+  const SplitScoresOptions options{
+      .cam_curve_interval = 0.05, .boxes = true, .masks = true, .max_box_acc = true};
   const std::vector<std::pair<ImageTruth, cv::Mat>> images = {
       {{.labels = {0}, .boxes = {Box{0, 0, 2, 4}}, .masks = {HalfMask(true)}}, Halves(0.9f, 0.2f)},
       {{.labels = {1}, .boxes = {Box{2, 0, 4, 4}}, .masks = {HalfMask(false)}}, Halves(0.7f, 0.3f)},

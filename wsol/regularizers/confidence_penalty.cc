@@ -6,8 +6,6 @@
 
 namespace wsol::regularizers {
 
-at::Tensor ConfidencePenalty::Term(const at::Tensor& log_p) const {
-  return -Entropy(log_p);
-}
+at::Tensor ConfidencePenalty::Term(const at::Tensor& log_p) const { return -Entropy(log_p); }
 
 }  // namespace wsol::regularizers

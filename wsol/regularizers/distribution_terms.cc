@@ -1,8 +1,8 @@
 #include "wsol/regularizers/distribution_terms.h"
 
-#include <cmath>
-
 #include <ATen/ATen.h>
+
+#include <cmath>
 
 namespace wsol::regularizers {
 namespace {
@@ -30,9 +30,7 @@ at::Tensor KlUniformToP(const at::Tensor& log_p) {
   return UniformCrossEntropy(log_p) - LogNumClasses(log_p);
 }
 
-at::Tensor KlPToUniform(const at::Tensor& log_p) {
-  return LogNumClasses(log_p) - Entropy(log_p);
-}
+at::Tensor KlPToUniform(const at::Tensor& log_p) { return LogNumClasses(log_p) - Entropy(log_p); }
 
 at::Tensor JensenShannonToUniform(const at::Tensor& log_p) {
   const double log_c = LogNumClasses(log_p);

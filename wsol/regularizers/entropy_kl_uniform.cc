@@ -21,7 +21,7 @@ at::Tensor EntropyKlUniform::Term(const at::Tensor& log_p) const {
 }
 
 std::optional<double> EntropyKlUniform::FixedPointOffTargetMass(int64_t num_classes,
-                                                                 int64_t batch_size) const {
+                                                                int64_t batch_size) const {
   double w = options_.lambda;
   if (options_.reduction == KlUniformReduction::kSumOverClasses) w *= num_classes;
   if (options_.reduction == KlUniformReduction::kSumOverBatch) w *= batch_size;

@@ -6,8 +6,6 @@
 
 namespace wsol::regularizers {
 
-at::Tensor Jsd::Term(const at::Tensor& log_p) const {
-  return JensenShannonToUniform(log_p);
-}
+at::Tensor Jsd::Term(const at::Tensor& log_p) const { return JensenShannonToUniform(log_p); }
 
 }  // namespace wsol::regularizers

@@ -6,8 +6,6 @@
 
 namespace wsol::regularizers {
 
-at::Tensor KlPU::Term(const at::Tensor& log_p) const {
-  return KlPToUniform(log_p);
-}
+at::Tensor KlPU::Term(const at::Tensor& log_p) const { return KlPToUniform(log_p); }
 
 }  // namespace wsol::regularizers

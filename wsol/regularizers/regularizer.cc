@@ -1,10 +1,10 @@
 #include "wsol/regularizers/regularizer.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "wsol/regularizers/distribution_terms.h"
 

@@ -16,11 +16,11 @@
 #ifndef WSOL_REGULARIZERS_REGULARIZER_H_
 #define WSOL_REGULARIZERS_REGULARIZER_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include <ATen/core/Tensor.h>
 
 namespace wsol::regularizers {
 

@@ -16,7 +16,9 @@ const std::vector<RegularizerRow>& RegularizerTable() {
       {R::kNone, "none", [](const R&, FieldChecker&) {},
        [](const R&) -> std::unique_ptr<Regularizer> { return std::make_unique<NoRegularizer>(); }},
       {R::kEntropyKlUniform, "entropy_kl_uniform",
-       [](const R& r, FieldChecker& c) { c.NonNegative("lambda", r.entropy_kl_uniform().lambda()); },
+       [](const R& r, FieldChecker& c) {
+         c.NonNegative("lambda", r.entropy_kl_uniform().lambda());
+       },
        [](const R& r) -> std::unique_ptr<Regularizer> {
          const proto::EntropyKlUniform& er = r.entropy_kl_uniform();
          const KlUniformReduction reduction =
@@ -51,7 +53,8 @@ const std::vector<RegularizerRow>& RegularizerTable() {
          return std::make_unique<SymmetricKl>(
              SymmetricKlOptions{.lambda = r.symmetric_kl().lambda()});
        }},
-      {R::kJsd, "jsd", [](const R& r, FieldChecker& c) { c.NonNegative("lambda", r.jsd().lambda()); },
+      {R::kJsd, "jsd",
+       [](const R& r, FieldChecker& c) { c.NonNegative("lambda", r.jsd().lambda()); },
        [](const R& r) -> std::unique_ptr<Regularizer> {
          return std::make_unique<Jsd>(JsdOptions{.lambda = r.jsd().lambda()});
        }},

@@ -30,8 +30,8 @@ namespace wsol::regularizers {
 
 // A row: the oneof case, the field's name (also Regularizer::Name()), the check of the
 // sub-message and the build from it (wsol/util/oneof_table.h).
-using RegularizerRow = OneofRow<proto::Regularizer, proto::Regularizer::RegularizerCase,
-                                std::unique_ptr<Regularizer>>;
+using RegularizerRow =
+    OneofRow<proto::Regularizer, proto::Regularizer::RegularizerCase, std::unique_ptr<Regularizer>>;
 
 const std::vector<RegularizerRow>& RegularizerTable();
 

@@ -1,11 +1,11 @@
 // Tests of the loss terms: hand-worked values, the documented identities, and a
 // conformance suite over every entry of the regularizer table (finite at extreme logits,
 // gradients against a float64 finite-difference reference, mixed labels).
+#include <torch/torch.h>
+
 #include <cmath>
 #include <set>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
@@ -52,8 +52,8 @@ torch::Tensor OneHot(std::vector<int64_t> labels, int64_t classes) {
 
 // p = softmax([log 3, 0]) = (3/4, 1/4), C = 2: every term worked by hand.
 TEST(DistributionTermsTest, HandWorkedTwoClassExample) {
-  torch::Tensor log_p = torch::log_softmax(
-      torch::tensor({{std::log(3.0), 0.0}}, torch::kDouble), 1);
+  torch::Tensor log_p =
+      torch::log_softmax(torch::tensor({{std::log(3.0), 0.0}}, torch::kDouble), 1);
   const double p0 = 0.75, p1 = 0.25, u = 0.5;
   const double kl_u_p = u * std::log(u / p0) + u * std::log(u / p1);  // 0.5 log(4/3)
   const double kl_p_u = p0 * std::log(p0 / u) + p1 * std::log(p1 / u);
@@ -121,7 +121,8 @@ TEST(RegularizerIdentityTest, SymmetricKlIsTheSumOfBothDirections) {
   torch::Tensor targets = OneHot({1, 2, 3, 4}, 6);
   const double sym = Make("symmetric_kl", 0.7)->Loss(logits, targets).regularization.item<double>();
   const double a = Make("kl_p_u", 0.7)->Loss(logits, targets).regularization.item<double>();
-  const double b = Make("entropy_kl_uniform", 0.7)->Loss(logits, targets).regularization.item<double>();
+  const double b =
+      Make("entropy_kl_uniform", 0.7)->Loss(logits, targets).regularization.item<double>();
   EXPECT_NEAR(sym, a + b, 1e-12);
 }
 
@@ -149,11 +150,14 @@ TEST(EntropyKlUniformTest, EachReductionHasItsClosedFormGradient) {
     const LossTerms loss = (*er)->Loss(logits, targets);
     loss.regularization.backward();
     const double float_lambda = spec.entropy_kl_uniform().lambda();
-    EXPECT_TRUE(torch::allclose(logits.grad(), formula * multiple * (float_lambda / lambda),
-                                1e-12, 1e-14))
-        << name << "\n" << logits.grad() << "\n" << formula * multiple;
+    EXPECT_TRUE(
+        torch::allclose(logits.grad(), formula * multiple * (float_lambda / lambda), 1e-12, 1e-14))
+        << name << "\n"
+        << logits.grad() << "\n"
+        << formula * multiple;
     // The value: the same multiple of the formula's (a KL, so 0 at the uniform p).
-    const double kl = (-std::log(static_cast<double>(classes)) - torch::log(p).mean(1)).mean().item<double>();
+    const double kl =
+        (-std::log(static_cast<double>(classes)) - torch::log(p).mean(1)).mean().item<double>();
     EXPECT_NEAR(loss.regularization.item<double>(), float_lambda * multiple * kl, 1e-12) << name;
   }
   proto::Regularizer unknown;
@@ -223,12 +227,15 @@ TEST(RegularizerBuilderTest, ValidationNamesTheFieldPath) {
   proto::Regularizer spec;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString("jsd { lambda: -1 }", &spec));
   EXPECT_THAT(BuildRegularizer(spec).status(),
-              ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                        ::testing::HasSubstr("regularizer.jsd.lambda = -1: expected >= 0")));
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString("label_smoothing { gamma: 1.5 }", &spec));
-  EXPECT_THAT(ValidateRegularizer(spec),
-              ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                        ::testing::HasSubstr("regularizer.label_smoothing.gamma = 1.5")));
+              ::wsol::testing::StatusIs(
+                  absl::StatusCode::kInvalidArgument,
+                  ::testing::HasSubstr("regularizer.jsd.lambda = -1: expected >= 0")));
+  ASSERT_TRUE(
+      google::protobuf::TextFormat::ParseFromString("label_smoothing { gamma: 1.5 }", &spec));
+  EXPECT_THAT(
+      ValidateRegularizer(spec),
+      ::wsol::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                ::testing::HasSubstr("regularizer.label_smoothing.gamma = 1.5")));
 }
 
 TEST(RegularizerBuilderTest, EveryOneofFieldHasATableEntry) {
@@ -301,7 +308,8 @@ TEST_P(RegularizerConformanceTest, GradientMatchesFiniteDifferences) {
       const double numeric = (reg->Loss(plus, targets).total.item<double>() -
                               reg->Loss(minus, targets).total.item<double>()) /
                              (2 * h);
-      EXPECT_NEAR(analytic[i][j].item<double>(), numeric, 1e-7) << GetParam() << " " << i << "," << j;
+      EXPECT_NEAR(analytic[i][j].item<double>(), numeric, 1e-7)
+          << GetParam() << " " << i << "," << j;
     }
   }
 }
@@ -310,8 +318,8 @@ TEST_P(RegularizerConformanceTest, ZeroWeightIsPlainCrossEntropy) {
   torch::manual_seed(12);
   torch::Tensor logits = torch::randn({4, 3}, torch::kDouble);
   torch::Tensor targets = OneHot({0, 1, 2, 0}, 3);
-  const double ce = torch::nll_loss(torch::log_softmax(logits, 1), torch::tensor({0, 1, 2, 0}))
-                        .item<double>();
+  const double ce =
+      torch::nll_loss(torch::log_softmax(logits, 1), torch::tensor({0, 1, 2, 0})).item<double>();
   LossTerms terms = Make(GetParam(), 0.0)->Loss(logits, targets);
   EXPECT_NEAR(terms.total.item<double>(), ce, 1e-12);
   EXPECT_NEAR(terms.total.item<double>(),

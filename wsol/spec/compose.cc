@@ -67,8 +67,8 @@ absl::Status CheckOverridePaths(const proto::Experiment& fragment, const std::st
       const FieldDescriptor* field =
           descriptor == nullptr ? nullptr : descriptor->FindFieldByName(part);
       if (field == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            file, ": overrides \"", path, "\": no such field (\"", part, "\")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(file, ": overrides \"", path, "\": no such field (\"", part, "\")"));
       }
       descriptor = field->message_type();
     }
@@ -83,8 +83,8 @@ class Composer {
   // Merges the file at `path` (its bases first). `shown` is how sources name it.
   absl::Status MergeFile(const std::string& path, const std::string& shown) {
     if (std::find(chain_.begin(), chain_.end(), shown) != chain_.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "base cycle: ", absl::StrJoin(chain_, " -> "), " -> ", shown));
+      return absl::InvalidArgumentError(
+          absl::StrCat("base cycle: ", absl::StrJoin(chain_, " -> "), " -> ", shown));
     }
     WSOL_ASSIGN_OR_RETURN(const std::string text, ReadRegularFile(path, "spec file"));
     WSOL_ASSIGN_OR_RETURN(const proto::Experiment fragment, ParseExperiment(text, shown));
@@ -94,9 +94,9 @@ class Composer {
       const std::string full = root_.empty() ? base : (fs::path(root_) / base).string();
       std::error_code ec;
       if (!fs::exists(full, ec)) {
-        return absl::NotFoundError(absl::StrCat(
-            shown, ": base \"", base, "\": no such file ", full,
-            " (base paths are relative to the workspace root)"));
+        return absl::NotFoundError(
+            absl::StrCat(shown, ": base \"", base, "\": no such file ", full,
+                         " (base paths are relative to the workspace root)"));
       }
       WSOL_RETURN_IF_ERROR(MergeFile(full, base));
     }
@@ -128,12 +128,12 @@ class Composer {
                         const std::string& value, const std::string& earlier_path,
                         const std::string& earlier_value) const {
     auto earlier = composed_.sources.find(earlier_path);
-    const std::string by = earlier == composed_.sources.end() ? "an earlier fragment"
-                                                              : earlier->second;
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": sets ", path, " = ", value, " but ", by, " set ", earlier_path, " = ",
-        earlier_value, "; if ", source, " means to replace it, add overrides: \"", path,
-        "\" to it"));
+    const std::string by =
+        earlier == composed_.sources.end() ? "an earlier fragment" : earlier->second;
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": sets ", path, " = ", value, " but ", by, " set ", earlier_path,
+                     " = ", earlier_value, "; if ", source,
+                     " means to replace it, add overrides: \"", path, "\" to it"));
   }
 
   absl::Status Merge(const Message& from, Message* to, const std::string& prefix,
@@ -163,8 +163,8 @@ class Composer {
         EraseSourcesUnder(path);
       }
       if (field->is_repeated() || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
-        const bool set_before = field->is_repeated() ? out->FieldSize(*to, field) > 0
-                                                     : out->HasField(*to, field);
+        const bool set_before =
+            field->is_repeated() ? out->FieldSize(*to, field) > 0 : out->HasField(*to, field);
         if (set_before && FieldText(from, field) != FieldText(*to, field)) {
           return Conflict(source, path, FieldText(from, field), path, FieldText(*to, field));
         }
@@ -175,8 +175,8 @@ class Composer {
         continue;
       }
       if (!out->HasField(*to, field)) composed_.sources[path] = source;
-      WSOL_RETURN_IF_ERROR(Merge(in->GetMessage(from, field), out->MutableMessage(to, field),
-                                 path, source, overrides));
+      WSOL_RETURN_IF_ERROR(Merge(in->GetMessage(from, field), out->MutableMessage(to, field), path,
+                                 source, overrides));
     }
     return absl::OkStatus();
   }
@@ -235,10 +235,8 @@ void Describe(const Message& message, const std::string& prefix,
     for (const auto& [p, s] : sources) {
       if (Under(path, p)) source = s;  // The map is sorted: the deepest match comes last.
     }
-    const bool leaf = field->is_repeated() ||
-                      field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
-    const Message* child =
-        leaf ? nullptr : &message.GetReflection()->GetMessage(message, field);
+    const bool leaf = field->is_repeated() || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
+    const Message* child = leaf ? nullptr : &message.GetReflection()->GetMessage(message, field);
     std::vector<const FieldDescriptor*> child_fields;
     if (child != nullptr) child->GetReflection()->ListFields(*child, &child_fields);
     if (leaf || child_fields.empty()) {

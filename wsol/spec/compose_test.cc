@@ -79,7 +79,8 @@ TEST_F(ComposeTest, AFragmentThatSaysItOverridesReplacesTheValue) {
 TEST_F(ComposeTest, AnotherOneofMemberIsAClashUnlessTheMessageIsOverridden) {
   Write("none.pbtxt", "regularizer { none {} }");
   Write("er.pbtxt", "regularizer { entropy_kl_uniform { lambda: 1e-4 } }");
-  Write("er_over.pbtxt", "overrides: \"regularizer\" regularizer { entropy_kl_uniform { lambda: 1e-4 } }");
+  Write("er_over.pbtxt",
+        "overrides: \"regularizer\" regularizer { entropy_kl_uniform { lambda: 1e-4 } }");
   absl::StatusOr<ComposedExperiment> clash = Compose({"none.pbtxt", "er.pbtxt"});
   ASSERT_FALSE(clash.ok());
   EXPECT_THAT(clash.status().message(), HasSubstr("regularizer.none"));
@@ -134,9 +135,9 @@ TEST_F(ComposeTest, BasesMergeFirstAndTheirErrorsNameTheFile) {
 
 TEST_F(ComposeTest, AssignmentsWinAndNameTheirSource) {
   Write("a.pbtxt", "optimizer { lr: 0.01 } regularizer { none {} }");
-  absl::StatusOr<ComposedExperiment> spec =
-      Compose({"a.pbtxt"}, {{"optimizer.lr=0.5", "--set"},
-                            {"regularizer.kl_p_u={ lambda: 1e-3 }", "table set"}});
+  absl::StatusOr<ComposedExperiment> spec = Compose(
+      {"a.pbtxt"},
+      {{"optimizer.lr=0.5", "--set"}, {"regularizer.kl_p_u={ lambda: 1e-3 }", "table set"}});
   ASSERT_THAT(spec, IsOk());
   EXPECT_EQ(spec->experiment.optimizer().lr(), 0.5f);
   EXPECT_TRUE(spec->experiment.regularizer().has_kl_p_u());

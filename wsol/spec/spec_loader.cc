@@ -9,18 +9,18 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "wsol/util/field_checker.h"
-#include "wsol/util/paths.h"
 #include "wsol/util/file_io.h"
+#include "wsol/util/paths.h"
 #include "wsol/util/status_macros.h"
 
 namespace wsol::spec {
@@ -68,17 +68,19 @@ constexpr int kMaxFmnistDistractors = 64;
 constexpr int kMaxFmnistTrainItems = 6000;
 constexpr int kMaxFmnistTestItems = 1000;
 
-std::string Between(int64_t low, int64_t high) { return absl::StrCat("in [", low, ", ", high, "]"); }
+std::string Between(int64_t low, int64_t high) {
+  return absl::StrCat("in [", low, ", ", high, "]");
+}
 
 void ValidateDataset(const proto::Dataset& d, Checker& c) {
   c.Range(d.num_classes() >= 2 && d.num_classes() <= kMaxClasses, "dataset.num_classes",
           d.num_classes(), Between(2, kMaxClasses));
   c.Range(d.resize_size() > 0 && d.resize_size() <= kMaxImageSide, "dataset.resize_size",
           d.resize_size(), Between(1, kMaxImageSide));
-  c.Range(d.crop_size() > 0 && d.crop_size() <= d.resize_size(), "dataset.crop_size",
-          d.crop_size(), absl::StrCat("in [1, dataset.resize_size = ", d.resize_size(), "]"));
-  c.Range(d.eval_size() > 0 && d.eval_size() <= kMaxImageSide, "dataset.eval_size",
-          d.eval_size(), Between(1, kMaxImageSide));
+  c.Range(d.crop_size() > 0 && d.crop_size() <= d.resize_size(), "dataset.crop_size", d.crop_size(),
+          absl::StrCat("in [1, dataset.resize_size = ", d.resize_size(), "]"));
+  c.Range(d.eval_size() > 0 && d.eval_size() <= kMaxImageSide, "dataset.eval_size", d.eval_size(),
+          Between(1, kMaxImageSide));
   if (d.name().empty()) c.Fail("dataset.name is empty: expected a data set name");
   if (d.has_fmnist_loc()) {
     const proto::FmnistLoc& f = d.fmnist_loc();
@@ -93,7 +95,8 @@ void ValidateDataset(const proto::Dataset& d, Checker& c) {
             "dataset.fmnist_loc.train_per_class", f.train_per_class(),
             Between(1, kMaxFmnistTrainItems));
     c.Range(f.val_per_class() > 0 && f.val_per_class() <= kMaxFmnistTrainItems,
-            "dataset.fmnist_loc.val_per_class", f.val_per_class(), Between(1, kMaxFmnistTrainItems));
+            "dataset.fmnist_loc.val_per_class", f.val_per_class(),
+            Between(1, kMaxFmnistTrainItems));
     c.Range(f.test_per_class() > 0 && f.test_per_class() <= kMaxFmnistTestItems,
             "dataset.fmnist_loc.test_per_class", f.test_per_class(),
             Between(1, kMaxFmnistTestItems));
@@ -113,8 +116,8 @@ void ValidateOptimizer(const proto::Optimizer& o, Checker& c) {
           o.classifier_lr_multiplier(), "> 0");
   c.Range(o.decay_every_epochs() > 0 && o.decay_every_epochs() <= kMaxEpochs,
           "optimizer.decay_every_epochs", o.decay_every_epochs(), Between(1, kMaxEpochs));
-  c.Range(o.decay_factor() > 0 && o.decay_factor() <= 1, "optimizer.decay_factor",
-          o.decay_factor(), "in (0, 1]");
+  c.Range(o.decay_factor() > 0 && o.decay_factor() <= 1, "optimizer.decay_factor", o.decay_factor(),
+          "in (0, 1]");
   c.Range(o.epochs() > 0 && o.epochs() <= kMaxEpochs, "optimizer.epochs", o.epochs(),
           Between(1, kMaxEpochs));
   c.Range(o.batch_size() > 0 && o.batch_size() <= kMaxBatchSize, "optimizer.batch_size",
@@ -122,8 +125,8 @@ void ValidateOptimizer(const proto::Optimizer& o, Checker& c) {
 }
 
 void ValidateEvaluation(const proto::Evaluation& e, Checker& c) {
-  c.Range(e.cam_curve_interval() > 0 && e.cam_curve_interval() < 1,
-          "evaluation.cam_curve_interval", e.cam_curve_interval(), "in (0, 1)");
+  c.Range(e.cam_curve_interval() > 0 && e.cam_curve_interval() < 1, "evaluation.cam_curve_interval",
+          e.cam_curve_interval(), "in (0, 1)");
   for (int i = 0; i < e.iou_thresholds_size(); ++i) {
     c.Range(e.iou_thresholds(i) >= 1 && e.iou_thresholds(i) <= 100,
             absl::StrCat("evaluation.iou_thresholds[", i, "]"), e.iou_thresholds(i),
@@ -199,22 +202,22 @@ absl::Status ApplyOverride(absl::string_view assignment, proto::Experiment* expe
     field = descriptor->FindFieldByName(parts[i]);
     if (field == nullptr) {
       std::vector<std::string> names;
-      for (int f = 0; f < descriptor->field_count(); ++f) names.push_back(descriptor->field(f)->name());
+      for (int f = 0; f < descriptor->field_count(); ++f)
+        names.push_back(descriptor->field(f)->name());
       return absl::InvalidArgumentError(absl::StrCat(
           "override \"", assignment, "\": ", descriptor->full_name(), " has no field \"", parts[i],
           "\"; fields are: ", absl::StrJoin(names, ", ")));
     }
     if (i + 1 < parts.size()) {
       if (field->type() != FieldDescriptor::TYPE_MESSAGE) {
-        return absl::InvalidArgumentError(absl::StrCat("override \"", assignment, "\": \"",
-                                                       parts[i], "\" is not a message"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("override \"", assignment, "\": \"", parts[i], "\" is not a message"));
       }
       descriptor = field->message_type();
     } else if (field->type() == FieldDescriptor::TYPE_MESSAGE && !absl::StartsWith(value, "{")) {
       return absl::InvalidArgumentError(absl::StrCat(
           "override \"", assignment, "\": \"", parts[i],
-          "\" is a message; set one of its fields or give a message body, e.g. ", parts[i],
-          "={}"));
+          "\" is a message; set one of its fields or give a message body, e.g. ", parts[i], "={}"));
     }
   }
 
@@ -315,9 +318,8 @@ absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
   for (const std::string& assignment : JoinSplitOverrides(overrides)) {
     assignments.emplace_back(assignment, "--set");
   }
-  WSOL_ASSIGN_OR_RETURN(
-      ComposedExperiment composed,
-      LoadComposedExperiment({path}, assignments, WorkspaceRoot(), components));
+  WSOL_ASSIGN_OR_RETURN(ComposedExperiment composed,
+                        LoadComposedExperiment({path}, assignments, WorkspaceRoot(), components));
   return std::move(composed.experiment);
 }
 
@@ -339,7 +341,8 @@ void ResolveSpecPaths(const std::string& workspace_root, proto::Experiment* expe
   resolve(d->has_mask_metadata_root(), d->mask_metadata_root(),
           [&](const std::string& p) { d->set_mask_metadata_root(p); });
   proto::Runtime* r = experiment->mutable_runtime();
-  resolve(r->has_output_dir(), r->output_dir(), [&](const std::string& p) { r->set_output_dir(p); });
+  resolve(r->has_output_dir(), r->output_dir(),
+          [&](const std::string& p) { r->set_output_dir(p); });
 }
 
 std::string SpecFingerprint(const proto::Experiment& experiment) {

@@ -68,9 +68,9 @@ std::vector<std::string> JoinSplitOverrides(const std::vector<std::string>& piec
 // workspace root: wsol/util/paths.h), applies `overrides` in order (through
 // JoinSplitOverrides) and validates. The spec must name at least dataset.name and
 // backbone.architecture (an empty or comment-only spec is refused).
-absl::StatusOr<proto::Experiment> LoadExperimentFile(
-    const std::string& path, const std::vector<std::string>& overrides = {},
-    const ComponentValidators& components = {});
+absl::StatusOr<proto::Experiment> LoadExperimentFile(const std::string& path,
+                                                     const std::vector<std::string>& overrides = {},
+                                                     const ComponentValidators& components = {});
 
 // LoadComposedExperiment merges `fragments` and `assignments` (compose.h), then checks
 // and validates the result as LoadExperimentFile does; errors name the fragments.

@@ -193,10 +193,10 @@ TEST(SpecLoaderTest, OutOfRangeValuesNameFieldPathAndRange) {
   // table's here stands in as a fake that names the field).
   ComponentValidators components;
   components.regularizer = [](const proto::Regularizer& r) {
-    return r.entropy_kl_uniform().lambda() < 0
-               ? absl::InvalidArgumentError("regularizer.entropy_kl_uniform.lambda = -1: "
-                                            "expected >= 0")
-               : absl::OkStatus();
+    return r.entropy_kl_uniform().lambda() < 0 ? absl::InvalidArgumentError(
+                                                     "regularizer.entropy_kl_uniform.lambda = -1: "
+                                                     "expected >= 0")
+                                               : absl::OkStatus();
   };
   absl::Status status = ValidateExperiment(spec, components);
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
@@ -213,10 +213,9 @@ TEST(SpecLoaderTest, CrossFieldChecks) {
   spec.mutable_dataset()->set_resize_size(64);
   spec.mutable_dataset()->set_crop_size(96);
   spec.mutable_runtime()->set_device("tpu");
-  EXPECT_THAT(ValidateExperiment(spec),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("dataset.crop_size = 96"),
-                             HasSubstr("runtime.device = \"tpu\""))));
+  EXPECT_THAT(ValidateExperiment(spec), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                 AllOf(HasSubstr("dataset.crop_size = 96"),
+                                                       HasSubstr("runtime.device = \"tpu\""))));
 }
 
 TEST(SpecLoaderTest, DefaultSpecIsValid) {
@@ -256,10 +255,10 @@ TEST(SpecLoaderTest, BadOverridesAreExplained) {
   EXPECT_THAT(ApplyOverride("optimizer.epochs=many", &spec),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("many"), HasSubstr("Expected integer"))));
-  EXPECT_THAT(LoadExperimentFile(kGoodSpec, {"optimizer.lr=-2"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("good.pbtxt: invalid spec"),
-                             HasSubstr("optimizer.lr = -2"))));
+  EXPECT_THAT(
+      LoadExperimentFile(kGoodSpec, {"optimizer.lr=-2"}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("good.pbtxt: invalid spec"), HasSubstr("optimizer.lr = -2"))));
 }
 
 TEST(SpecLoaderTest, ResultFingerprintIgnoresOnlyWhatCannotChangeResults) {

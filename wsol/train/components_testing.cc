@@ -1,10 +1,11 @@
 #include "wsol/train/components_testing.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "opencv2/core.hpp"
@@ -37,7 +38,8 @@ absl::StatusOr<metadata::SplitMetadata> DrawSplit(const proto::FmnistLoc& f, int
   const int side = f.canvas_size();
   for (int c = 0; c < 10; ++c) {
     for (int i = 0; i < per_class; ++i) {
-      const int size = std::uniform_int_distribution<int>(f.min_item_size(), f.max_item_size())(*rng);
+      const int size =
+          std::uniform_int_distribution<int>(f.min_item_size(), f.max_item_size())(*rng);
       const int x0 = std::uniform_int_distribution<int>(0, side - size)(*rng);
       const int y0 = std::uniform_int_distribution<int>(0, side - size)(*rng);
       cv::Mat image(side, side, CV_8UC3, cv::Scalar(20, 20, 20));
@@ -101,9 +103,10 @@ absl::StatusOr<data::Splits> LoadSyntheticSplits(const proto::Dataset& dataset,
 
 Components TestingComponents() {
   Components components;
-  components.build_method = [](const proto::Method& method)
-      -> absl::StatusOr<std::shared_ptr<methods::Method>> {
-    if (!method.has_cam()) return absl::InvalidArgumentError("method: the testing table has cam only");
+  components.build_method =
+      [](const proto::Method& method) -> absl::StatusOr<std::shared_ptr<methods::Method>> {
+    if (!method.has_cam())
+      return absl::InvalidArgumentError("method: the testing table has cam only");
     return std::make_shared<methods::CamMethod>();
   };
   components.validate_method = [](const proto::Method& method) {

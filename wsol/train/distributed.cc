@@ -1,18 +1,18 @@
 #include "wsol/train/distributed.h"
 
+#include <c10/util/Exception.h>
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <map>
-#include <unordered_map>
-#include <utility>
-
-#include <c10/util/Exception.h>
-#include <torch/torch.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
+#include <unordered_map>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -29,16 +29,16 @@ absl::StatusOr<int> IntVariable(const std::function<const char*(const char*)>& g
   }
   int parsed = 0;
   if (!absl::SimpleAtoi(value, &parsed) || parsed < min || parsed > max) {
-    return absl::InvalidArgumentError(absl::StrCat(name, "=\"", value, "\": expected an integer in [",
-                                                   min, ", ", max, "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, "=\"", value, "\": expected an integer in [", min, ", ", max, "]"));
   }
   return parsed;
 }
 
 absl::Status Failed(const std::string& what, int rank, const std::exception& e) {
-  return absl::UnavailableError(absl::StrCat(
-      "distributed ", what, " failed on rank ", rank,
-      " (another rank died, hung or disconnected?): ", e.what()));
+  return absl::UnavailableError(
+      absl::StrCat("distributed ", what, " failed on rank ", rank,
+                   " (another rank died, hung or disconnected?): ", e.what()));
 }
 
 }  // namespace
@@ -62,8 +62,8 @@ absl::StatusOr<DistributedEnv> ReadDistributedEnv(
   absl::StatusOr<int> rank = IntVariable(getenv, rank_name, 0, kMaxWorld);
   if (!rank.ok()) return rank.status();
   if (*rank >= env.world_size) {
-    return absl::InvalidArgumentError(absl::StrCat(rank_name, "=", *rank, " but ", world_name,
-                                                   "=", env.world_size,
+    return absl::InvalidArgumentError(absl::StrCat(rank_name, "=", *rank, " but ", world_name, "=",
+                                                   env.world_size,
                                                    ": a rank must be below the world size"));
   }
   env.rank = *rank;
@@ -85,7 +85,7 @@ absl::StatusOr<DistributedEnv> ReadDistributedEnv(
 }
 
 std::vector<std::pair<std::string, std::string>> LocalRankEnvironment(int rank, int world_size,
-                                                                       int port) {
+                                                                      int port) {
   return {{"MASTER_ADDR", "127.0.0.1"},
           {"MASTER_PORT", absl::StrCat(port)},
           {"WORLD_SIZE", absl::StrCat(world_size)},
@@ -111,9 +111,9 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const Distri
     return absl::InvalidArgumentError("a communicator needs a world of at least two ranks");
   }
   if (backend != "gloo") {
-    return absl::UnimplementedError(absl::StrCat(
-        "distributed backend \"", backend,
-        "\": this build has Gloo only (NCCL needs a CUDA LibTorch built with it)"));
+    return absl::UnimplementedError(
+        absl::StrCat("distributed backend \"", backend,
+                     "\": this build has Gloo only (NCCL needs a CUDA LibTorch built with it)"));
   }
   const auto ms = std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout));
   auto group = std::make_unique<Group>();
@@ -131,13 +131,12 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const Distri
                                    ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                                    : c10d::ProcessGroupGloo::createDefaultDevice());
     options->threads = 2;
-    group->group =
-        c10::make_intrusive<c10d::ProcessGroupGloo>(group->store, env.rank, env.world_size, options);
+    group->group = c10::make_intrusive<c10d::ProcessGroupGloo>(group->store, env.rank,
+                                                               env.world_size, options);
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat(
-        "rank ", env.rank, " of ", env.world_size, " could not join the job at ",
-        env.master_addr, ":", env.master_port, " within ", absl::FormatDuration(timeout), ": ",
-        e.what()));
+        "rank ", env.rank, " of ", env.world_size, " could not join the job at ", env.master_addr,
+        ":", env.master_port, " within ", absl::FormatDuration(timeout), ": ", e.what()));
   }
   return std::unique_ptr<Communicator>(new Communicator(env, std::move(group)));
 }
@@ -167,8 +166,7 @@ void Communicator::BroadcastOrThrow(std::vector<at::Tensor>& tensors, int root,
   }
 }
 
-absl::Status Communicator::AllReduceSum(std::vector<at::Tensor>& tensors,
-                                        const std::string& what) {
+absl::Status Communicator::AllReduceSum(std::vector<at::Tensor>& tensors, const std::string& what) {
   try {
     AllReduceSumOrThrow(tensors, what);
   } catch (const c10::Error& e) {
@@ -232,8 +230,9 @@ class ReducerStepSync : public StepSync {
     }
     const std::vector<bool> sparse(params.size(), false);
     auto [buckets, limits] = c10d::compute_bucket_assignment_by_size(
-        params, {static_cast<size_t>(c10d::kDefaultFirstBucketBytes),
-                 static_cast<size_t>(c10d::kDefaultBucketBytesCap)},
+        params,
+        {static_cast<size_t>(c10d::kDefaultFirstBucketBytes),
+         static_cast<size_t>(c10d::kDefaultBucketBytesCap)},
         sparse);
     // The last parameters' gradients come first in backward: their bucket goes first.
     std::reverse(buckets.begin(), buckets.end());

@@ -19,12 +19,12 @@
 #ifndef WSOL_TRAIN_DISTRIBUTED_H_
 #define WSOL_TRAIN_DISTRIBUTED_H_
 
+#include <ATen/core/Tensor.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -53,7 +53,7 @@ absl::StatusOr<DistributedEnv> ReadDistributedEnv(
 // The environment variables that make process `rank` of `world_size` on this machine,
 // rendezvousing at 127.0.0.1:`port` (what the one-machine launcher sets).
 std::vector<std::pair<std::string, std::string>> LocalRankEnvironment(int rank, int world_size,
-                                                                       int port);
+                                                                      int port);
 
 class Communicator {
  public:

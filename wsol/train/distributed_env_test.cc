@@ -1,11 +1,10 @@
 // The launch environment: torchrun's and Slurm's variables, and bad values refused by name.
-#include "wsol/train/distributed.h"
-
 #include <map>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "wsol/train/distributed.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol::train {
@@ -33,9 +32,11 @@ TEST(DistributedEnvTest, NothingSetIsOneProcess) {
 }
 
 TEST(DistributedEnvTest, TorchrunVariables) {
-  absl::StatusOr<DistributedEnv> env =
-      Read({{"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "node7"},
-            {"MASTER_PORT", "29500"}});
+  absl::StatusOr<DistributedEnv> env = Read({{"WORLD_SIZE", "4"},
+                                             {"RANK", "3"},
+                                             {"LOCAL_RANK", "1"},
+                                             {"MASTER_ADDR", "node7"},
+                                             {"MASTER_PORT", "29500"}});
   ASSERT_THAT(env, IsOk());
   EXPECT_EQ(env->world_size, 4);
   EXPECT_EQ(env->rank, 3);
@@ -45,9 +46,11 @@ TEST(DistributedEnvTest, TorchrunVariables) {
 }
 
 TEST(DistributedEnvTest, SlurmVariables) {
-  absl::StatusOr<DistributedEnv> env =
-      Read({{"SLURM_NTASKS", "8"}, {"SLURM_PROCID", "5"}, {"SLURM_LOCALID", "1"},
-            {"MASTER_ADDR", "10.0.0.1"}, {"MASTER_PORT", "12345"}});
+  absl::StatusOr<DistributedEnv> env = Read({{"SLURM_NTASKS", "8"},
+                                             {"SLURM_PROCID", "5"},
+                                             {"SLURM_LOCALID", "1"},
+                                             {"MASTER_ADDR", "10.0.0.1"},
+                                             {"MASTER_PORT", "12345"}});
   ASSERT_THAT(env, IsOk());
   EXPECT_EQ(env->world_size, 8);
   EXPECT_EQ(env->rank, 5);
@@ -73,9 +76,8 @@ TEST(DistributedEnvTest, BadRendezvousIsRefusedByName) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("MASTER_ADDR is not set")));
   EXPECT_THAT(without("RANK"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("RANK is not set")));
-  EXPECT_THAT(with("RANK", "2"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("RANK=2"), HasSubstr("WORLD_SIZE=2"))));
+  EXPECT_THAT(with("RANK", "2"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          AllOf(HasSubstr("RANK=2"), HasSubstr("WORLD_SIZE=2"))));
   EXPECT_THAT(with("MASTER_PORT", "70000"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("MASTER_PORT=\"70000\"")));
   EXPECT_THAT(with("WORLD_SIZE", "two"),

@@ -1,9 +1,9 @@
 #include "wsol/train/explain.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <filesystem>
-
-#include <torch/torch.h>
 
 #include "opencv2/imgproc.hpp"
 #include "wsol/cam/cam.h"
@@ -39,8 +39,8 @@ absl::StatusOr<Model> LoadScoredModel(const proto::Experiment& on_cpu, const std
 
 // One test image explained: its CAM, its stages' maps, its boxes.
 absl::StatusOr<ImageExplanation> Explain(WsolModel& model, const metadata::ImageRecord& record,
-                                         const std::string& image_root,
-                                         const RunSettings& settings, double sigma) {
+                                         const std::string& image_root, const RunSettings& settings,
+                                         double sigma) {
   const data::TransformOptions& transform = settings.eval_transform;
   const int size = transform.eval_size;
   WSOL_ASSIGN_OR_RETURN(cv::Mat rgb,
@@ -53,8 +53,8 @@ absl::StatusOr<ImageExplanation> Explain(WsolModel& model, const metadata::Image
   torch::Tensor cam_map;
   std::vector<torch::Tensor> stages;
   WSOL_RETURN_IF_ERROR(TorchStatus(record.image_id, [&] {
-    methods::Inference inference = model.method().Infer(
-        model.backbone(), input.to(settings.dtype), torch::tensor({int64_t{e.label}}));
+    methods::Inference inference = model.method().Infer(model.backbone(), input.to(settings.dtype),
+                                                        torch::tensor({int64_t{e.label}}));
     e.predicted = static_cast<int>(inference.logits.argmax(1).item<int64_t>());
     cam_map = cam::ResizeAndNormalize(inference.cams, size, size)[0].to(torch::kFloat).contiguous();
     for (const torch::Tensor& s : inference.stages) {
@@ -63,8 +63,8 @@ absl::StatusOr<ImageExplanation> Explain(WsolModel& model, const metadata::Image
   }));
   e.cam = cv::Mat(size, size, CV_32F, cam_map.data_ptr<float>()).clone();
   for (const torch::Tensor& s : stages) {
-    e.stage_maps.push_back(cv::Mat(static_cast<int>(s.size(0)), static_cast<int>(s.size(1)),
-                                   CV_32F, s.data_ptr<float>())
+    e.stage_maps.push_back(cv::Mat(static_cast<int>(s.size(0)), static_cast<int>(s.size(1)), CV_32F,
+                                   s.data_ptr<float>())
                                .clone());
   }
   cv::Mat resized;
@@ -102,8 +102,8 @@ absl::StatusOr<std::vector<ImageExplanation>> ExplainTestImages(const proto::Exp
   for (int k = 0; k < count && k < total; ++k) {
     const int64_t index = k * total / std::max(1, count);
     WSOL_ASSIGN_OR_RETURN(ImageExplanation e,
-                          Explain(*built.model, splits.test.images.images[index],
-                                  splits.image_root, settings, spec.evaluation().box_threshold()));
+                          Explain(*built.model, splits.test.images.images[index], splits.image_root,
+                                  settings, spec.evaluation().box_threshold()));
     out.push_back(std::move(e));
   }
   return out;

@@ -25,12 +25,12 @@ struct ImageExplanation {
   std::string image_id;
   int label = 0;
   int predicted = 0;
-  cv::Mat image_bgr;                 // The input resized to the evaluation size (8-bit BGR).
-  cv::Mat cam;                       // CAM of the GT class, eval size, CV_32F in [0, 1].
-  std::vector<cv::Mat> stage_maps;   // Channel-mean map of each conv stage, CV_32F in [0, 1].
+  cv::Mat image_bgr;                   // The input resized to the evaluation size (8-bit BGR).
+  cv::Mat cam;                         // CAM of the GT class, eval size, CV_32F in [0, 1].
+  std::vector<cv::Mat> stage_maps;     // Channel-mean map of each conv stage, CV_32F in [0, 1].
   std::vector<metrics::Box> gt_boxes;  // In eval-size pixels (empty for mask-only data).
-  metrics::Box predicted_box;        // Largest contour at the spec's box_threshold (sigma).
-  double iou = 0;                    // Best IoU of predicted_box with a GT box.
+  metrics::Box predicted_box;          // Largest contour at the spec's box_threshold (sigma).
+  double iou = 0;                      // Best IoU of predicted_box with a GT box.
 };
 
 struct ExplainOptions {

@@ -57,8 +57,8 @@ int LaunchLocalRanks(const std::vector<std::string>& argv, int nproc,
                                    child.status().message());
       return 1;  // The ranks started so far are killed as `ranks` goes.
     }
-    std::cerr << absl::StrFormat("launcher: rank %d of %d is pid %d (127.0.0.1:%d)\n", rank,
-                                 nproc, child->pid(), port);
+    std::cerr << absl::StrFormat("launcher: rank %d of %d is pid %d (127.0.0.1:%d)\n", rank, nproc,
+                                 child->pid(), port);
     ranks[rank].emplace(std::move(*child));
   }
   int running = nproc;

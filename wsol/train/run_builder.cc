@@ -1,11 +1,11 @@
 #include "wsol/train/run_builder.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <iostream>
 #include <thread>
 #include <utility>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -129,8 +129,7 @@ RunSettings RunSettingsFor(const proto::Experiment& spec) {
   s.selection_evaluator = EvaluatorOptionsFor(spec, /*full=*/false);
   s.test_evaluator = EvaluatorOptionsFor(spec, /*full=*/true);
   s.select_on_test = spec.evaluation().selection_split() == "test";
-  s.score_last_epoch =
-      spec.evaluation().checkpoint_selection() == proto::Evaluation::LAST_EPOCH;
+  s.score_last_epoch = spec.evaluation().checkpoint_selection() == proto::Evaluation::LAST_EPOCH;
   s.save_scoremaps = spec.evaluation().save_scoremaps();
   s.multi_label = spec.dataset().multi_label();
   return s;
@@ -171,9 +170,9 @@ absl::StatusOr<Model> BuildModel(const proto::Experiment& spec, const Components
       std::cerr << report.Summary();
     }
     if (!report.ok) {
-      return absl::InvalidArgumentError(absl::StrCat("backbone.pretrained_path = ",
-                                                     spec.backbone().pretrained_path(),
-                                                     ": weights do not fit:\n", report.Summary()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("backbone.pretrained_path = ", spec.backbone().pretrained_path(),
+                       ": weights do not fit:\n", report.Summary()));
     }
   }
   WSOL_RETURN_IF_ERROR(TorchStatus("model", [&] {
@@ -228,16 +227,15 @@ absl::StatusOr<std::unique_ptr<Run>> BuildRun(const proto::Experiment& spec,
   WSOL_ASSIGN_OR_RETURN(run->test_loader,
                         data::ImageLoader::Create(run->test_part.images, s.eval_loader));
 
-  run->train_sample.images = EvenlySpaced(run->splits.train,
-                                          spec.evaluation().train_entropy_images());
+  run->train_sample.images =
+      EvenlySpaced(run->splits.train, spec.evaluation().train_entropy_images());
   run->train_sample_part = RankPart(run->train_sample, options.rank, options.world_size);
   WSOL_ASSIGN_OR_RETURN(run->train_sample_loader,
                         data::ImageLoader::Create(run->train_sample_part.images, s.eval_loader));
 
   WSOL_ASSIGN_OR_RETURN(run->model, BuildModel(spec, components));
-  WSOL_RETURN_IF_ERROR(TorchStatus("optimizer", [&] {
-    run->sgd = MakeSgd(*run->model.model, s.sgd);
-  }));
+  WSOL_RETURN_IF_ERROR(
+      TorchStatus("optimizer", [&] { run->sgd = MakeSgd(*run->model.model, s.sgd); }));
   return run;
 }
 

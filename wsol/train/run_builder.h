@@ -10,10 +10,10 @@
 #ifndef WSOL_TRAIN_RUN_BUILDER_H_
 #define WSOL_TRAIN_RUN_BUILDER_H_
 
+#include <torch/types.h>
+
 #include <memory>
 #include <string>
-
-#include <torch/types.h>
 
 #include "absl/status/statusor.h"
 #include "wsol/backbones/backbone.h"
@@ -48,7 +48,7 @@ struct RunSettings {
   // filled in from the splits.
   evaluation::SplitEvaluatorOptions selection_evaluator;
   evaluation::SplitEvaluatorOptions test_evaluator;
-  bool select_on_test = false;  // evaluation.selection_split = "test"
+  bool select_on_test = false;   // evaluation.selection_split = "test"
   bool score_last_epoch = true;  // evaluation.checkpoint_selection = LAST_EPOCH
   bool save_scoremaps = false;
   bool multi_label = false;

@@ -50,16 +50,16 @@ std::string RunFolder::HistoryCsv(const std::vector<proto::EpochRecord>& history
       "val_localization,val_entropy,seconds,train_entropy,train_classification,"
       "train_off_target_mass,regularizer_gradient_ratio\n";
   for (const proto::EpochRecord& r : history) {
-    absl::StrAppend(&csv, absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,%.6f,%.6f,%.8f,%.2f,%.8f",
-                                          r.epoch(), r.learning_rate(), r.train_loss(),
-                                          r.train_regularization(), r.train_top1(),
-                                          r.val_top1_cls(), r.val_localization(),
-                                          r.val_entropy(), r.seconds(), r.train_entropy()));
+    absl::StrAppend(&csv,
+                    absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,%.6f,%.6f,%.8f,%.2f,%.8f", r.epoch(),
+                                    r.learning_rate(), r.train_loss(), r.train_regularization(),
+                                    r.train_top1(), r.val_top1_cls(), r.val_localization(),
+                                    r.val_entropy(), r.seconds(), r.train_entropy()));
     // Histories from before the diagnostics keep their ten columns.
     if (r.has_train_classification()) {
-      absl::StrAppend(&csv, absl::StrFormat(",%.8f,%.8g,%.8g", r.train_classification(),
-                                            r.train_off_target_mass(),
-                                            r.regularizer_gradient_ratio()));
+      absl::StrAppend(&csv,
+                      absl::StrFormat(",%.8f,%.8g,%.8g", r.train_classification(),
+                                      r.train_off_target_mass(), r.regularizer_gradient_ratio()));
     }
     csv += "\n";
   }
@@ -158,10 +158,10 @@ class ResultChecker {
 
 absl::Status ValidateResults(const proto::RunResults& results, const std::string& fingerprint) {
   ResultChecker c;
-  c.Check(results.spec_fingerprint() == fingerprint,
-          absl::StrCat("spec_fingerprint = \"", results.spec_fingerprint(),
-                       "\": these are the results of another spec (this run's is ", fingerprint,
-                       ")"));
+  c.Check(
+      results.spec_fingerprint() == fingerprint,
+      absl::StrCat("spec_fingerprint = \"", results.spec_fingerprint(),
+                   "\": these are the results of another spec (this run's is ", fingerprint, ")"));
   const proto::SplitMetrics& t = results.test();
   c.Check(results.has_test() && t.images() > 0, "test is missing or scored no image");
   c.Percent("test.top1_cls", t.has_top1_cls(), t.top1_cls());
@@ -202,9 +202,8 @@ absl::StatusOr<proto::RunResults> ReadVerifiedResults(const std::string& run_dir
   absl::StatusOr<proto::RunResults> results = ReadResults(run_dir);
   if (!results.ok()) return results;
   if (absl::Status valid = ValidateResults(*results, fingerprint); !valid.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        (fs::path(run_dir) / "results.json").string(), ": not this run's result: ",
-        valid.message()));
+    return absl::InvalidArgumentError(absl::StrCat((fs::path(run_dir) / "results.json").string(),
+                                                   ": not this run's result: ", valid.message()));
   }
   return results;
 }

@@ -1,8 +1,8 @@
 #include "wsol/train/train_step.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 namespace wsol::train {
 
@@ -32,8 +32,7 @@ StepResult TrainStep(WsolModel& model, torch::optim::SGD& sgd,
   return result;
 }
 
-methods::StepOutput ComputeGradients(WsolModel& model,
-                                     const regularizers::Regularizer& regularizer,
+methods::StepOutput ComputeGradients(WsolModel& model, const regularizers::Regularizer& regularizer,
                                      const at::Tensor& images, const at::Tensor& targets,
                                      std::mt19937_64& rng) {
   model.zero_grad();

@@ -11,9 +11,9 @@
 #ifndef WSOL_TRAIN_TRAIN_STEP_H_
 #define WSOL_TRAIN_TRAIN_STEP_H_
 
-#include <random>
-
 #include <ATen/core/Tensor.h>
+
+#include <random>
 
 #include "wsol/methods/method.h"
 #include "wsol/regularizers/regularizer.h"
@@ -55,8 +55,7 @@ StepResult TrainStep(WsolModel& model, torch::optim::SGD& sgd,
 
 // The same forward and backward without an optimizer: the model's gradients are left in
 // place (zeroed first), for comparing them across devices.
-methods::StepOutput ComputeGradients(WsolModel& model,
-                                     const regularizers::Regularizer& regularizer,
+methods::StepOutput ComputeGradients(WsolModel& model, const regularizers::Regularizer& regularizer,
                                      const at::Tensor& images, const at::Tensor& targets,
                                      std::mt19937_64& rng);
 

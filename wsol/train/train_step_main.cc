@@ -3,16 +3,16 @@
 // comparison with tools/bench/python_train_step.py (same model, loss, optimizer, batch and
 // thread count; README, "Speed"). For per-step timings use train_step_benchmark.
 //   bazel run //wsol/train:train_step_cli -- --pixels=224 --width=1 --batch=16 --steps=5
+#include <torch/torch.h>
+
 #include <chrono>
 #include <cstdio>
 #include <random>
 #include <string>
 
-#include <torch/torch.h>
-
 #include "absl/flags/flag.h"
-#include "wsol/methods/cam_method.h"
 #include "wsol/backbones/backbone_registry.h"
+#include "wsol/methods/cam_method.h"
 #include "wsol/regularizers/entropy_kl_uniform.h"
 #include "wsol/train/train_step.h"
 #include "wsol/train/training_state.h"
@@ -40,17 +40,18 @@ int main(int argc, char** argv) {
   const int steps = absl::GetFlag(FLAGS_steps);
   if (batch < 1 || pixels < 1 || classes < 2 || steps < 1 || absl::GetFlag(FLAGS_warmup) < 0 ||
       absl::GetFlag(FLAGS_threads) < 1) {
-    std::fprintf(stderr, "train_step_cli: --batch, --pixels, --steps, --threads must be >= 1, "
-                         "--num_classes >= 2, --warmup >= 0\n");
+    std::fprintf(stderr,
+                 "train_step_cli: --batch, --pixels, --steps, --threads must be >= 1, "
+                 "--num_classes >= 2, --warmup >= 0\n");
     return 2;
   }
   try {
     at::set_num_threads(absl::GetFlag(FLAGS_threads));
     torch::manual_seed(absl::GetFlag(FLAGS_seed));
     wsol::train::WsolModel model(
-        wsol::backbones::CreateBackbone(absl::GetFlag(FLAGS_backbone),
-                                        {.num_classes = classes,
-                                         .width_multiplier = absl::GetFlag(FLAGS_width)}),
+        wsol::backbones::CreateBackbone(
+            absl::GetFlag(FLAGS_backbone),
+            {.num_classes = classes, .width_multiplier = absl::GetFlag(FLAGS_width)}),
         std::make_shared<wsol::methods::CamMethod>(), classes);
     model.train();
     auto sgd = wsol::train::MakeSgd(model, {});

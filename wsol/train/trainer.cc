@@ -1,5 +1,7 @@
 #include "wsol/train/trainer.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -7,8 +9,6 @@
 #include <optional>
 #include <random>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -24,10 +24,10 @@
 #include "wsol/train/run_folder.h"
 #include "wsol/train/train_step.h"
 #include "wsol/train/training_state.h"
-#include "wsol/util/progress.h"
-#include "wsol/util/status_macros.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/file_lock.h"
+#include "wsol/util/progress.h"
+#include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
 #include "wsol/util/zip_check.h"
 
@@ -73,9 +73,9 @@ std::vector<std::vector<torch::Tensor>> InferMaps(Run& run, const data::Batch& b
     }
     if (rows.empty()) break;
     const torch::Tensor index = torch::tensor(rows, torch::kLong);
-    methods::Inference more = model.method().Infer(
-        model.backbone(), input.index_select(0, index.to(s.device)),
-        torch::tensor(classes, torch::kLong).to(s.device));
+    methods::Inference more =
+        model.method().Infer(model.backbone(), input.index_select(0, index.to(s.device)),
+                             torch::tensor(classes, torch::kLong).to(s.device));
     const torch::Tensor kth =
         cam::ResizeAndNormalize(more.cams.to(torch::kCPU, s.dtype), size, size).contiguous();
     for (size_t r = 0; r < rows.size(); ++r) maps[rows[r]].push_back(kth[r]);
@@ -180,8 +180,7 @@ std::string Divergence(WsolModel& model, double loss) {
                            kMaxGradientRms);
   }
   if (bad(loss, kMaxTrainLoss)) {
-    return absl::StrFormat("the mean training loss is %g (diverged past %g)", loss,
-                           kMaxTrainLoss);
+    return absl::StrFormat("the mean training loss is %g (diverged past %g)", loss, kMaxTrainLoss);
   }
   return "";
 }
@@ -199,15 +198,16 @@ absl::Status TrainBatch(Run& run, const data::Batch& batch, int epoch, int64_t s
     out = TrainStep(*run.model.model, *run.sgd, *run.model.regularizer,
                     batch.images.to(s.device, s.dtype), targets, rng, sync);
     if (out.finite) {
-      t.gradient_ratio_sum += regularizers::GradientRatio(*run.model.regularizer, out.logits, targets);
+      t.gradient_ratio_sum +=
+          regularizers::GradientRatio(*run.model.regularizer, out.logits, targets);
     }
   });
   // In a data-parallel job the step's collectives (some inside backward, where the
   // gradients are reduced) fail when another rank is gone: say so, whichever failed.
   if (!stepped.ok() && comm != nullptr) {
-    return absl::UnavailableError(absl::StrCat(
-        "distributed training step failed on rank ", run.rank,
-        " (another rank died, hung or disconnected?): ", stepped.message()));
+    return absl::UnavailableError(
+        absl::StrCat("distributed training step failed on rank ", run.rank,
+                     " (another rank died, hung or disconnected?): ", stepped.message()));
   }
   WSOL_RETURN_IF_ERROR(stepped);
   if (!out.finite) {
@@ -249,8 +249,8 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
                                        bool progress, Communicator* comm, StepSync* sync) {
   const RunSettings& s = run.settings;
   SetEpochLearningRate(*run.sgd, s.sgd, epoch);
-  const uint64_t stream =
-      s.seed * 1000003ULL + static_cast<uint64_t>(epoch) + 7919ULL * static_cast<uint64_t>(run.rank);
+  const uint64_t stream = s.seed * 1000003ULL + static_cast<uint64_t>(epoch) +
+                          7919ULL * static_cast<uint64_t>(run.rank);
   torch::manual_seed(stream);
   std::mt19937_64 rng(stream + 17);
   run.model.model->train();
@@ -277,8 +277,7 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
 absl::Status SaveModel(const std::string& path, WsolModel& model, torch::optim::SGD* sgd,
                        const CheckpointMeta& meta) {
   std::string bytes;
-  WSOL_RETURN_IF_ERROR(
-      TorchStatus(path, [&] { bytes = SerializeCheckpoint(model, sgd, meta); }));
+  WSOL_RETURN_IF_ERROR(TorchStatus(path, [&] { bytes = SerializeCheckpoint(model, sgd, meta); }));
   return WriteFileAtomically(path, bytes);
 }
 
@@ -346,8 +345,7 @@ absl::StatusOr<CheckpointMeta> Resume(Run& run, const RunFolder& folder,
         folder.checkpoint(), loaded.world_size, loaded.next_epoch, loaded.world_size));
   }
   if (run.rank == 0) {
-    std::cerr << absl::StrFormat("resuming %s at epoch %d\n", folder.path(),
-                                 loaded.next_epoch + 1);
+    std::cerr << absl::StrFormat("resuming %s at epoch %d\n", folder.path(), loaded.next_epoch + 1);
   }
   loaded.world_size = run.world_size;
   return loaded;
@@ -454,18 +452,17 @@ absl::Status RunEpoch(const Training& tr, int epoch, CheckpointMeta& meta,
   Run& run = tr.run;
   const RunSettings& s = run.settings;
   const absl::Time start = absl::Now();
-  WSOL_ASSIGN_OR_RETURN(EpochTotals t, TrainEpoch(run, epoch, tr.folder.path(), tr.progress,
-                                                  tr.comm, tr.sync));
+  WSOL_ASSIGN_OR_RETURN(EpochTotals t,
+                        TrainEpoch(run, epoch, tr.folder.path(), tr.progress, tr.comm, tr.sync));
   // Nothing of a diverged epoch is scored or saved (every rank holds the same weights).
   if (const std::string wrong = Divergence(*run.model.model, t.loss_sum / t.images);
       !wrong.empty()) {
     return DivergedEpoch(epoch, wrong, tr.folder, s.sgd.lr);
   }
-  WSOL_ASSIGN_OR_RETURN(
-      proto::SplitMetrics selection,
-      Evaluate(run, *run.selection_loader, run.selection_part, SizeOf(run.selection()),
-               s.selection_evaluator, tr.comm, tr.progress,
-               absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
+  WSOL_ASSIGN_OR_RETURN(proto::SplitMetrics selection,
+                        Evaluate(run, *run.selection_loader, run.selection_part,
+                                 SizeOf(run.selection()), s.selection_evaluator, tr.comm,
+                                 tr.progress, absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
   // The entropy of the predictions on training images, scored as the test images are.
   WSOL_ASSIGN_OR_RETURN(
       proto::SplitMetrics train_sample,
@@ -476,10 +473,9 @@ absl::Status RunEpoch(const Training& tr, int epoch, CheckpointMeta& meta,
       EpochRecordOf(epoch, run, t, selection, train_sample, absl::Now() - start));
   const double score = record.val_localization();
   if (tr.progress) {
-    std::cerr << absl::StrFormat("  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n",
-                                 epoch + 1, selection.top1_cls(),
-                                 selection.has_boxes() ? "MaxBoxAccV2" : "PxAP", score,
-                                 selection.mean_entropy());
+    std::cerr << absl::StrFormat(
+        "  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n", epoch + 1, selection.top1_cls(),
+        selection.has_boxes() ? "MaxBoxAccV2" : "PxAP", score, selection.mean_entropy());
   }
   meta.history_csv = RunFolder::HistoryCsv(history);
   const bool best = score > meta.best_score;
@@ -490,7 +486,8 @@ absl::Status RunEpoch(const Training& tr, int epoch, CheckpointMeta& meta,
   meta.next_epoch = epoch + 1;
   // Every rank holds the same weights and meta (the metrics are merged); rank 0 writes.
   if (tr.writer) {
-    if (best) WSOL_RETURN_IF_ERROR(SaveModel(tr.folder.best_model(), *run.model.model, nullptr, {}));
+    if (best)
+      WSOL_RETURN_IF_ERROR(SaveModel(tr.folder.best_model(), *run.model.model, nullptr, {}));
     WSOL_RETURN_IF_ERROR(SaveModel(tr.folder.checkpoint(), *run.model.model, run.sgd.get(), meta));
     WSOL_RETURN_IF_ERROR(tr.folder.WriteHistory(history));
   }
@@ -578,8 +575,8 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   std::vector<proto::EpochRecord> history = RunFolder::ParseHistoryCsv(meta.history_csv);
   // The checkpoint holds the history: a deleted or damaged history.csv is written again.
   if (writer && !history.empty()) WSOL_RETURN_IF_ERROR(folder.WriteHistory(history));
-  const Training training{*run, folder, options, comm, sync.get(), writer,
-                          options.progress && writer};
+  const Training training{
+      *run, folder, options, comm, sync.get(), writer, options.progress && writer};
   for (int epoch = static_cast<int>(meta.next_epoch); epoch < run->settings.epochs; ++epoch) {
     WSOL_RETURN_IF_ERROR(RunEpoch(training, epoch, meta, history));
   }
@@ -589,8 +586,10 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
   proto::RunResults results = ResultsOf(spec, *run, meta, std::move(test), fingerprint);
   // A number that is not a metric (NaN, out of range) is never written as a result.
   if (absl::Status valid = ValidateResults(results, fingerprint); !valid.ok()) {
-    return absl::InternalError(absl::StrCat("the run's results are not valid, so none were "
-                                            "written: ", valid.message()));
+    return absl::InternalError(
+        absl::StrCat("the run's results are not valid, so none were "
+                     "written: ",
+                     valid.message()));
   }
   if (writer) WSOL_RETURN_IF_ERROR(folder.WriteResults(results));
   return results;

@@ -2,7 +2,6 @@
 // Fashion-MNIST files into the test's temporary folder): every metric present and in
 // range, resume after a simulated kill gives the uninterrupted results, bad specs and
 // resumes are refused with clear errors.
-#include "wsol/train/components_testing.h"
 #include "wsol/train/trainer.h"
 
 #include <unistd.h>
@@ -19,9 +18,10 @@
 #include "gtest/gtest.h"
 #include "wsol/evaluation/evaluate_folder.h"
 #include "wsol/metrics/npy.h"
+#include "wsol/spec/spec_loader.h"
+#include "wsol/train/components_testing.h"
 #include "wsol/train/explain.h"
 #include "wsol/train/run_folder.h"
-#include "wsol/spec/spec_loader.h"
 #include "wsol/util/fault_injection.h"
 #include "wsol/util/file_lock.h"
 #include "wsol/util/status_matchers.h"
@@ -49,7 +49,8 @@ proto::Experiment TinySpec(const std::string& output_dir) {
     optimizer { lr: 0.01 classifier_lr_multiplier: 1 epochs: 3 batch_size: 16 }
     evaluation { cam_curve_interval: 0.05 }
     runtime { device: "cpu" threads: 1 loader_workers: 2 seed: 7 }
-  )pb", &spec));
+  )pb",
+                                                            &spec));
   spec.mutable_runtime()->set_output_dir(output_dir);
   return spec;
 }
@@ -153,7 +154,8 @@ TEST(TrainerTest, LastEpochSelectionScoresTheFinalModel) {
   // The saved test score maps, scored by //tools:evaluate's library, give the numbers
   // the trainer reported.
   absl::StatusOr<evaluation::EvaluationReport> report = evaluation::EvaluateFolder(
-      {.metadata = train::testing::SyntheticMetadataRoot(spec.dataset(), Options().cache_dir) + "/test",
+      {.metadata =
+           train::testing::SyntheticMetadataRoot(spec.dataset(), Options().cache_dir) + "/test",
        .scoremaps = spec.runtime().output_dir() + "/scoremaps",
        .cam_curve_interval = 0.05,
        .eval_size = 32});
@@ -163,9 +165,9 @@ TEST(TrainerTest, LastEpochSelectionScoresTheFinalModel) {
   EXPECT_EQ(report->boxes->max_box_acc_mean, results->test().max_box_acc_v2());
   // The final model's test metrics are those of the trained weights in checkpoint.pt:
   // explaining test images with them reproduces a valid CAM for each.
-  absl::StatusOr<std::vector<ImageExplanation>> explained = ExplainTestImages(
-      spec, spec.runtime().output_dir(),
-      {.cache_dir = Options().cache_dir, .components = Options().components}, 3);
+  absl::StatusOr<std::vector<ImageExplanation>> explained =
+      ExplainTestImages(spec, spec.runtime().output_dir(),
+                        {.cache_dir = Options().cache_dir, .components = Options().components}, 3);
   ASSERT_THAT(explained, IsOk());
   ASSERT_EQ(explained->size(), 3u);
   for (const ImageExplanation& e : *explained) {
@@ -263,9 +265,8 @@ TEST(TrainerTest, ADivergedRunStopsBeforeAnythingIsSaved) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/checkpoint.pt"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/best_model.pt"));
   // Every rerun stops the same way instead of resuming from a diverged checkpoint.
-  EXPECT_THAT(RunExperiment(spec, Options()),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("training diverged in epoch 1")));
+  EXPECT_THAT(RunExperiment(spec, Options()), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                       HasSubstr("training diverged in epoch 1")));
 }
 
 // A full disk while saving (a file-size limit here) is an error naming the file; no
@@ -304,8 +305,7 @@ TEST(TrainerTest, LeftoversOfAKilledRunAreCleanedAndTheHistoryRestored) {
   std::filesystem::remove(dir + "/history.csv");
   ASSERT_THAT(RunExperiment(TinySpec(dir), Options()), IsOk());
   EXPECT_THAT(EntriesOf(dir), ::testing::ElementsAre("best_model.pt", "checkpoint.pt",
-                                                   "history.csv", "results.json",
-                                                   "spec.pbtxt"));
+                                                     "history.csv", "results.json", "spec.pbtxt"));
   std::ifstream in(dir + "/history.csv");
   const std::string history((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_THAT(history, AllOf(HasSubstr("\n1,"), HasSubstr("\n2,"), HasSubstr("\n3,")));
@@ -375,7 +375,8 @@ TEST(TrainerTest, TheScoredModelIsTheSelectedFile) {
   proto::Experiment best_spec = spec;
   best_spec.mutable_evaluation()->set_checkpoint_selection(
       proto::Evaluation::BEST_VAL_LOCALIZATION);
-  absl::StatusOr<std::vector<ImageExplanation>> from_last = ExplainTestImages(spec, dir, explain, 6);
+  absl::StatusOr<std::vector<ImageExplanation>> from_last =
+      ExplainTestImages(spec, dir, explain, 6);
   absl::StatusOr<std::vector<ImageExplanation>> from_best =
       ExplainTestImages(best_spec, dir, explain, 6);
   ASSERT_THAT(from_last, IsOk());
@@ -387,8 +388,8 @@ TEST(TrainerTest, TheScoredModelIsTheSelectedFile) {
     ASSERT_THAT(saved, IsOk());
     EXPECT_LE(cv::norm((*from_last)[i].cam, *saved, cv::NORM_INF), 1e-4)
         << (*from_last)[i].image_id;
-    largest_best_difference = std::max(
-        largest_best_difference, cv::norm((*from_best)[i].cam, *saved, cv::NORM_INF));
+    largest_best_difference =
+        std::max(largest_best_difference, cv::norm((*from_best)[i].cam, *saved, cv::NORM_INF));
   }
   EXPECT_GT(largest_best_difference, 1e-3) << "best_model.pt's CAMs are the saved ones";
 }

@@ -1,10 +1,10 @@
 #include "wsol/train/training_state.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <fstream>
 #include <string>
-
-#include <torch/torch.h>
 
 namespace wsol::train {
 
@@ -23,11 +23,10 @@ std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& 
     (branches_fresh ? fresh : features).push_back(p);
   }
   auto options = [&](double lr) {
-    return std::make_unique<torch::optim::SGDOptions>(
-        torch::optim::SGDOptions(lr)
-            .momentum(settings.momentum)
-            .nesterov(settings.nesterov)
-            .weight_decay(settings.weight_decay));
+    return std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(lr)
+                                                          .momentum(settings.momentum)
+                                                          .nesterov(settings.nesterov)
+                                                          .weight_decay(settings.weight_decay));
   };
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(features, options(settings.lr));
@@ -38,15 +37,15 @@ std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& 
 double LearningRateForEpoch(const SgdSettings& settings, int epoch) {
   // wsolevaluation calls adjust_learning_rate(epoch + 1) before each 0-based epoch and
   // decays when that number is a multiple of the interval.
-  return settings.lr *
-         std::pow(settings.decay_factor, (epoch + 1) / settings.decay_every_epochs);
+  return settings.lr * std::pow(settings.decay_factor, (epoch + 1) / settings.decay_every_epochs);
 }
 
 void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, int epoch) {
   const double lr = LearningRateForEpoch(settings, epoch);
   auto& groups = sgd.param_groups();
   static_cast<torch::optim::SGDOptions&>(groups[0].options()).lr(lr);
-  static_cast<torch::optim::SGDOptions&>(groups[1].options()).lr(lr * settings.classifier_lr_multiplier);
+  static_cast<torch::optim::SGDOptions&>(groups[1].options())
+      .lr(lr * settings.classifier_lr_multiplier);
 }
 
 double AppliedLearningRate(const torch::optim::SGD& sgd) {

@@ -7,14 +7,14 @@
 #ifndef WSOL_TRAIN_TRAINING_STATE_H_
 #define WSOL_TRAIN_TRAINING_STATE_H_
 
+#include <torch/nn/module.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include <torch/nn/module.h>
-
-#include "wsol/methods/method.h"
 #include "wsol/backbones/backbone.h"
+#include "wsol/methods/method.h"
 
 namespace torch::optim {
 class SGD;
@@ -34,8 +34,8 @@ struct SgdSettings {
 
 class WsolModel : public torch::nn::Module {
  public:
-  WsolModel(std::shared_ptr<backbones::Backbone> backbone,
-            std::shared_ptr<methods::Method> method, int64_t num_classes);
+  WsolModel(std::shared_ptr<backbones::Backbone> backbone, std::shared_ptr<methods::Method> method,
+            int64_t num_classes);
   backbones::Backbone& backbone() { return *backbone_; }
   methods::Method& method() { return *method_; }
 
@@ -60,11 +60,11 @@ void SetEpochLearningRate(torch::optim::SGD& sgd, const SgdSettings& settings, i
 double AppliedLearningRate(const torch::optim::SGD& sgd);
 
 struct CheckpointMeta {
-  int64_t next_epoch = 0;          // First epoch still to run.
-  double best_score = -1.0;        // Best validation localization score so far.
+  int64_t next_epoch = 0;    // First epoch still to run.
+  double best_score = -1.0;  // Best validation localization score so far.
   int64_t best_epoch = -1;
-  std::string spec_fingerprint;    // A resume with another spec is refused.
-  std::string history_csv;         // Per-epoch history written so far.
+  std::string spec_fingerprint;  // A resume with another spec is refused.
+  std::string history_csv;       // Per-epoch history written so far.
   // Processes of the data-parallel job that wrote it (1 before the field existed): an
   // unfinished run resumes only with the same world size.
   int64_t world_size = 1;

@@ -1,16 +1,15 @@
 #include "wsol/train/training_state.h"
 
-#include <cstdio>
+#include <torch/torch.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
-#include <torch/torch.h>
-
-#include "wsol/methods/cam_method.h"
 #include "gtest/gtest.h"
 #include "wsol/backbones/backbone_registry.h"
+#include "wsol/methods/cam_method.h"
 
 namespace wsol::train {
 namespace {
@@ -47,7 +46,8 @@ TEST(LearningRateTest, StepDecayAndClassifierMultiplier) {
   EXPECT_NEAR(static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[1].options()).lr(), 0.01,
               1e-15);
   // The two groups hold every parameter of the model.
-  size_t in_groups = sgd->param_groups()[0].params().size() + sgd->param_groups()[1].params().size();
+  size_t in_groups =
+      sgd->param_groups()[0].params().size() + sgd->param_groups()[1].params().size();
   EXPECT_EQ(in_groups, model->parameters().size());
 }
 
@@ -96,7 +96,8 @@ TEST(LearningRateTest, MethodBranchesJoinTheGroupWsolevaluationGivesThem) {
     for (int group : GroupsOf(*sgd, branches)) EXPECT_EQ(group, want_group);
     // The classifier is a new layer on both.
     EXPECT_EQ(GroupsOf(*sgd, {model->backbone().ClassifierWeight()}), std::vector<int>{1});
-    size_t in_groups = sgd->param_groups()[0].params().size() + sgd->param_groups()[1].params().size();
+    size_t in_groups =
+        sgd->param_groups()[0].params().size() + sgd->param_groups()[1].params().size();
     EXPECT_EQ(in_groups, model->parameters().size());
   }
 }
@@ -109,16 +110,18 @@ TEST(CheckpointTest, RoundTripRestoresWeightsMomentumAndMeta) {
   torch::Tensor images = torch::randn({2, 3, 32, 32});
   auto step = [&](WsolModel& m, torch::optim::SGD& sgd) {
     sgd.zero_grad();
-    torch::Tensor loss = torch::cross_entropy_loss(m.backbone().Forward(images).logits,
-                                                   torch::tensor({0, 2}));
+    torch::Tensor loss =
+        torch::cross_entropy_loss(m.backbone().Forward(images).logits, torch::tensor({0, 2}));
     loss.backward();
     sgd.step();
   };
   step(*a, *sgd_a);
-  std::ofstream(path, std::ios::binary)
-      << SerializeCheckpoint(*a, sgd_a.get(),
-                             {.next_epoch = 4, .best_score = 61.5, .best_epoch = 2,
-                              .spec_fingerprint = "abc", .history_csv = "epoch\n1\n"});
+  std::ofstream(path, std::ios::binary) << SerializeCheckpoint(*a, sgd_a.get(),
+                                                               {.next_epoch = 4,
+                                                                .best_score = 61.5,
+                                                                .best_epoch = 2,
+                                                                .spec_fingerprint = "abc",
+                                                                .history_csv = "epoch\n1\n"});
 
   auto b = TinyModel(2);  // Different initial weights.
   auto sgd_b = MakeSgd(*b, s);

@@ -47,15 +47,14 @@ std::string FlagsHelp(absl::string_view usage, bool full) {
   std::string out = absl::StrCat(usage, "\n\nFlags:\n");
   for (const absl::CommandLineFlag* flag : flags) {
     const std::string value = flag->DefaultValue();
-    absl::StrAppend(&out, "  --", flag->Name(), "  ", flag->Help(), "\n      default: ",
-                    value.empty() ? "\"\"" : value, "\n");
+    absl::StrAppend(&out, "  --", flag->Name(), "  ", flag->Help(),
+                    "\n      default: ", value.empty() ? "\"\"" : value, "\n");
   }
   if (!full) absl::StrAppend(&out, "\n--helpfull lists Abseil's own flags too.\n");
   return out;
 }
 
-void ParseCommandLineOrExit(int argc, char** argv, absl::string_view usage,
-                            const FlagHint& hint) {
+void ParseCommandLineOrExit(int argc, char** argv, absl::string_view usage, const FlagHint& hint) {
   absl::SetProgramUsageMessage(usage);
   if (const Help help = RequestedHelp(argc, argv); help != Help::kNone) {
     std::cout << FlagsHelp(usage, help == Help::kFull) << std::flush;

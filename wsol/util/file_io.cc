@@ -50,8 +50,8 @@ absl::Status WriteNewFile(const std::string& temporary, const std::string& targe
                           absl::string_view bytes) {
   const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
-    return absl::PermissionDeniedError(absl::StrCat(target, ": cannot open ", temporary,
-                                                    " for writing: ", std::strerror(errno)));
+    return absl::PermissionDeniedError(
+        absl::StrCat(target, ": cannot open ", temporary, " for writing: ", std::strerror(errno)));
   }
   size_t written = 0;
   while (written < bytes.size()) {
@@ -97,14 +97,15 @@ absl::StatusOr<std::string> OutputTarget(const std::string& path) {
   std::string target = path;
   for (int hop = 0; hop < 40; ++hop) {
     struct stat info;
-    if (lstat(target.c_str(), &info) != 0) return target;  // A new file (or a folder error
-                                                            // the write will name).
+    if (lstat(target.c_str(), &info) != 0)
+      return target;  // A new file (or a folder error
+                      // the write will name).
     if (S_ISREG(info.st_mode)) return target;
     if (!S_ISLNK(info.st_mode)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, target == path ? "" : absl::StrCat(" (a link to ", target, ")"), ": is ",
-          KindOf(info.st_mode),
-          "; an output is written only as a regular file, so give a file name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, target == path ? "" : absl::StrCat(" (a link to ", target, ")"),
+                       ": is ", KindOf(info.st_mode),
+                       "; an output is written only as a regular file, so give a file name"));
     }
     std::error_code error;
     const fs::path link = fs::read_symlink(target, error);
@@ -114,8 +115,8 @@ absl::StatusOr<std::string> OutputTarget(const std::string& path) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": too many levels of symbolic links"));
 }
 
-absl::Status WriteAtomicallyThrough(
-    const std::string& path, const std::function<absl::Status(const std::string&)>& write) {
+absl::Status WriteAtomicallyThrough(const std::string& path,
+                                    const std::function<absl::Status(const std::string&)>& write) {
   absl::StatusOr<std::string> target = OutputTarget(path);
   if (!target.ok()) return target.status();
   const std::string temporary = TemporaryNameFor(*target);
@@ -133,9 +134,8 @@ absl::Status WriteAtomicallyThrough(
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes) {
-  return WriteAtomicallyThrough(path, [&](const std::string& temporary) {
-    return WriteNewFile(temporary, path, bytes);
-  });
+  return WriteAtomicallyThrough(
+      path, [&](const std::string& temporary) { return WriteNewFile(temporary, path, bytes); });
 }
 
 bool ProcessIsAlive(long pid) {
@@ -179,8 +179,7 @@ absl::Status CheckRegularFile(const std::string& path, absl::string_view what) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot open ", what, " (no such file)"));
   }
   if (std::filesystem::is_directory(status)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": is a directory, expected a ", what));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, expected a ", what));
   }
   if (!std::filesystem::is_regular_file(status)) {
     return absl::InvalidArgumentError(absl::StrCat(

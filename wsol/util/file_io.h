@@ -33,8 +33,8 @@ namespace wsol {
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes);
 
-absl::Status WriteAtomicallyThrough(
-    const std::string& path, const std::function<absl::Status(const std::string&)>& write);
+absl::Status WriteAtomicallyThrough(const std::string& path,
+                                    const std::function<absl::Status(const std::string&)>& write);
 
 // The file a write to `path` replaces: `path` itself, or the file its symbolic links lead
 // to. InvalidArgument when that exists and is not a regular file (a directory, device,
@@ -53,8 +53,7 @@ std::string TemporaryNameFor(const std::string& path);
 // folders ".tmp-<name>-<pid>-..." whose process no longer runs on this machine and that
 // were last modified at least `min_age` ago (a cache shared with other machines passes an
 // age no write of theirs takes). Returns how many were removed.
-int RemoveStaleTemporaries(const std::string& dir,
-                           absl::Duration min_age = absl::ZeroDuration());
+int RemoveStaleTemporaries(const std::string& dir, absl::Duration min_age = absl::ZeroDuration());
 
 // Whether a process with this id runs on this machine (a zombie counts as ended). The one
 // liveness check of the temporaries' cleanup and of FileLock's stale holders.

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_cat.h"
 #include "wsol/util/fault_injection.h"
 #include "wsol/util/status_matchers.h"
 
@@ -69,10 +69,9 @@ TEST(FileIoTest, ReadsOnlyRegularFilesAndNamesWhatElseItFound) {
 
 TEST(FileIoTest, AMissingFolderIsNamedWithTheReason) {
   const std::string path = ::testing::TempDir() + "/no/such/folder/x.txt";
-  EXPECT_THAT(WriteFileAtomically(path, "x"),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       AllOf(HasSubstr("no/such/folder/x.txt.tmp."),
-                             HasSubstr("for writing: No such"))));
+  EXPECT_THAT(WriteFileAtomically(path, "x"), StatusIs(absl::StatusCode::kPermissionDenied,
+                                                       AllOf(HasSubstr("no/such/folder/x.txt.tmp."),
+                                                             HasSubstr("for writing: No such"))));
 }
 
 using ::wsol::testing::EntriesOf;
@@ -109,8 +108,8 @@ TEST(FileIoTest, ADeviceFifoOrFolderIsNeverReplaced) {
   std::filesystem::create_symlink("loop_a", dir + "/loop_b");
   EXPECT_THAT(WriteFileAtomically(dir + "/loop_a", "x"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("too many levels")));
-  EXPECT_THAT(EntriesOf(dir), ::testing::ElementsAre("a_dir", "fifo", "loop_a", "loop_b",
-                                                 "null_link"));
+  EXPECT_THAT(EntriesOf(dir),
+              ::testing::ElementsAre("a_dir", "fifo", "loop_a", "loop_b", "null_link"));
 }
 
 TEST(FileIoTest, AFullDiskIsANamedErrorAndLeavesTheOldFileAndNoTemporary) {

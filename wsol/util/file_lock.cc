@@ -37,8 +37,7 @@ std::string StartTime(pid_t pid) {
   // The command name (field 2) is in parentheses and may hold spaces: count after it.
   const size_t close = stat.rfind(')');
   if (close == std::string::npos) return "";
-  std::vector<std::string> fields =
-      absl::StrSplit(stat.substr(close + 1), ' ', absl::SkipEmpty());
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 1), ' ', absl::SkipEmpty());
   // fields[0] is field 3 (state), so field 22 is fields[19].
   return fields.size() > 19 ? fields[19] : "";
 }
@@ -83,13 +82,12 @@ std::string Describe(const Content& c) {
 absl::StatusOr<FileLock> FileLock::Acquire(const std::string& path) {
   const std::string content =
       absl::StrCat(HostName(), " ", getpid(), " ", StartTime(getpid()), " ",
-                   absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()),
-                   "\n");
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), "\n");
   for (int attempt = 0; attempt < 3; ++attempt) {
     const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
-      const bool written = write(fd, content.data(), content.size()) ==
-                           static_cast<ssize_t>(content.size());
+      const bool written =
+          write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
       close(fd);
       if (!written) {
         std::remove(path.c_str());
@@ -112,11 +110,10 @@ absl::StatusOr<FileLock> FileLock::Acquire(const std::string& path) {
       }
     }
     if (!Stale(*holder)) {
-      return absl::UnavailableError(
-          absl::StrCat(path, " is held by ", Describe(*holder),
-                       holder->host == HostName()
-                           ? ""
-                           : " (another host: delete the file if that process is gone)"));
+      return absl::UnavailableError(absl::StrCat(
+          path, " is held by ", Describe(*holder),
+          holder->host == HostName() ? ""
+                                     : " (another host: delete the file if that process is gone)"));
     }
     // Stale: move it aside under a name of our own (a rename is atomic, so only one
     // process takes a given file), check that what moved is the stale lock and not a

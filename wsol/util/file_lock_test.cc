@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "wsol/util/status_matchers.h"
 
 namespace wsol {
@@ -45,8 +45,8 @@ TEST(FileLockTest, OneHolderAtATimeAndTheOthersAreToldWho) {
     ASSERT_THAT(first, IsOk());
     EXPECT_THAT(FileLock::Acquire(path),
                 StatusIs(absl::StatusCode::kUnavailable,
-                         HasSubstr(absl::StrCat("one.lock is held by pid ", getpid(),
-                                                " on host ", Host()))));
+                         HasSubstr(absl::StrCat("one.lock is held by pid ", getpid(), " on host ",
+                                                Host()))));
     ASSERT_TRUE(FileLock::Holder(path).has_value());
     EXPECT_THAT(*FileLock::Holder(path), HasSubstr(absl::StrCat("pid ", getpid())));
   }

@@ -34,7 +34,8 @@ std::vector<std::string> NamesOf(const std::vector<Row>& rows) {
 
 // "unknown <kind> "<name>"; valid <kind>s: a, b, c".
 template <typename Row>
-std::string UnknownName(std::string_view kind, std::string_view name, const std::vector<Row>& rows) {
+std::string UnknownName(std::string_view kind, std::string_view name,
+                        const std::vector<Row>& rows) {
   std::string out = "unknown " + std::string(kind) + " \"" + std::string(name) + "\"; valid " +
                     std::string(kind) + "s: ";
   bool first = true;

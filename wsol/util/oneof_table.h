@@ -62,13 +62,13 @@ absl::Status ValidateOneof(std::string_view field, const std::vector<Row>& rows,
 // Validates, then builds through `kase`'s row; what the build throws becomes a Status
 // naming "<field>.<row>".
 template <typename Row, typename Case, typename Spec>
-auto BuildOneof(std::string_view field, const std::vector<Row>& rows, Case kase,
-                const Spec& spec) -> absl::StatusOr<decltype(rows.front().build(spec))> {
+auto BuildOneof(std::string_view field, const std::vector<Row>& rows, Case kase, const Spec& spec)
+    -> absl::StatusOr<decltype(rows.front().build(spec))> {
   if (absl::Status valid = ValidateOneof(field, rows, kase, spec); !valid.ok()) return valid;
   const Row* row = FindOneofRow(rows, kase);
   decltype(row->build(spec)) product;
-  if (absl::Status built = TorchStatus(absl::StrCat(field, ".", row->name),
-                                       [&] { product = row->build(spec); });
+  if (absl::Status built =
+          TorchStatus(absl::StrCat(field, ".", row->name), [&] { product = row->build(spec); });
       !built.ok()) {
     return built;
   }

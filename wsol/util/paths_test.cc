@@ -43,7 +43,8 @@ TEST(PathsTest, OutsideBazelTheWorkspaceIsFoundAboveTheWorkingDirectory) {
   std::ofstream(root / "WORKSPACE") << "workspace(name = \"x\")\n";
   std::filesystem::current_path(root / "paper_tables" / "specs");
   EXPECT_EQ(WorkspaceRoot(), root.string());
-  EXPECT_EQ(InWorkspace("baselines/pretrained/w.pt"), (root / "baselines/pretrained/w.pt").string());
+  EXPECT_EQ(InWorkspace("baselines/pretrained/w.pt"),
+            (root / "baselines/pretrained/w.pt").string());
   std::filesystem::current_path(root);
   EXPECT_EQ(WorkspaceRoot(), "");  // At the root itself: paths stay relative.
   std::filesystem::current_path(before);

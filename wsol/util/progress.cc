@@ -59,9 +59,9 @@ void ProgressBar::Draw(bool final) {
   constexpr int kWidth = 24;
   const int filled = static_cast<int>(kWidth * std::min(done_, total_) / total_);
   const std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-  const std::string line = absl::StrFormat(
-      "%s [%s] %d/%d %.1f %s/s %s %s %s", label_, bar, done_, total_, rate, unit_,
-      final ? "took" : "ETA", FormatDuration(final ? elapsed : eta), status_);
+  const std::string line =
+      absl::StrFormat("%s [%s] %d/%d %.1f %s/s %s %s %s", label_, bar, done_, total_, rate, unit_,
+                      final ? "took" : "ETA", FormatDuration(final ? elapsed : eta), status_);
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
   } else {

@@ -14,10 +14,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define WSOL_RETURN_IF_ERROR(expr)                         \
-  do {                                                     \
-    const ::absl::Status wsol_status_ = (expr);            \
-    if (!wsol_status_.ok()) return wsol_status_;           \
+#define WSOL_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    const ::absl::Status wsol_status_ = (expr);  \
+    if (!wsol_status_.ok()) return wsol_status_; \
   } while (false)
 
 #define WSOL_STATUS_CONCAT_INNER_(a, b) a##b

@@ -84,8 +84,7 @@ absl::StatusOr<Subprocess> Subprocess::Start(const SubprocessOptions& options) {
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
   pid_t pid = -1;
-  const int error =
-      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  const int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     return absl::InternalError(
@@ -144,9 +143,8 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
       const pid_t pid = pid_;
       this->~Subprocess();  // Kills and reaps.
       pid_ = -1;
-      return absl::DeadlineExceededError(
-          absl::StrCat("process ", pid, " still running after ", absl::FormatDuration(timeout),
-                       "; killed"));
+      return absl::DeadlineExceededError(absl::StrCat("process ", pid, " still running after ",
+                                                      absl::FormatDuration(timeout), "; killed"));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

@@ -27,10 +27,10 @@ std::string ReadAll(const std::string& path) {
 
 TEST(SubprocessTest, PassesEnvironmentAndCapturesOutput) {
   const std::string out = ::testing::TempDir() + "/env.out";
-  absl::StatusOr<Subprocess> child = Subprocess::Start(
-      {.argv = {"/bin/sh", "-c", "echo \"$WSOL_A-$WSOL_B\"; exit 3"},
-       .env = {{"WSOL_A", "one"}, {"WSOL_B", "two"}, {"WSOL_B", "three"}},
-       .stdout_path = out});
+  absl::StatusOr<Subprocess> child =
+      Subprocess::Start({.argv = {"/bin/sh", "-c", "echo \"$WSOL_A-$WSOL_B\"; exit 3"},
+                         .env = {{"WSOL_A", "one"}, {"WSOL_B", "two"}, {"WSOL_B", "three"}},
+                         .stdout_path = out});
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<int> code = child->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.ok()) << code.status();
@@ -50,8 +50,7 @@ TEST(SubprocessTest, SignalGivesItsShellStatus) {
 TEST(SubprocessTest, DeadlineKillsTheChild) {
   absl::StatusOr<Subprocess> child = Subprocess::Start({.argv = {"/bin/sleep", "60"}});
   ASSERT_TRUE(child.ok()) << child.status();
-  EXPECT_THAT(child->Wait(absl::Milliseconds(200)),
-              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(child->Wait(absl::Milliseconds(200)), StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 // Whether `pid` is a process that has not ended (a zombie has).

@@ -21,10 +21,9 @@ TEST(TorchSmokeTest, ConvNetForwardBackward) {
     EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
   }
   // The gradient of mean cross-entropy w.r.t. the last bias is mean(softmax - onehot).
-  torch::Tensor expected =
-      (torch::softmax(logits.detach(), 1) -
-       torch::one_hot(torch::tensor({1, 3}), 5).to(torch::kFloat))
-          .mean(0);
+  torch::Tensor expected = (torch::softmax(logits.detach(), 1) -
+                            torch::one_hot(torch::tensor({1, 3}), 5).to(torch::kFloat))
+                               .mean(0);
   auto linear = net->children().back()->as<torch::nn::Linear>();
   EXPECT_TRUE(torch::allclose(linear->bias.grad(), expected, 1e-5, 1e-6));
 }

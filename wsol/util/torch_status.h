@@ -9,11 +9,11 @@
 #ifndef WSOL_UTIL_TORCH_STATUS_H_
 #define WSOL_UTIL_TORCH_STATUS_H_
 
+#include <c10/util/Exception.h>
+
 #include <exception>
 #include <string>
 #include <utility>
-
-#include <c10/util/Exception.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"

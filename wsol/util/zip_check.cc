@@ -94,8 +94,7 @@ absl::Status VerifyZipChecksumsOf(absl::string_view bytes, absl::string_view nam
     const std::optional<uint64_t> method = b.Read(at + 10, 2), crc = b.Read(at + 16, 4),
                                   packed = b.Read(at + 20, 4), name_length = b.Read(at + 28, 2),
                                   extra_length = b.Read(at + 30, 2),
-                                  comment_length = b.Read(at + 32, 2),
-                                  local = b.Read(at + 42, 4);
+                                  comment_length = b.Read(at + 32, 2), local = b.Read(at + 42, 4);
     if (!local) return damaged("is cut short");
     const uint64_t name_at = at + 46;
     if (name_at + *name_length > b.size()) return damaged("has its name past the end");

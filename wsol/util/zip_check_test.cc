@@ -2,11 +2,11 @@
 // tensor, cut short, or replaced by a folder is refused with the file (and member) named.
 #include "wsol/util/zip_check.h"
 
+#include <torch/torch.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

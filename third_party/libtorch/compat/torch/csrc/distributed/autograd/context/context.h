@@ -6,10 +6,10 @@
 // (third_party/libtorch/libtorch.bzl).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <functional>
 #include <memory>
-
-#include <ATen/core/Tensor.h>
 
 namespace torch {
 namespace distributed {
