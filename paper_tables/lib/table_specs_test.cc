@@ -37,7 +37,7 @@ std::vector<std::string> table_names;
 
 TEST(TableSpecsTest, EveryBinaryHasAnEmbeddedAndAPaperSpecThatPlans) {
   for (const std::string profile : {"embedded", "paper"}) {
-    for (const std::string name : table_names) {
+    for (const std::string& name : table_names) {
       const std::string path =
           "paper_tables/specs/" + std::string(profile == "paper" ? "paper/" : "") + name + ".pbtxt";
       SCOPED_TRACE(path);
@@ -176,7 +176,7 @@ bool update_goldens = false;
 std::string PlannedFingerprints() {
   std::ostringstream out;
   for (const std::string profile : {"embedded", "paper"}) {
-    for (const std::string name : table_names) {
+    for (const std::string& name : table_names) {
       const std::string path =
           "paper_tables/specs/" + std::string(profile == "paper" ? "paper/" : "") + name + ".pbtxt";
       absl::StatusOr<proto::TableSpec> table = LoadTableSpec(path);

@@ -14,7 +14,6 @@
 #define WSOL_UTIL_ONEOF_TABLE_H_
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -47,7 +46,7 @@ const Row* FindOneofRow(const std::vector<Row>& rows, Case kase) {
 // Runs the check of `kase`'s row on `spec`. `field` is the oneof's name in the spec
 // ("method"); errors name "<field>.<row>.<sub-field>", or the case when it has no row.
 template <typename Row, typename Case, typename Spec>
-absl::Status ValidateOneof(std::string_view field, const std::vector<Row>& rows, Case kase,
+absl::Status ValidateOneof(const std::string& field, const std::vector<Row>& rows, Case kase,
                            const Spec& spec) {
   const Row* row = FindOneofRow(rows, kase);
   if (row == nullptr) {
@@ -62,7 +61,7 @@ absl::Status ValidateOneof(std::string_view field, const std::vector<Row>& rows,
 // Validates, then builds through `kase`'s row; what the build throws becomes a Status
 // naming "<field>.<row>".
 template <typename Row, typename Case, typename Spec>
-auto BuildOneof(std::string_view field, const std::vector<Row>& rows, Case kase, const Spec& spec)
+auto BuildOneof(const std::string& field, const std::vector<Row>& rows, Case kase, const Spec& spec)
     -> absl::StatusOr<decltype(rows.front().build(spec))> {
   if (absl::Status valid = ValidateOneof(field, rows, kase, spec); !valid.ok()) return valid;
   const Row* row = FindOneofRow(rows, kase);
