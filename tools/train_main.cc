@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "tools/components.h"
 #include "wsol/spec/spec_loader.h"
 #include "wsol/train/distributed.h"
@@ -22,6 +23,7 @@
 #include "wsol/train/trainer.h"
 #include "wsol/util/command_line.h"
 #include "wsol/util/paths.h"
+#include "wsol/util/phase_times.h"
 
 ABSL_FLAG(std::string, spec, "", "Experiment spec (text-format wsol.proto.Experiment).");
 ABSL_FLAG(
@@ -42,10 +44,16 @@ ABSL_FLAG(int, nproc_per_node, 1,
 ABSL_FLAG(std::string, dist_backend, "",
           "c10d backend of a data-parallel run: gloo or nccl (default: gloo on CPU, nccl on "
           "CUDA).");
+ABSL_FLAG(bool, profile, false,
+          "At the end, print where the run's wall time went (a Markdown table): loading the "
+          "program, building the run, training (data, forward, backward, optimizer, "
+          "diagnostics), the per-epoch observations, saving, the test split.");
 ABSL_FLAG(int, dist_timeout_s, 300,
           "Seconds a rank waits for the others (rendezvous, every collective) before failing.");
 
 int main(int argc, char** argv) {
+  const absl::Time main_start = absl::Now();
+  const double before_main = wsol::SecondsSinceProcessStart();
   const std::vector<std::string> original_args(argv, argv + argc);
   wsol::ParseCommandLineOrExit(
       argc, argv,
@@ -114,6 +122,12 @@ int main(int argc, char** argv) {
                           : wsol::FromInvocationDir(absl::GetFlag(FLAGS_cache_dir));
   options.validate_only = absl::GetFlag(FLAGS_validate_only);
   options.components = wsol::tools::StandardComponents();
+  wsol::PhaseTimes phases;
+  if (absl::GetFlag(FLAGS_profile)) {
+    phases.Add("start: load the program (before main)", absl::Seconds(before_main));
+    phases.Add("start: flags and spec", absl::Now() - main_start);
+    options.phases = &phases;
+  }
   std::unique_ptr<wsol::train::Communicator> comm;
   if (env->world_size > 1) {
     std::string backend = absl::GetFlag(FLAGS_dist_backend);
@@ -149,5 +163,9 @@ int main(int argc, char** argv) {
   if (t.has_mpxap()) std::cout << ", mPxAP " << t.mpxap() << "%";
   std::cout << "\nresults: " << wsol::train::RunFolder::PathFor(*spec, options.cache_dir)
             << "/results.json\n";
+  if (options.phases != nullptr) {
+    std::cout << "\nwall time by phase (--profile):\n"
+              << phases.Table(absl::Seconds(before_main) + (absl::Now() - main_start));
+  }
   return 0;
 }

@@ -187,6 +187,7 @@ EntropyFigureRow EntropyRowOf(const proto::TableRun& row,
   std::map<int, std::pair<std::vector<double>, std::vector<double>>> epochs;
   for (const proto::RunResults* r : results) {
     for (const proto::EpochRecord& e : r->history()) {
+      if (!e.has_val_localization()) continue;  // Not observed (observe_every_epochs).
       epochs[e.epoch()].first.push_back(e.val_entropy());
       epochs[e.epoch()].second.push_back(e.val_localization());
     }
@@ -228,6 +229,7 @@ absl::Status EntropyFigure(const proto::TableSpec& table, const std::vector<Fini
     for (size_t k = 0; k < results.size(); ++k) {
       const proto::RunResults& r = *results[k];
       for (const proto::EpochRecord& e : r.history()) {
+        if (!e.has_val_localization()) continue;  // Not observed (observe_every_epochs).
         csv += absl::StrFormat("%s,%s,%d,%d,%.6f,%.6f,%.4f,%.4f\n", row.label(), tag, k, e.epoch(),
                                e.val_entropy(), e.train_entropy(), e.val_localization(),
                                e.val_top1_cls());

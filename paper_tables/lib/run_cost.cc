@@ -69,8 +69,11 @@ RunCost EstimateRunCost(const proto::Experiment& e) {
   const double train_pixels = std::pow(d.crop_size() / 48.0, 2);
   const double eval_pixels = std::pow(d.eval_size() / 48.0, 2);
   const double epochs = e.optimizer().epochs();
+  // Val and the training sample are scored after every k-th epoch and the last.
+  const int every = std::max(1, e.evaluation().observe_every_epochs());
+  const double observed = e.optimizer().epochs() / every + (e.optimizer().epochs() % every != 0);
   cost.cpu_seconds = scale * (epochs * n.train * train_pixels / kReferenceTrainImagesPerSecond +
-                              (epochs * (n.val + train_sample) + n.test) * eval_pixels /
+                              (observed * (n.val + train_sample) + n.test) * eval_pixels /
                                   kReferenceEvalImagesPerSecond);
   const double parameter_bytes = a.feature_parameters * e.backbone().width_multiplier() *
                                  e.backbone().width_multiplier() *

@@ -53,7 +53,28 @@ absl::StatusOr<std::unique_ptr<ImageLoader>> ImageLoader::Create(metadata::Split
 }
 
 ImageLoader::ImageLoader(metadata::SplitMetadata split, LoaderOptions options)
-    : split_(std::move(split)), options_(std::move(options)) {}
+    : split_(std::move(split)), options_(std::move(options)) {
+  const int64_t side =
+      options_.transform.train ? options_.transform.resize_size : options_.transform.eval_size;
+  cacheable_ = std::min<int64_t>(static_cast<int64_t>(split_.images.size()),
+                                 std::max<int64_t>(options_.cache_bytes, 0) / (side * side * 3));
+  cache_.resize(cacheable_);
+}
+
+absl::StatusOr<cv::Mat> ImageLoader::Resized(int64_t index, const std::string& path) const {
+  if (index < cacheable_) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (!cache_[index].empty()) return cache_[index];
+  }
+  absl::StatusOr<cv::Mat> rgb = DecodeImage(path);
+  if (!rgb.ok()) return rgb.status();
+  cv::Mat resized = ResizeForTransform(*rgb, options_.transform);
+  if (index < cacheable_) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    cache_[index] = resized;
+  }
+  return resized;
+}
 
 ImageLoader::~ImageLoader() { StopWorkers(); }
 
@@ -150,7 +171,7 @@ absl::StatusOr<Batch> ImageLoader::BuildBatch(
     const int64_t index = order_[k];
     const metadata::ImageRecord& r = split_.images[index];
     const std::string path = (std::filesystem::path(options_.image_root) / r.image_id).string();
-    absl::StatusOr<cv::Mat> rgb = DecodeImage(path);
+    absl::StatusOr<cv::Mat> rgb = Resized(index, path);
     if (!rgb.ok()) {
       const std::string message =
           absl::StrCat(r.image_id, " (", path, "): ", rgb.status().message());
@@ -163,7 +184,7 @@ absl::StatusOr<Batch> ImageLoader::BuildBatch(
     Rng rng(MixSeed({options_.seed, kAugmentStream, static_cast<uint64_t>(epoch_),
                      static_cast<uint64_t>(index)}));
     const Augmentation augmentation = DrawAugmentation(options_.transform, rng);
-    TransformImage(*rgb, options_.transform, augmentation, data + kept * image_floats);
+    CropAndNormalize(*rgb, options_.transform, augmentation, data + kept * image_floats);
     ++kept;
     out.all_labels.push_back(r.labels);
     out.image_ids.push_back(r.image_id);

@@ -59,6 +59,11 @@ struct LoaderOptions {
   int prefetch_batches = 4;
   uint64_t seed = 0;
   bool skip_bad_images = false;
+  // Keep each image decoded and resized after its first use (resize_size^2 x 3 bytes
+  // for training, eval_size^2 x 3 for evaluation), for as many images, in metadata order,
+  // as fit in this many bytes; later epochs skip the decode and the resize. The batches
+  // are the same either way. 0: decode every time.
+  int64_t cache_bytes = int64_t{256} << 20;
   int shard_index = 0;  // Data-parallel rank and world size.
   int num_shards = 1;
 };
@@ -122,6 +127,12 @@ class ImageLoader {
   std::map<int64_t, absl::StatusOr<Batch>> ready_;
   std::map<int64_t, std::string> skipped_;  // By image index.
   std::vector<std::thread> workers_;
+
+  // Decoded and resized images by index, for the first cacheable_ indices (cache_bytes).
+  absl::StatusOr<cv::Mat> Resized(int64_t index, const std::string& path) const;
+  int64_t cacheable_ = 0;
+  mutable std::mutex cache_mu_;
+  mutable std::vector<cv::Mat> cache_;
 };
 
 }  // namespace wsol::data

@@ -225,6 +225,47 @@ TEST(ImageLoaderTest, SkipBadImagesSkipsAndCounts) {
   EXPECT_THAT(skipped[1], HasSubstr("not a decodable image"));
 }
 
+// Decoded images are kept (within cache_bytes, in metadata order): the batches are those of
+// a loader that decodes every time, and a later epoch reads no file it has kept.
+TEST(ImageLoaderTest, KeptImagesGiveTheSameBatchesWithoutRereading) {
+  const std::string dir = FreshTestDir("loader_cache");
+  const metadata::SplitMetadata split = WriteImages(dir);
+  LoaderOptions uncached_options = TrainOptions(dir);
+  uncached_options.cache_bytes = 0;
+  LoaderOptions partly_options = TrainOptions(dir);
+  partly_options.cache_bytes = 4 * 12 * 12 * 3;  // The first four images at resize_size 12.
+  auto uncached = ImageLoader::Create(split, uncached_options);
+  auto cached = ImageLoader::Create(split, TrainOptions(dir));
+  auto partly = ImageLoader::Create(split, partly_options);
+  ASSERT_THAT(uncached, IsOk());
+  ASSERT_THAT(cached, IsOk());
+  ASSERT_THAT(partly, IsOk());
+  for (int epoch : {0, 1}) {
+    const std::vector<Batch> want = Epoch(**uncached, epoch);
+    const std::vector<Batch> got = Epoch(**cached, epoch);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t b = 0; b < got.size(); ++b) {
+      EXPECT_TRUE(got[b].images.equal(want[b].images)) << "epoch " << epoch << " batch " << b;
+      EXPECT_EQ(got[b].image_ids, want[b].image_ids);
+    }
+  }
+  Epoch(**partly, 0);
+  const std::vector<Batch> before = Epoch(**uncached, 2);
+  std::filesystem::remove_all(dir + "/img");
+  const std::vector<Batch> after = Epoch(**cached, 2);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t b = 0; b < after.size(); ++b) EXPECT_TRUE(after[b].images.equal(before[b].images));
+  // Images 4 to 9 were beyond the budget: read again, and now missing.
+  (*partly)->StartEpoch(1);
+  absl::Status status = absl::OkStatus();
+  while (status.ok()) {
+    absl::StatusOr<std::optional<Batch>> batch = (*partly)->Next();
+    if (batch.ok() && !batch->has_value()) break;
+    status = batch.status();
+  }
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kNotFound, HasSubstr("no such file")));
+}
+
 TEST(ImageLoaderTest, AbandoningAnEpochIsSafe) {
   const std::string dir = FreshTestDir("loader_abandon");
   auto loader = ImageLoader::Create(WriteImages(dir), TrainOptions(dir));

@@ -75,10 +75,17 @@ absl::StatusOr<cv::Mat> DecodeImage(const std::string& path) {
   return rgb;
 }
 
+cv::Mat ResizeForTransform(const cv::Mat& rgb, const TransformOptions& options) {
+  return ResizeSquare(rgb, options.train ? options.resize_size : options.eval_size);
+}
+
 void TransformImage(const cv::Mat& rgb, const TransformOptions& options,
                     const Augmentation& augmentation, float* chw) {
-  const cv::Mat resized =
-      ResizeSquare(rgb, options.train ? options.resize_size : options.eval_size);
+  CropAndNormalize(ResizeForTransform(rgb, options), options, augmentation, chw);
+}
+
+void CropAndNormalize(const cv::Mat& resized, const TransformOptions& options,
+                      const Augmentation& augmentation, float* chw) {
   const int side = OutputSide(options);
   const size_t plane = static_cast<size_t>(side) * side;
   float scale[3], shift[3];

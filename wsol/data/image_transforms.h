@@ -66,6 +66,12 @@ absl::StatusOr<cv::Mat> DecodeImage(const std::string& path);
 void TransformImage(const cv::Mat& rgb, const TransformOptions& options,
                     const Augmentation& augmentation, float* chw);
 
+// TransformImage in its two steps: the resize, which depends on the image alone (a
+// loader may keep its result), then the crop, flip and normalization.
+cv::Mat ResizeForTransform(const cv::Mat& rgb, const TransformOptions& options);
+void CropAndNormalize(const cv::Mat& resized, const TransformOptions& options,
+                      const Augmentation& augmentation, float* chw);
+
 }  // namespace wsol::data
 
 #endif  // WSOL_DATA_IMAGE_TRANSFORMS_H_

@@ -135,6 +135,8 @@ void ValidateEvaluation(const proto::Evaluation& e, Checker& c) {
   c.Range(InUnit(e.box_threshold()), "evaluation.box_threshold", e.box_threshold(), "in [0, 1]");
   c.Range(e.train_entropy_images() >= 0, "evaluation.train_entropy_images",
           e.train_entropy_images(), ">= 0 (0 = every training image)");
+  c.Range(e.observe_every_epochs() >= 1, "evaluation.observe_every_epochs",
+          e.observe_every_epochs(), ">= 1 (1 = every epoch)");
   if (e.selection_split() != "val" && e.selection_split() != "test") {
     c.Fail(absl::StrCat("evaluation.selection_split = \"", e.selection_split(),
                         "\": expected \"val\" or \"test\""));
@@ -155,6 +157,8 @@ void ValidateRuntime(const proto::Runtime& r, Checker& c) {
   c.Range(r.loader_workers() >= 0 && r.loader_workers() <= kMaxLoaderWorkers,
           "runtime.loader_workers", r.loader_workers(),
           absl::StrCat("in [0, ", kMaxLoaderWorkers, "]"));
+  c.Range(r.checkpoint_every_epochs() >= 1, "runtime.checkpoint_every_epochs",
+          r.checkpoint_every_epochs(), ">= 1 (1 = after every epoch)");
 }
 
 // Quotes `value` for text format when the target is a string and it is not quoted yet.
@@ -395,6 +399,7 @@ std::string ResultFingerprint(const proto::Experiment& experiment) {
   keyed.mutable_runtime()->clear_threads();
   keyed.mutable_runtime()->clear_loader_workers();
   keyed.mutable_runtime()->clear_output_dir();
+  keyed.mutable_runtime()->clear_checkpoint_every_epochs();
   return SpecFingerprint(keyed);
 }
 

@@ -101,6 +101,12 @@ TEST(SpecLoaderTest, ThreadAndWorkerCountsHaveSaneBounds) {
   EXPECT_THAT(LoadExperimentFile(kGoodSpec, {"runtime.threads=100000"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("runtime.threads = 100000: expected in [0, 1024]")));
+  EXPECT_THAT(LoadExperimentFile(kGoodSpec, {"runtime.checkpoint_every_epochs=0"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("runtime.checkpoint_every_epochs = 0: expected >= 1")));
+  EXPECT_THAT(LoadExperimentFile(kGoodSpec, {"evaluation.observe_every_epochs=-3"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("evaluation.observe_every_epochs = -3: expected >= 1")));
 }
 
 TEST(SpecLoaderTest, EveryCountHasAnUpperBound) {
@@ -270,8 +276,13 @@ TEST(SpecLoaderTest, ResultFingerprintIgnoresOnlyWhatCannotChangeResults) {
   b.mutable_runtime()->set_threads(7);
   b.mutable_runtime()->set_loader_workers(3);
   b.mutable_runtime()->set_output_dir("/elsewhere");
+  b.mutable_runtime()->set_checkpoint_every_epochs(10);
   EXPECT_EQ(ResultFingerprint(a), ResultFingerprint(b));
   EXPECT_NE(SpecFingerprint(a), SpecFingerprint(b));
+  // What is observed on the way is part of the results (history.csv).
+  proto::Experiment observed = b;
+  observed.mutable_evaluation()->set_observe_every_epochs(10);
+  EXPECT_NE(ResultFingerprint(observed), ResultFingerprint(b));
   b.mutable_runtime()->set_seed(1);
   EXPECT_NE(ResultFingerprint(a), ResultFingerprint(b));
 }

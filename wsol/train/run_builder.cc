@@ -130,6 +130,8 @@ RunSettings RunSettingsFor(const proto::Experiment& spec) {
   s.test_evaluator = EvaluatorOptionsFor(spec, /*full=*/true);
   s.select_on_test = spec.evaluation().selection_split() == "test";
   s.score_last_epoch = spec.evaluation().checkpoint_selection() == proto::Evaluation::LAST_EPOCH;
+  s.observe_every_epochs = spec.evaluation().observe_every_epochs();
+  s.checkpoint_every_epochs = spec.runtime().checkpoint_every_epochs();
   s.save_scoremaps = spec.evaluation().save_scoremaps();
   s.multi_label = spec.dataset().multi_label();
   return s;

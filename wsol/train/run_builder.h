@@ -30,6 +30,10 @@ namespace torch::optim {
 class SGD;
 }  // namespace torch::optim
 
+namespace wsol {
+class PhaseTimes;
+}  // namespace wsol
+
 namespace wsol::train {
 
 // Everything a spec decides, as the plain options each part takes.
@@ -52,6 +56,8 @@ struct RunSettings {
   bool score_last_epoch = true;  // evaluation.checkpoint_selection = LAST_EPOCH
   bool save_scoremaps = false;
   bool multi_label = false;
+  int observe_every_epochs = 1;     // evaluation.observe_every_epochs
+  int checkpoint_every_epochs = 1;  // runtime.checkpoint_every_epochs
 };
 
 // The settings of a valid spec (device "auto" resolved against this LibTorch).
@@ -83,6 +89,8 @@ struct Run {
   // merges the ranks' counts). The train loader reads its slice of every global batch.
   data::EvalSplit selection_part, test_part, train_sample_part;
   int rank = 0, world_size = 1;
+  // Where the trainer accounts its time (TrainerOptions::phases); null: nowhere.
+  PhaseTimes* phases = nullptr;
   const data::EvalSplit& selection() const {
     return settings.select_on_test ? splits.test : splits.val;
   }

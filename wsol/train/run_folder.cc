@@ -49,17 +49,24 @@ std::string RunFolder::HistoryCsv(const std::vector<proto::EpochRecord>& history
       "epoch,learning_rate,train_loss,train_regularization,train_top1,val_top1_cls,"
       "val_localization,val_entropy,seconds,train_entropy,train_classification,"
       "train_off_target_mass,regularizer_gradient_ratio\n";
+  // An epoch that was not observed (evaluation.observe_every_epochs) leaves the columns
+  // of what scoring observes empty.
+  const auto observed = [](const proto::EpochRecord& r, const char* format, double value) {
+    return r.has_val_localization() ? absl::StrFormat(format, value) : std::string();
+  };
   for (const proto::EpochRecord& r : history) {
     absl::StrAppend(&csv,
-                    absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,%.6f,%.6f,%.8f,%.2f,%.8f", r.epoch(),
-                                    r.learning_rate(), r.train_loss(), r.train_regularization(),
-                                    r.train_top1(), r.val_top1_cls(), r.val_localization(),
-                                    r.val_entropy(), r.seconds(), r.train_entropy()));
+                    absl::StrFormat("%d,%.6g,%.8f,%.8g,%.6f,", r.epoch(), r.learning_rate(),
+                                    r.train_loss(), r.train_regularization(), r.train_top1()));
+    absl::StrAppend(&csv, observed(r, "%.6f", r.val_top1_cls()), ",",
+                    observed(r, "%.6f", r.val_localization()), ",",
+                    observed(r, "%.8f", r.val_entropy()), ",", absl::StrFormat("%.2f", r.seconds()),
+                    ",", observed(r, "%.8f", r.train_entropy()));
     // Histories from before the diagnostics keep their ten columns.
     if (r.has_train_classification()) {
-      absl::StrAppend(&csv,
-                      absl::StrFormat(",%.8f,%.8g,%.8g", r.train_classification(),
-                                      r.train_off_target_mass(), r.regularizer_gradient_ratio()));
+      absl::StrAppend(&csv, absl::StrFormat(",%.8f,", r.train_classification()),
+                      observed(r, "%.8g", r.train_off_target_mass()),
+                      absl::StrFormat(",%.8g", r.regularizer_gradient_ratio()));
     }
     csv += "\n";
   }
@@ -75,21 +82,25 @@ std::vector<proto::EpochRecord> RunFolder::ParseHistoryCsv(const std::string& cs
     // regularizer diagnostics.
     if (f.size() != 9 && f.size() != 10 && f.size() != 13) continue;
     double v[13] = {};
-    for (size_t k = 0; k < f.size(); ++k) v[k] = std::stod(f[k]);
+    // An empty cell: an epoch that was not observed.
+    const bool observed = !f[6].empty();
+    for (size_t k = 0; k < f.size(); ++k) v[k] = f[k].empty() ? 0 : std::stod(f[k]);
     proto::EpochRecord& r = history.emplace_back();
     r.set_epoch(static_cast<int>(v[0]));
     r.set_learning_rate(v[1]);
     r.set_train_loss(v[2]);
     r.set_train_regularization(v[3]);
     r.set_train_top1(v[4]);
-    r.set_val_top1_cls(v[5]);
-    r.set_val_localization(v[6]);
-    r.set_val_entropy(v[7]);
+    if (observed) {
+      r.set_val_top1_cls(v[5]);
+      r.set_val_localization(v[6]);
+      r.set_val_entropy(v[7]);
+    }
     r.set_seconds(v[8]);
-    if (f.size() >= 10) r.set_train_entropy(v[9]);
+    if (f.size() >= 10 && observed) r.set_train_entropy(v[9]);
     if (f.size() == 13) {
       r.set_train_classification(v[10]);
-      r.set_train_off_target_mass(v[11]);
+      if (observed) r.set_train_off_target_mass(v[11]);
       r.set_regularizer_gradient_ratio(v[12]);
     }
   }
@@ -188,10 +199,17 @@ absl::Status ValidateResults(const proto::RunResults& results, const std::string
     const std::string at = absl::StrCat("history[", i, "].");
     c.Check(std::isfinite(r.train_loss()), at + "train_loss is not finite");
     c.Percent(at + "train_top1", true, r.train_top1());
-    c.Percent(at + "val_top1_cls", true, r.val_top1_cls());
-    c.Percent(at + "val_localization", true, r.val_localization());
-    c.Entropy(at + "val_entropy", true, r.val_entropy());
+    // Epochs between observations (evaluation.observe_every_epochs) have no scores.
+    if (r.has_val_localization()) {
+      c.Percent(at + "val_top1_cls", true, r.val_top1_cls());
+      c.Percent(at + "val_localization", true, r.val_localization());
+      c.Entropy(at + "val_entropy", true, r.val_entropy());
+    }
     if (r.has_train_entropy()) c.Entropy(at + "train_entropy", true, r.train_entropy());
+  }
+  if (results.history_size() > 0) {
+    c.Check(results.history().rbegin()->has_val_localization(),
+            "history's last epoch was not scored (the last epoch is always observed)");
   }
   if (c.problems().empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(c.problems(), "; "));

@@ -29,6 +29,14 @@ struct StepResult {
   bool finite = true;  // false: nothing was applied
 };
 
+// Wall seconds of a step's parts, added to by TrainStep when given (on a CPU every op
+// finishes before the next starts; on CUDA the times are those of queuing the work).
+struct StepSeconds {
+  double forward = 0;  // the method's training forward and loss
+  double backward = 0;
+  double optimizer = 0;  // zeroing the gradients and the SGD step
+};
+
 // What a data-parallel step shares with the other processes (distributed.h implements it
 // on c10d); null for a single process. Failures throw c10::Error.
 class StepSync {
@@ -51,7 +59,8 @@ class StepSync {
 // global batch and the gradients are averaged over the processes before SGD.
 StepResult TrainStep(WsolModel& model, torch::optim::SGD& sgd,
                      const regularizers::Regularizer& regularizer, const at::Tensor& images,
-                     const at::Tensor& targets, std::mt19937_64& rng, StepSync* sync = nullptr);
+                     const at::Tensor& targets, std::mt19937_64& rng, StepSync* sync = nullptr,
+                     StepSeconds* seconds = nullptr);
 
 // The same forward and backward without an optimizer: the model's gradients are left in
 // place (zeroed first), for comparing them across devices.

@@ -26,6 +26,7 @@
 #include "wsol/train/training_state.h"
 #include "wsol/util/file_io.h"
 #include "wsol/util/file_lock.h"
+#include "wsol/util/phase_times.h"
 #include "wsol/util/progress.h"
 #include "wsol/util/status_macros.h"
 #include "wsol/util/torch_status.h"
@@ -94,6 +95,8 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
                                              const std::string& label,
                                              const std::string& scoremap_dir = "") {
   const RunSettings& s = run.settings;
+  // The test split's time apart from the per-epoch observations'.
+  const std::string group = &split == &run.test_part ? "test" : "observe";
   WSOL_ASSIGN_OR_RETURN(evaluation::ModelScorer scorer,
                         evaluation::ModelScorer::Create({.images = &split.images,
                                                          .has_boxes = split.has_boxes,
@@ -107,14 +110,17 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
   loader.StartEpoch(0);
   ProgressBar bar(label, loader.num_batches(), "img", progress);
   while (true) {
+    std::optional<ScopedPhase> phase(std::in_place, run.phases, group + ": data");
     WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader.Next());
     if (!batch) break;
+    phase.emplace(run.phases, group + ": forward and CAMs");
     std::vector<std::vector<torch::Tensor>> maps;
     torch::Tensor log_p;
     WSOL_RETURN_IF_ERROR(TorchStatus(label, [&] {
       maps = InferMaps(run, *batch, batch->images.to(s.device, s.dtype), options.eval_size,
                        scorer.per_label_maps(), &log_p);
     }));
+    phase.emplace(run.phases, group + ": metrics");
     std::vector<evaluation::ScoredImage> images(batch->size());
     for (int64_t i = 0; i < batch->size(); ++i) {
       images[i] = {.index = batch->indices[i],
@@ -126,6 +132,7 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
     bar.Advance(batch->size());
   }
   bar.Finish();
+  ScopedPhase phase(run.phases, group + ": metrics");
   if (comm != nullptr) {
     WSOL_RETURN_IF_ERROR(scorer.Reduce(
         [&](std::vector<torch::Tensor>& sums) { return comm->AllReduceSum(sums, label); }));
@@ -192,16 +199,24 @@ absl::Status TrainBatch(Run& run, const data::Batch& batch, int epoch, int64_t s
                         StepSync* sync, EpochTotals& t) {
   const RunSettings& s = run.settings;
   StepResult out;
+  StepSeconds seconds;
   const absl::Status stepped = TorchStatus(absl::StrCat("epoch ", epoch + 1, " step ", step), [&] {
     const torch::Tensor targets =
         TargetDistributions(batch, s.backbone.num_classes).to(s.device, s.dtype);
     out = TrainStep(*run.model.model, *run.sgd, *run.model.regularizer,
-                    batch.images.to(s.device, s.dtype), targets, rng, sync);
+                    batch.images.to(s.device, s.dtype), targets, rng, sync,
+                    run.phases != nullptr ? &seconds : nullptr);
+    ScopedPhase phase(run.phases, "train: diagnostics");
     if (out.finite) {
       t.gradient_ratio_sum +=
           regularizers::GradientRatio(*run.model.regularizer, out.logits, targets);
     }
   });
+  if (run.phases != nullptr) {
+    run.phases->Add("train: forward and loss", absl::Seconds(seconds.forward));
+    run.phases->Add("train: backward", absl::Seconds(seconds.backward));
+    run.phases->Add("train: optimizer", absl::Seconds(seconds.optimizer));
+  }
   // In a data-parallel job the step's collectives (some inside backward, where the
   // gradients are reduced) fail when another rank is gone: say so, whichever failed.
   if (!stepped.ok() && comm != nullptr) {
@@ -260,7 +275,11 @@ absl::StatusOr<EpochTotals> TrainEpoch(Run& run, int epoch, const std::string& r
   ProgressBar bar(absl::StrFormat("epoch %d/%d", epoch + 1, s.epochs),
                   run.train_loader->num_batches(), "img", progress);
   while (true) {
-    WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, run.train_loader->Next());
+    std::optional<data::Batch> batch;
+    {
+      ScopedPhase phase(run.phases, "train: data");
+      WSOL_ASSIGN_OR_RETURN(batch, run.train_loader->Next());
+    }
     if (!batch) break;
     WSOL_RETURN_IF_ERROR(TrainBatch(run, *batch, epoch, ++step, run_dir, rng, comm, sync, t));
     bar.Advance(batch->size(), absl::StrFormat("loss %.4f acc %.1f%%", t.loss_sum / t.images,
@@ -413,25 +432,32 @@ int64_t SizeOf(const data::EvalSplit& split) {
   return static_cast<int64_t>(split.images.images.size());
 }
 
-// What history.csv records of one epoch.
-proto::EpochRecord EpochRecordOf(int epoch, Run& run, const EpochTotals& t,
-                                 const proto::SplitMetrics& selection,
-                                 const proto::SplitMetrics& train_sample, absl::Duration took) {
+// What history.csv records of one epoch's training.
+proto::EpochRecord EpochRecordOf(int epoch, Run& run, const EpochTotals& t) {
   proto::EpochRecord record;
   record.set_epoch(epoch + 1);
   record.set_learning_rate(AppliedLearningRate(*run.sgd));
   record.set_train_loss(t.loss_sum / t.images);
   record.set_train_regularization(t.reg_sum / t.images);
   record.set_train_top1(100.0 * t.correct / t.images);
+  record.set_train_classification((t.loss_sum - t.reg_sum) / t.images);
+  record.set_regularizer_gradient_ratio(t.gradient_ratio_sum / std::max<int64_t>(t.steps, 1));
+  return record;
+}
+
+// Adds what scoring the selection split and the training sample observed to `record`.
+void AddObservations(const proto::SplitMetrics& selection, const proto::SplitMetrics& train_sample,
+                     proto::EpochRecord& record) {
   record.set_val_top1_cls(selection.top1_cls());
   record.set_val_localization(evaluation::LocalizationScore(selection));
   record.set_val_entropy(selection.mean_entropy());
-  record.set_seconds(absl::ToDoubleSeconds(took));
   record.set_train_entropy(train_sample.mean_entropy());
-  record.set_train_classification((t.loss_sum - t.reg_sum) / t.images);
   record.set_train_off_target_mass(train_sample.mean_off_target_mass());
-  record.set_regularizer_gradient_ratio(t.gradient_ratio_sum / std::max<int64_t>(t.steps, 1));
-  return record;
+}
+
+// Whether the epoch (0-based) is the k-th of a cadence, or the last.
+bool OnCadence(int epoch, int every, int epochs) {
+  return (epoch + 1) % std::max(every, 1) == 0 || epoch + 1 == epochs;
 }
 
 // Everything a training loop shares across its epochs.
@@ -445,8 +471,38 @@ struct Training {
   bool progress;  // Shows progress bars (rank 0, when asked).
 };
 
-// Trains one epoch, scores it on val and on the training sample, appends its record to
-// `history`, and (rank 0) saves the checkpoint, the best model and history.csv.
+// Scores the model on the selection split and on the training sample (the entropy of its
+// predictions on images it trains on, scored as the test images are) into `record`, and
+// notes a new best model in `meta`. Returns whether the model is the best so far.
+absl::StatusOr<bool> Observe(const Training& tr, int epoch, CheckpointMeta& meta,
+                             proto::EpochRecord& record) {
+  Run& run = tr.run;
+  const RunSettings& s = run.settings;
+  WSOL_ASSIGN_OR_RETURN(proto::SplitMetrics selection,
+                        Evaluate(run, *run.selection_loader, run.selection_part,
+                                 SizeOf(run.selection()), s.selection_evaluator, tr.comm,
+                                 tr.progress, absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
+  WSOL_ASSIGN_OR_RETURN(
+      proto::SplitMetrics train_sample,
+      Evaluate(run, *run.train_sample_loader, run.train_sample_part, SizeOf(run.train_sample),
+               s.selection_evaluator, tr.comm, tr.progress,
+               absl::StrFormat("  train entropy %d/%d", epoch + 1, s.epochs)));
+  AddObservations(selection, train_sample, record);
+  const double score = record.val_localization();
+  if (tr.progress) {
+    std::cerr << absl::StrFormat(
+        "  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n", epoch + 1, selection.top1_cls(),
+        selection.has_boxes() ? "MaxBoxAccV2" : "PxAP", score, selection.mean_entropy());
+  }
+  if (score <= meta.best_score) return false;
+  meta.best_score = score;
+  meta.best_epoch = epoch + 1;
+  return true;
+}
+
+// Trains one epoch, scores it (evaluation.observe_every_epochs) on val and on the training
+// sample, appends its record to `history`, and (rank 0) saves the best model, the
+// checkpoint (runtime.checkpoint_every_epochs) and history.csv.
 absl::Status RunEpoch(const Training& tr, int epoch, CheckpointMeta& meta,
                       std::vector<proto::EpochRecord>& history) {
   Run& run = tr.run;
@@ -459,36 +515,26 @@ absl::Status RunEpoch(const Training& tr, int epoch, CheckpointMeta& meta,
       !wrong.empty()) {
     return DivergedEpoch(epoch, wrong, tr.folder, s.sgd.lr);
   }
-  WSOL_ASSIGN_OR_RETURN(proto::SplitMetrics selection,
-                        Evaluate(run, *run.selection_loader, run.selection_part,
-                                 SizeOf(run.selection()), s.selection_evaluator, tr.comm,
-                                 tr.progress, absl::StrFormat("  val %d/%d", epoch + 1, s.epochs)));
-  // The entropy of the predictions on training images, scored as the test images are.
-  WSOL_ASSIGN_OR_RETURN(
-      proto::SplitMetrics train_sample,
-      Evaluate(run, *run.train_sample_loader, run.train_sample_part, SizeOf(run.train_sample),
-               s.selection_evaluator, tr.comm, tr.progress,
-               absl::StrFormat("  train entropy %d/%d", epoch + 1, s.epochs)));
-  const proto::EpochRecord& record = history.emplace_back(
-      EpochRecordOf(epoch, run, t, selection, train_sample, absl::Now() - start));
-  const double score = record.val_localization();
-  if (tr.progress) {
-    std::cerr << absl::StrFormat(
-        "  epoch %d: val top-1 %.2f%%, %s %.2f%%, entropy %.4f\n", epoch + 1, selection.top1_cls(),
-        selection.has_boxes() ? "MaxBoxAccV2" : "PxAP", score, selection.mean_entropy());
+  proto::EpochRecord& record = history.emplace_back(EpochRecordOf(epoch, run, t));
+  bool best = false;
+  if (OnCadence(epoch, s.observe_every_epochs, s.epochs)) {
+    WSOL_ASSIGN_OR_RETURN(best, Observe(tr, epoch, meta, record));
   }
+  record.set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
   meta.history_csv = RunFolder::HistoryCsv(history);
-  const bool best = score > meta.best_score;
-  if (best) {
-    meta.best_score = score;
-    meta.best_epoch = epoch + 1;
-  }
   meta.next_epoch = epoch + 1;
   // Every rank holds the same weights and meta (the metrics are merged); rank 0 writes.
   if (tr.writer) {
-    if (best)
+    if (best) {
+      ScopedPhase phase(run.phases, "save: best model");
       WSOL_RETURN_IF_ERROR(SaveModel(tr.folder.best_model(), *run.model.model, nullptr, {}));
-    WSOL_RETURN_IF_ERROR(SaveModel(tr.folder.checkpoint(), *run.model.model, run.sgd.get(), meta));
+    }
+    if (OnCadence(epoch, s.checkpoint_every_epochs, s.epochs)) {
+      ScopedPhase phase(run.phases, "save: checkpoint");
+      WSOL_RETURN_IF_ERROR(
+          SaveModel(tr.folder.checkpoint(), *run.model.model, run.sgd.get(), meta));
+    }
+    ScopedPhase phase(run.phases, "save: history");
     WSOL_RETURN_IF_ERROR(tr.folder.WriteHistory(history));
   }
   if (tr.options.after_epoch) WSOL_RETURN_IF_ERROR(tr.options.after_epoch(epoch + 1));
@@ -551,7 +597,9 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                                                 const TrainerOptions& options) {
   Communicator* comm = options.communicator;
   if (comm != nullptr) WSOL_RETURN_IF_ERROR(CheckRanksAgree(*comm, spec));
+  std::optional<ScopedPhase> phase(std::in_place, options.phases, "start: build the run");
   WSOL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run, BuildOnEveryRank(spec, options, comm));
+  run->phases = options.phases;
   if (options.validate_only) {
     WSOL_RETURN_IF_ERROR(ForwardOneBatch(*run));
     return proto::RunResults();
@@ -564,7 +612,9 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
     WSOL_ASSIGN_OR_RETURN(lock, TakeRunFolder(folder, spec));
   }
   const std::string fingerprint = spec::ResultFingerprint(spec);
+  phase.emplace(options.phases, "start: resume");
   WSOL_ASSIGN_OR_RETURN(CheckpointMeta meta, Resume(*run, folder, fingerprint));
+  phase.reset();
   std::unique_ptr<StepSync> sync;
   if (comm != nullptr) {
     WSOL_RETURN_IF_ERROR(TorchStatus("start", [&] {
@@ -591,6 +641,7 @@ absl::StatusOr<proto::RunResults> RunExperiment(const proto::Experiment& spec,
                      "written: ",
                      valid.message()));
   }
+  phase.emplace(options.phases, "save: results");
   if (writer) WSOL_RETURN_IF_ERROR(folder.WriteResults(results));
   return results;
 }

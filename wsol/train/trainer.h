@@ -25,6 +25,7 @@
 #include "wsol/proto/experiment.pb.h"
 #include "wsol/proto/results.pb.h"
 #include "wsol/train/components.h"
+#include "wsol/util/phase_times.h"
 
 namespace wsol::train {
 
@@ -47,6 +48,10 @@ struct TrainerOptions {
   // each split (the counts merged, so the numbers are those of one process), and rank 0
   // writes the run folder.
   Communicator* communicator = nullptr;
+  // Where the run's wall time goes, per phase (//tools:train --profile): building the
+  // run, training (data, forward, backward, optimizer, diagnostics), observing, saving,
+  // the test split. Null: not measured.
+  PhaseTimes* phases = nullptr;
 };
 
 // Whether this LibTorch sees a CUDA device (what runtime.device "auto" picks).

@@ -135,6 +135,63 @@ TEST(TrainerTest, ResumeAfterKillMatchesUninterruptedRun) {
   EXPECT_EQ(resumed->test().pxap(), uninterrupted->test().pxap());
 }
 
+// Observing every k-th epoch and checkpointing every k-th changes nothing trained: the
+// same test numbers and training losses as a run that does both every epoch, and a run
+// killed between checkpoints replays from the last one to the same result.
+TEST(TrainerTest, ObservationAndCheckpointCadenceChangeNothingTrained) {
+  proto::Experiment every = TinySpec(::testing::TempDir() + "/run_every_epoch");
+  every.mutable_optimizer()->set_epochs(5);
+  proto::Experiment sparse = every;
+  sparse.mutable_runtime()->set_output_dir(::testing::TempDir() + "/run_every_2");
+  sparse.mutable_evaluation()->set_observe_every_epochs(2);
+  sparse.mutable_runtime()->set_checkpoint_every_epochs(2);
+  absl::StatusOr<proto::RunResults> a = RunExperiment(every, Options());
+  ASSERT_THAT(a, IsOk());
+
+  // Checkpoints after epochs 2, 4 and 5: killed after epoch 3, the run resumes at 3.
+  TrainerOptions killed = Options();
+  killed.after_epoch = [](int epoch) {
+    return epoch == 3 ? absl::AbortedError("simulated kill") : absl::OkStatus();
+  };
+  EXPECT_THAT(RunExperiment(sparse, killed), StatusIs(absl::StatusCode::kAborted));
+  std::vector<int> trained;
+  TrainerOptions resumed_options = Options();
+  resumed_options.after_epoch = [&trained](int epoch) {
+    trained.push_back(epoch);
+    return absl::OkStatus();
+  };
+  absl::StatusOr<proto::RunResults> b = RunExperiment(sparse, resumed_options);
+  ASSERT_THAT(b, IsOk());
+  EXPECT_EQ(trained, (std::vector<int>{3, 4, 5}));
+
+  EXPECT_EQ(b->test().top1_cls(), a->test().top1_cls());
+  EXPECT_EQ(b->test().max_box_acc_v2(), a->test().max_box_acc_v2());
+  EXPECT_EQ(b->test().pxap(), a->test().pxap());
+  EXPECT_EQ(b->test().mean_entropy(), a->test().mean_entropy());
+  ASSERT_EQ(b->history_size(), 5);
+  for (int i = 0; i < 5; ++i) {
+    const proto::EpochRecord& rb = b->history(i);
+    const proto::EpochRecord& ra = a->history(i);
+    EXPECT_NEAR(rb.train_loss(), ra.train_loss(), 1e-5) << "epoch " << i + 1;
+    const bool observed = i == 1 || i == 3 || i == 4;
+    EXPECT_EQ(rb.has_val_localization(), observed) << "epoch " << i + 1;
+    EXPECT_EQ(rb.has_train_entropy(), observed) << "epoch " << i + 1;
+    if (observed) {
+      EXPECT_EQ(rb.val_localization(), ra.val_localization()) << "epoch " << i + 1;
+      EXPECT_NEAR(rb.train_entropy(), ra.train_entropy(), 1e-5) << "epoch " << i + 1;
+    }
+  }
+  // history.csv leaves an unobserved epoch's scores empty and reads back the same way.
+  std::ifstream in(sparse.runtime().output_dir() + "/history.csv");
+  const std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<proto::EpochRecord> read = RunFolder::ParseHistoryCsv(csv);
+  ASSERT_EQ(read.size(), 5u);
+  EXPECT_FALSE(read[0].has_val_localization());
+  EXPECT_NEAR(read[0].train_loss(), b->history(0).train_loss(), 1e-6);
+  EXPECT_TRUE(read[1].has_val_localization());
+  EXPECT_EQ(RunFolder::HistoryCsv(read), csv);
+}
+
 TEST(TrainerTest, BestSelectionScoresTheBestCheckpoint) {
   proto::Experiment spec = TinySpec(::testing::TempDir() + "/run_best");
   spec.mutable_evaluation()->set_checkpoint_selection(proto::Evaluation::BEST_VAL_LOCALIZATION);
