@@ -42,7 +42,7 @@ const std::set<std::string> kPendingArchitectures = {"inception_v3"};
 // (the paper-profile cells the sweeps name). methods/ and recipes/ hold fragments.
 std::vector<std::string> SpecFiles() {
   std::vector<std::string> files;
-  for (const std::string dir : {std::string(kSpecRoot), std::string(kSpecRoot) + "/paper"}) {
+  for (const std::string& dir : {std::string(kSpecRoot), std::string(kSpecRoot) + "/paper"}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       if (entry.path().extension() == ".pbtxt") files.push_back(entry.path().string());
     }
