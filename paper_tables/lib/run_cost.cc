@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "wsol/train/cadence.h"
 
 namespace wsol::tables {
 namespace {
@@ -70,8 +71,8 @@ RunCost EstimateRunCost(const proto::Experiment& e) {
   const double eval_pixels = std::pow(d.eval_size() / 48.0, 2);
   const double epochs = e.optimizer().epochs();
   // Val and the training sample are scored after every k-th epoch and the last.
-  const int every = std::max(1, e.evaluation().observe_every_epochs());
-  const double observed = e.optimizer().epochs() / every + (e.optimizer().epochs() % every != 0);
+  const double observed =
+      train::EpochsOnCadence(e.evaluation().observe_every_epochs(), e.optimizer().epochs());
   cost.cpu_seconds = scale * (epochs * n.train * train_pixels / kReferenceTrainImagesPerSecond +
                               (observed * (n.val + train_sample) + n.test) * eval_pixels /
                                   kReferenceEvalImagesPerSecond);

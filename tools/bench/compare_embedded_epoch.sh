@@ -22,24 +22,34 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cpp_epoch() {
   rm -rf "$work/run"
-  "$train" --spec=baselines/specs/cam.pbtxt --output_dir="$work/run" --cache_dir="$work/cache" \
-    --threads=1 --set=optimizer.epochs=6,evaluation.observe_every_epochs=6,runtime.checkpoint_every_epochs=6 \
-    >/dev/null 2>&1
+  if ! "$train" --spec=baselines/specs/cam.pbtxt --output_dir="$work/run" \
+    --cache_dir="$work/cache" --threads=1 \
+    --set=optimizer.epochs=6,evaluation.observe_every_epochs=6,runtime.checkpoint_every_epochs=6 \
+    >"$work/train.log" 2>&1; then
+    echo "compare_embedded_epoch: the C++ run failed; its output:" >&2
+    cat "$work/train.log" >&2
+    return 1
+  fi
   # Epochs 2-5 of history.csv (the 9th column is seconds; epoch 6 was also scored).
   awk -F, 'NR >= 3 && NR <= 6 { print $9 }' "$work/run/history.csv" | sort -n |
     awk '{ v[NR] = $1 } END { print (v[2] + v[3]) / 2 }'
 }
 python_epoch() {
-  /usr/bin/python3 tools/bench/python_embedded_epoch.py --data="$1" --epochs=6 |
-    awk '/^median/ { print $NF == "s" ? $(NF - 1) : $NF }'
+  if ! /usr/bin/python3 tools/bench/python_embedded_epoch.py --data="$1" --epochs=6 \
+    >"$work/python.log" 2>&1; then
+    echo "compare_embedded_epoch: the Python run failed; its output:" >&2
+    cat "$work/python.log" >&2
+    return 1
+  fi
+  awk '/^median/ { print $(NF - 1) }' "$work/python.log"
 }
 
-cpp_epoch >/dev/null  # Generates the data set (and warms the page cache).
+cpp_epoch >/dev/null || exit 1  # Generates the data set (and warms the page cache).
 data=$(dirname "$(find "$work/cache/fmnist_loc" -name fmnist_loc.txt | head -1)")
 ratios=()
 for ((r = 1; r <= rounds; ++r)); do
-  cpp=$(cpp_epoch)
-  py=$(python_epoch "$data")
+  cpp=$(cpp_epoch) || exit 1
+  py=$(python_epoch "$data") || exit 1
   ratio=$(awk -v p="$py" -v c="$cpp" 'BEGIN { printf "%.2f", p / c }')
   ratios+=("$ratio")
   echo "round $r: C++ epoch ${cpp} s, Python epoch ${py} s, Python / C++ ${ratio}"

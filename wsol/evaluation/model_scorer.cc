@@ -65,15 +65,21 @@ absl::StatusOr<ModelScorer> ModelScorer::Create(const ModelScorerOptions& option
 }
 
 absl::Status ModelScorer::Add(const std::vector<ScoredImage>& images, const at::Tensor& log_p) {
-  const at::Tensor image_entropy = (-(log_p.exp() * log_p).sum(1)).to(at::kDouble).contiguous();
+  const at::Tensor p = log_p.exp();
+  const at::Tensor image_entropy = (-(p * log_p).sum(1)).to(at::kDouble).contiguous();
   // Read through accessors: a tensor index and item() per image cost a dispatch each.
-  const at::Tensor p_cpu = log_p.exp().to(at::kDouble).contiguous();
+  const at::Tensor p_cpu = p.to(at::kDouble).contiguous();
   const auto p_of = p_cpu.accessor<double, 2>();
   const auto entropy_of = image_entropy.accessor<double, 1>();
   const at::Tensor predicted_cpu = log_p.argmax(1).to(at::kLong).contiguous();
   const int64_t* predicted_class = predicted_cpu.data_ptr<int64_t>();
   for (size_t i = 0; i < images.size(); ++i) {
     const ScoredImage& image = images[i];
+    if (image.position < 0 || image.position >= options_.total) {
+      return absl::InternalError(absl::StrCat("image ", image.index, " at position ",
+                                              image.position, " of a split of ", options_.total,
+                                              " images: expected a position in [0, total)"));
+    }
     const std::vector<int>& labels = *image.labels;
     entropy_[image.position] = entropy_of[i];
     double on_target = 0;

@@ -8,8 +8,8 @@
 // of the split and sum their counts with Reduce, so every process ends with exactly what
 // one process scoring the whole split would.
 //
-//   WSOL_ASSIGN_OR_RETURN(ModelScorer scorer, ModelScorer::Create(split, options));
-//   for (each batch) WSOL_RETURN_IF_ERROR(scorer.Add(batch_images, log_p, maps));
+//   WSOL_ASSIGN_OR_RETURN(ModelScorer scorer, ModelScorer::Create(options));
+//   for (each batch) WSOL_RETURN_IF_ERROR(scorer.Add(scored_images, log_p));
 //   WSOL_RETURN_IF_ERROR(scorer.Reduce(all_reduce_sum));  // data parallel only
 //   WSOL_ASSIGN_OR_RETURN(proto::SplitMetrics metrics, scorer.Finish("val"));
 #ifndef WSOL_EVALUATION_MODEL_SCORER_H_

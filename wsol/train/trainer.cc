@@ -19,6 +19,7 @@
 #include "wsol/evaluation/split_evaluator.h"
 #include "wsol/regularizers/regularizer.h"
 #include "wsol/spec/spec_loader.h"
+#include "wsol/train/cadence.h"
 #include "wsol/train/distributed.h"
 #include "wsol/train/run_builder.h"
 #include "wsol/train/run_folder.h"
@@ -96,7 +97,10 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
                                              const std::string& scoremap_dir = "") {
   const RunSettings& s = run.settings;
   // The test split's time apart from the per-epoch observations'.
-  const std::string group = &split == &run.test_part ? "test" : "observe";
+  const bool test = &split == &run.test_part;
+  const char* const data_phase = test ? "test: data" : "observe: data";
+  const char* const forward_phase = test ? "test: forward and CAMs" : "observe: forward and CAMs";
+  const char* const metrics_phase = test ? "test: metrics" : "observe: metrics";
   WSOL_ASSIGN_OR_RETURN(evaluation::ModelScorer scorer,
                         evaluation::ModelScorer::Create({.images = &split.images,
                                                          .has_boxes = split.has_boxes,
@@ -110,17 +114,17 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
   loader.StartEpoch(0);
   ProgressBar bar(label, loader.num_batches(), "img", progress);
   while (true) {
-    std::optional<ScopedPhase> phase(std::in_place, run.phases, group + ": data");
+    std::optional<ScopedPhase> phase(std::in_place, run.phases, data_phase);
     WSOL_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader.Next());
     if (!batch) break;
-    phase.emplace(run.phases, group + ": forward and CAMs");
+    phase.emplace(run.phases, forward_phase);
     std::vector<std::vector<torch::Tensor>> maps;
     torch::Tensor log_p;
     WSOL_RETURN_IF_ERROR(TorchStatus(label, [&] {
       maps = InferMaps(run, *batch, batch->images.to(s.device, s.dtype), options.eval_size,
                        scorer.per_label_maps(), &log_p);
     }));
-    phase.emplace(run.phases, group + ": metrics");
+    phase.emplace(run.phases, metrics_phase);
     std::vector<evaluation::ScoredImage> images(batch->size());
     for (int64_t i = 0; i < batch->size(); ++i) {
       images[i] = {.index = batch->indices[i],
@@ -132,7 +136,7 @@ absl::StatusOr<proto::SplitMetrics> Evaluate(Run& run, data::ImageLoader& loader
     bar.Advance(batch->size());
   }
   bar.Finish();
-  ScopedPhase phase(run.phases, group + ": metrics");
+  ScopedPhase phase(run.phases, metrics_phase);
   if (comm != nullptr) {
     WSOL_RETURN_IF_ERROR(scorer.Reduce(
         [&](std::vector<torch::Tensor>& sums) { return comm->AllReduceSum(sums, label); }));
@@ -453,11 +457,6 @@ void AddObservations(const proto::SplitMetrics& selection, const proto::SplitMet
   record.set_val_entropy(selection.mean_entropy());
   record.set_train_entropy(train_sample.mean_entropy());
   record.set_train_off_target_mass(train_sample.mean_off_target_mass());
-}
-
-// Whether the epoch (0-based) is the k-th of a cadence, or the last.
-bool OnCadence(int epoch, int every, int epochs) {
-  return (epoch + 1) % std::max(every, 1) == 0 || epoch + 1 == epochs;
 }
 
 // Everything a training loop shares across its epochs.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -52,8 +53,10 @@ double SecondsSinceProcessStart() {
   std::string field;
   for (int i = 3; i <= 22 && fields >> field; ++i) {
     if (i == 22) {
-      const double start = std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
-      return std::max(0.0, uptime - start);
+      char* end = nullptr;
+      const double ticks = std::strtod(field.c_str(), &end);
+      if (end == field.c_str()) return 0;
+      return std::max(0.0, uptime - ticks / static_cast<double>(sysconf(_SC_CLK_TCK)));
     }
   }
   return 0;

@@ -12,6 +12,7 @@
 #define WSOL_UTIL_PHASE_TIMES_H_
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,9 +38,10 @@ class PhaseTimes {
 // Adds the time from construction to destruction to a phase of `times` (none when null).
 class ScopedPhase {
  public:
-  ScopedPhase(PhaseTimes* times, std::string phase)
+  // Nothing is copied or read from the clock when `times` is null.
+  ScopedPhase(PhaseTimes* times, std::string_view phase)
       : times_(times),
-        phase_(std::move(phase)),
+        phase_(times != nullptr ? std::string(phase) : std::string()),
         start_(times != nullptr ? absl::Now() : absl::Time()) {}
   ~ScopedPhase() {
     if (times_ != nullptr) times_->Add(phase_, absl::Now() - start_);
