@@ -24,7 +24,8 @@ for arg in "$@"; do
   esac
 done
 if [[ ${#files[@]} -eq 0 ]]; then
-  mapfile -t files < <(git ls-files '*.cc' '*.h')
+  # Tracked files and new ones not yet added (ignored ones left out).
+  mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cc' '*.h')
 fi
 
 if [[ $fix -eq 1 ]]; then

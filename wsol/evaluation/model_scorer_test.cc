@@ -59,8 +59,8 @@ TEST(ModelScorerTest, APositionOutsideTheSplitIsAnErrorNotAWrite) {
   EXPECT_THAT(scorer->Add(images, log_p),
               StatusIs(absl::StatusCode::kInternal,
                        HasSubstr("image 1 at position 2 of a split of 2 images")));
-  EXPECT_THAT(scorer->Finish("val"), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                              HasSubstr("val: no images")));
+  EXPECT_THAT(scorer->Finish("val"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("val: no images")));
 }
 
 }  // namespace
