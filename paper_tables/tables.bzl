@@ -13,6 +13,7 @@ TABLES = [
     "table2",
     "table3",
     "lambda_readings",
+    "lambda_study",
     "figure_entropy",
     "figure_feature_maps",
     "figure_qualitative",

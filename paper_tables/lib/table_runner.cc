@@ -78,6 +78,25 @@ absl::StatusOr<proto::TableSpec> LoadTableSpec(const std::string& path) {
           absl::StrCat(path, ": unknown column \"", column, "\" (a SplitMetrics field)"));
     }
   }
+  if (table.has_selection()) {
+    const std::string& metric = table.selection().val_metric();
+    if (!IsValMetric(metric)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": selection.val_metric \"", metric,
+                       "\": expected a score recorded on val: localization, top1_cls or entropy"));
+    }
+    bool any_pair = false;
+    for (const proto::TableRun& er : table.runs()) {
+      for (const proto::TableRun& base : table.runs()) {
+        any_pair |= er.variant() == "er" && base.variant() == "baseline" && !er.group().empty() &&
+                    er.group() == base.group();
+      }
+    }
+    if (!any_pair) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": selection needs a group with a \"baseline\" row and \"er\" rows"));
+    }
+  }
   return table;
 }
 
@@ -247,6 +266,7 @@ double MetricValue(const proto::RunResults& results, const std::string& column) 
              column == "regularizer_gradient_ratio") {
     return nan;
   }
+  if (absl::StartsWith(column, "val_")) return ValMetric(results, column.substr(4));
   const proto::SplitMetrics& metrics = results.test();
   const google::protobuf::FieldDescriptor* field =
       proto::SplitMetrics::descriptor()->FindFieldByName(column);
@@ -278,6 +298,9 @@ std::string ColumnTitle(const std::string& column) {
       {"regularizer_gradient_ratio", "Reg. pull"},
       {"best_threshold", "Best τ"},
   };
+  if (column == "val_localization") return "Val Loc";
+  if (column == "val_top1_cls") return "Val Top-1 Cls";
+  if (column == "val_entropy") return "Val entropy (nats)";
   auto it = titles->find(column);
   return it == titles->end() ? "" : it->second;
 }
@@ -335,7 +358,8 @@ proto::TableSpec WithLambdaInErLabels(const proto::TableSpec& table,
     const proto::TableRun& original = table.runs(p.row);
     if (original.variant() != "er" || row.label() != original.label()) continue;
     if (absl::StrContains(original.label(), "λ") || absl::StrContains(original.label(), "lambda") ||
-        absl::StrContains(original.setting(), "lambda")) {
+        absl::StrContains(original.setting(), "lambda") ||
+        absl::StrContains(original.setting(), "λ")) {
       continue;
     }
     const proto::Regularizer& regularizer = p.experiment.regularizer();
@@ -411,10 +435,11 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   bool any_difference = false;
   bool any_spread = false;  // Some cell or Δ over more than one seed.
   for (const std::vector<SeedResults>& row : results_per_row) any_spread |= row.size() > 1;
-  for (int r = 0; r < table.runs_size(); ++r) {
+  // Row r's cells under `label`: each column's mean ± std over its seeds.
+  auto add_row = [&](int r, const std::string& label) {
     const proto::TableRun& run = table.runs(r);
-    std::vector<std::string> cells = {run.label()};
-    std::vector<std::string> csv = {run.label()};
+    std::vector<std::string> cells = {label};
+    std::vector<std::string> csv = {label};
     if (has_setting) {
       cells.push_back(run.setting());
       csv.push_back(run.setting());
@@ -441,42 +466,71 @@ RenderedTable RenderTable(const proto::TableSpec& table,
     csv.push_back(absl::StrCat(results_per_row[r].size()));
     rows.push_back(cells);
     csv_lines.push_back(JoinCsv(csv));
+  };
+  // The paired difference of row r (shown as `label`) and baseline row b, seed by seed.
+  auto add_difference = [&](int r, int b, const std::string& label) {
+    any_difference = true;
+    const std::string text = absl::StrCat("Δ (", label, " − ", table.runs(b).label(), ")");
+    std::vector<std::string> diff = {text}, diff_csv = {text};
+    if (has_setting) {
+      diff.push_back("");
+      diff_csv.push_back("");
+    }
+    int pairs = 0;
+    for (const std::string& column : table.columns()) {
+      std::vector<double> differences;
+      for (const SeedResults& er : results_per_row[r]) {
+        double a = 0, b_value = 0;
+        if (value(r, column, er.seed, &a) && value(b, column, er.seed, &b_value)) {
+          differences.push_back(a - b_value);
+        }
+      }
+      const PairedDifference d = CompareSeeds(differences);
+      pairs = std::max(pairs, d.summary.n);
+      diff.push_back(FormatDifference(d));
+      diff_csv.insert(diff_csv.end(), {d.summary.n == 0 ? "" : number(d.summary.mean),
+                                       d.summary.n > 1 ? number(d.summary.std) : "",
+                                       per_seed(differences), number(d.low), number(d.high)});
+    }
+    if (any_regularizer) diff.push_back("");
+    diff_csv.push_back("");
+    diff.push_back(absl::StrCat(pairs, pairs == 1 ? " pair" : " pairs"));
+    diff_csv.push_back(absl::StrCat(pairs));
+    rows.push_back(diff);
+    csv_lines.push_back(JoinCsv(diff_csv));
+  };
+  for (int r = 0; r < table.runs_size(); ++r) {
+    const proto::TableRun& run = table.runs(r);
+    add_row(r, run.label());
     // After the ER variant of a group, the paired difference to its baseline.
     if (run.variant() != "er" || run.group().empty()) continue;
     for (int b = 0; b < r; ++b) {
       const proto::TableRun& base = table.runs(b);
-      if (base.group() != run.group() || base.variant() != "baseline") continue;
-      any_difference = true;
-      const std::string label = absl::StrCat("Δ (", run.label(), " − ", base.label(), ")");
-      std::vector<std::string> diff = {label}, diff_csv = {label};
-      if (has_setting) {
-        diff.push_back("");
-        diff_csv.push_back("");
+      if (base.group() == run.group() && base.variant() == "baseline") {
+        add_difference(r, b, run.label());
       }
-      int pairs = 0;
-      for (const std::string& column : table.columns()) {
-        std::vector<double> differences;
-        for (const SeedResults& er : results_per_row[r]) {
-          double a = 0, b_value = 0;
-          if (value(r, column, er.seed, &a) && value(b, column, er.seed, &b_value)) {
-            differences.push_back(a - b_value);
-          }
-        }
-        const PairedDifference d = CompareSeeds(differences);
-        pairs = std::max(pairs, d.summary.n);
-        diff.push_back(FormatDifference(d));
-        diff_csv.insert(diff_csv.end(), {d.summary.n == 0 ? "" : number(d.summary.mean),
-                                         d.summary.n > 1 ? number(d.summary.std) : "",
-                                         per_seed(differences), number(d.low), number(d.high)});
-      }
-      if (any_regularizer) diff.push_back("");
-      diff_csv.push_back("");
-      diff.push_back(absl::StrCat(pairs, pairs == 1 ? " pair" : " pairs"));
-      diff_csv.push_back(absl::StrCat(pairs));
-      rows.push_back(diff);
-      csv_lines.push_back(JoinCsv(diff_csv));
     }
   }
+  // The paper's model selection: per group, the ER row with the best mean val score.
+  std::vector<ChosenRow> chosen;
+  if (table.has_selection()) {
+    int planned = 0;
+    for (const std::vector<SeedResults>& row : results_per_row) {
+      planned = std::max(planned, static_cast<int>(row.size()));
+    }
+    chosen = ChooseOnVal(table, results_per_row, table.selection().val_metric(), planned);
+  }
+  for (const ChosenRow& c : chosen) {
+    if (c.row < 0) continue;
+    const std::string label = absl::StrCat(
+        table.runs(c.row).label(), ", chosen on val",
+        c.complete < c.candidates ? absl::StrFormat(" (provisional: %d of %d settings finished)",
+                                                    c.complete, c.candidates)
+                                  : "");
+    add_row(c.row, label);
+    add_difference(c.row, c.baseline_row, label);
+  }
+
   bool any_unbound = false;
   for (double p : pull) any_unbound |= p > 0 && p < kBindingPull;
   RenderedTable out;
@@ -511,8 +565,84 @@ RenderedTable RenderTable(const proto::TableSpec& table,
                                       kBindingPull)
                     : "");
   }
+  if (!chosen.empty()) {
+    std::vector<std::string> picks;
+    for (const ChosenRow& c : chosen) {
+      picks.push_back(c.row < 0 ? absl::StrCat(table.runs(c.baseline_row).label(), ": none yet")
+                                : absl::StrFormat("%s: %s (val %.2f)", table.runs(c.row).label(),
+                                                  table.runs(c.row).setting(), c.val_mean));
+    }
+    md += absl::StrCat(
+        "Chosen on val: in each group, the ER row with the highest mean ",
+        ColumnTitle("val_" + table.selection().val_metric()),
+        " over its seeds (the paper's model selection; the test numbers never choose): ",
+        absl::StrJoin(picks, "; "),
+        ". Val Loc: MaxBoxAccV2 (boxes) or PxAP (masks) on the val split, of the model the "
+        "test columns come from.\n");
+  }
   out.csv = absl::StrJoin(csv_lines, "\n") + "\n";
   return out;
+}
+
+namespace {
+
+// The cached results of each row of `runs`' table, seed by seed.
+std::vector<std::vector<SeedResults>> CachedResults(int rows, const std::vector<PlannedRun>& runs) {
+  std::vector<std::vector<SeedResults>> per_row(rows);
+  for (const PlannedRun& p : runs) {
+    absl::StatusOr<proto::RunResults> results =
+        train::ReadVerifiedResults(p.run_dir, p.fingerprint);
+    if (results.ok()) per_row[p.row].push_back({p.seed, *std::move(results)});
+  }
+  return per_row;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> AppendChosenRows(const std::string& from, const TableOptions& options,
+                                             proto::TableSpec* shown,
+                                             std::vector<std::vector<SeedResults>>* per_row) {
+  WSOL_ASSIGN_OR_RETURN(const proto::TableSpec study, LoadTableSpecFor(from, options));
+  if (!study.has_selection()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", shown->name(), ": selection_from \"", from, "\" has no selection"));
+  }
+  // The study's own seeds, or --seeds when this table was given them.
+  WSOL_ASSIGN_OR_RETURN(const std::vector<PlannedRun> runs, PlanRuns(study, options));
+  const int planned = study.runs_size() > 0 ? runs.size() / study.runs_size() : 0;
+  const std::vector<std::vector<SeedResults>> results = CachedResults(study.runs_size(), runs);
+  std::set<std::string> groups;
+  for (const proto::TableRun& run : shown->runs()) groups.insert(run.group());
+  std::vector<std::string> missing;
+  for (const ChosenRow& c : ChooseOnVal(study, results, study.selection().val_metric(), planned)) {
+    if (!groups.count(c.group)) continue;
+    const proto::TableRun& base = study.runs(c.baseline_row);
+    if (c.row < 0 || c.complete < c.candidates ||
+        static_cast<int>(results[c.baseline_row].size()) < planned) {
+      missing.push_back(base.label());
+      continue;
+    }
+    const proto::TableRun& er = study.runs(c.row);
+    proto::TableRun* added_base = shown->add_runs();
+    added_base->set_label(absl::StrCat(base.label(), " (", from, "'s seeds)"));
+    added_base->set_group(absl::StrCat(c.group, "@", from));
+    added_base->set_variant("baseline");
+    proto::TableRun* added_er = shown->add_runs();
+    added_er->set_label(
+        absl::StrCat(er.label(), " (", er.setting(), " chosen on val, ", from, ")"));
+    added_er->set_group(added_base->group());
+    added_er->set_variant("er");
+    per_row->push_back(results[c.baseline_row]);
+    per_row->push_back(results[c.row]);
+  }
+  if (missing.empty()) return std::string();
+  return absl::StrCat("ER at lambda chosen on val (the paper's model selection) for ",
+                      absl::StrJoin(missing, ", "),
+                      ": not in the cache yet; `bazel run "
+                      "//paper_tables:",
+                      from, "` trains ", from,
+                      "'s runs and this table "
+                      "then shows those rows.\n");
 }
 
 absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,
@@ -665,14 +795,15 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
     for (std::thread& t : threads) t.join();
   }
   std::sort(failures.begin(), failures.end());
-  std::vector<std::vector<SeedResults>> per_row(table.runs_size());
-  for (const PlannedRun& p : runs) {
-    absl::StatusOr<proto::RunResults> results =
-        train::ReadVerifiedResults(p.run_dir, p.fingerprint);
-    if (results.ok()) per_row[p.row].push_back({p.seed, *std::move(results)});
+  std::vector<std::vector<SeedResults>> per_row = CachedResults(table.runs_size(), runs);
+  proto::TableSpec shown = WithLambdaInErLabels(table, runs);
+  std::string selection_note;
+  if (!table.selection_from().empty()) {
+    WSOL_ASSIGN_OR_RETURN(selection_note,
+                          AppendChosenRows(table.selection_from(), options, &shown, &per_row));
   }
-  const proto::TableSpec shown = WithLambdaInErLabels(table, runs);
   RenderedTable rendered = RenderTable(shown, per_row, failed_rows);
+  rendered.markdown += selection_note;
   const std::string out_dir = options.out_dir.empty()
                                   ? (fs::path(options.cache_dir) / "tables" / table.name()).string()
                                   : options.out_dir;
@@ -686,7 +817,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   // JSON: one object per row (labels repeat across settings, so rows are a list), with
   // every seed's full results.
   std::string json = "[\n";
-  for (int r = 0; r < table.runs_size(); ++r) {
+  for (int r = 0; r < shown.runs_size(); ++r) {
     std::vector<std::string> results;
     for (const SeedResults& seed : per_row[r]) {
       const proto::RunResults& one_seed = seed.results;
@@ -695,7 +826,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       print.preserve_proto_field_names = true;
       if (const auto status = google::protobuf::util::MessageToJsonString(one_seed, &one, print);
           !status.ok()) {
-        return absl::InternalError(absl::StrCat("results of \"", table.runs(r).label(),
+        return absl::InternalError(absl::StrCat("results of \"", shown.runs(r).label(),
                                                 "\" as JSON: ", status.ToString()));
       }
       results.push_back(one);
@@ -706,7 +837,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
                                     : failed_rows.count(r) ? "failed"
                                                            : "pending"),
                          ", \"results\": [", absl::StrJoin(results, ", "), "]}",
-                         r + 1 < table.runs_size() ? ",\n" : "\n");
+                         r + 1 < shown.runs_size() ? ",\n" : "\n");
   }
   json += "]\n";
   WSOL_RETURN_IF_ERROR(

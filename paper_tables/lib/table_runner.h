@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "paper_tables/lib/selection.h"
 #include "wsol/proto/experiment.pb.h"
 #include "wsol/proto/results.pb.h"
 #include "wsol/proto/table.pb.h"
@@ -105,9 +106,19 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
 absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,
                                      const RunFunction& run);
 
-// A column's value for one run: a test-split metric by its SplitMetrics field name, or
-// "train_entropy", the mean entropy of the training predictions in the last epoch; NaN
-// when absent.
+// For table.selection_from: plans table `from` (its own seeds, or options.seeds when
+// given, as for this table), reads its cached results,
+// and appends to `shown` and `per_row`, for each of its groups that `shown` also has and
+// whose runs are all cached, its baseline and its ER row chosen on val (ChooseOnVal) as a
+// new pair. Returns a note naming the command that trains the groups not yet cached
+// (empty when none).
+absl::StatusOr<std::string> AppendChosenRows(const std::string& from, const TableOptions& options,
+                                             proto::TableSpec* shown,
+                                             std::vector<std::vector<SeedResults>>* per_row);
+
+// A column's value for one run: a test-split metric by its SplitMetrics field name, the
+// same on the val split as "val_<field>", or a last-epoch training diagnostic
+// ("train_entropy", the mean entropy of the training predictions, ...); NaN when absent.
 double MetricValue(const proto::RunResults& results, const std::string& column);
 // The paper's name for a column ("gt_known_loc" -> "GT-known Loc").
 std::string ColumnTitle(const std::string& column);
@@ -116,17 +127,13 @@ struct RenderedTable {
   std::string markdown;
   std::string csv;
 };
-// One finished seed of a row.
-struct SeedResults {
-  uint64_t seed = 0;
-  proto::RunResults results;
-};
 // Renders rows (one per TableRun, all its finished seeds): each cell the mean ± sample
 // standard deviation over seeds; rows missing results show "failed" when in
 // `failed_rows`, else "pending". After the ER row of a group comes a Δ row: the mean of
 // the paired per-seed differences (ER seed s minus baseline seed s) with its 95%
-// t-interval, marked "*" when the interval excludes zero. The CSV has every seed's value
-// and the intervals.
+// t-interval, marked "*" when the interval excludes zero. With table.selection, each
+// group's ER row chosen on val (ChooseOnVal) follows at the end with its Δ. The CSV has
+// every seed's value and the intervals.
 RenderedTable RenderTable(const proto::TableSpec& table,
                           const std::vector<std::vector<SeedResults>>& results_per_row,
                           const std::set<int>& failed_rows = {});

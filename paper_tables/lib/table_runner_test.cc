@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -446,6 +447,159 @@ proto::TableSpec ParseTable(const std::string& text) {
   proto::TableSpec table;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &table)) << text;
   return table;
+}
+
+// A study over lambda: a baseline and ER at 1e-3 and 1e-1. On val, 1e-1 is the better
+// (val MaxBoxAccV2 = 30 + 100 lambda: 40 against 30.1); on test, 1e-3 is (+5 against +2
+// per seed). The model selection must pick 1e-1, by val, and report its test Δ: +2.
+constexpr char kStudy[] = R"pb(
+  name: "study"
+  columns: ["val_localization", "max_box_acc_v2"]
+  selection { val_metric: "localization" }
+  seeds: [1, 2]
+  runs { label: "CAM" setting: "λ = 0" spec: "good.pbtxt" set: "regularizer.none={}"
+         group: "cam" variant: "baseline" }
+  runs { label: "CAM + ER" setting: "λ = 1e-3" spec: "good.pbtxt"
+         set: "regularizer.entropy_kl_uniform={ lambda: 1e-3 }" group: "cam" variant: "er" }
+  runs { label: "CAM + ER" setting: "λ = 1e-1" spec: "good.pbtxt"
+         set: "regularizer.entropy_kl_uniform={ lambda: 1e-1 }" group: "cam" variant: "er" }
+)pb";
+
+struct StudyTrainer {
+  int calls = 0;
+  absl::StatusOr<proto::RunResults> operator()(const proto::Experiment& e, const std::string& dir) {
+    ++calls;
+    proto::RunResults r = CompleteResults(e);
+    const double lambda = e.regularizer().has_entropy_kl_uniform()
+                              ? e.regularizer().entropy_kl_uniform().lambda()
+                              : 0.0;
+    const double seed = static_cast<double>(e.runtime().seed());
+    r.mutable_history(0)->set_val_localization(30.0 + 100.0 * lambda);
+    const double gain = lambda == 0 ? 0.0 : lambda < 0.01 ? 5.0 : 2.0;
+    r.mutable_test()->set_max_box_acc_v2(40.0 + seed + gain);
+    if (absl::Status s = train::WriteResults(r, dir); !s.ok()) return s;
+    return r;
+  }
+};
+
+// A workspace with good.pbtxt and paper_tables/specs/{study,t}.pbtxt.
+std::string StudyWorkspace(const std::string& name) {
+  const std::string root = ::testing::TempDir() + "/" + name;
+  std::filesystem::create_directories(root + "/paper_tables/specs");
+  std::filesystem::copy_file("wsol/spec/testdata/good.pbtxt", root + "/good.pbtxt",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(root + "/paper_tables/specs/study.pbtxt") << kStudy;
+  return root;
+}
+
+TEST(SelectionTest, ChoosesTheErRowWithTheBestMeanValScoreNotTheBestTestScore) {
+  proto::TableSpec study = ParseTable(kStudy);
+  std::vector<std::vector<SeedResults>> rows(3);
+  StudyTrainer trainer;
+  TableOptions options;
+  options.workspace_root = StudyWorkspace("choose");
+  absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(study, options);
+  ASSERT_THAT(runs, IsOk());
+  const std::string dir = ::testing::TempDir() + "/choose";
+  for (const PlannedRun& p : *runs) {
+    absl::StatusOr<proto::RunResults> r = trainer(p.experiment, dir);
+    ASSERT_THAT(r, IsOk());
+    rows[p.row].push_back({p.seed, *r});
+  }
+  std::vector<ChosenRow> chosen = ChooseOnVal(study, rows, "localization", 2);
+  ASSERT_EQ(chosen.size(), 1u);
+  EXPECT_EQ(chosen[0].group, "cam");
+  EXPECT_EQ(chosen[0].baseline_row, 0);
+  EXPECT_EQ(chosen[0].row, 2);
+  EXPECT_NEAR(chosen[0].val_mean, 40.0, 1e-5);  // lambda is a float: 0.1f.
+  EXPECT_EQ(chosen[0].candidates, 2);
+  EXPECT_EQ(chosen[0].complete, 2);
+  // One seed of 1e-1 missing: still chosen on the seed it has, but not complete.
+  rows[2].pop_back();
+  chosen = ChooseOnVal(study, rows, "localization", 2);
+  EXPECT_EQ(chosen[0].row, 2);
+  EXPECT_EQ(chosen[0].complete, 1);
+  // The score of the evaluated epoch counts, not the last one's.
+  for (SeedResults& s : rows[1]) {
+    *s.results.add_history() = s.results.history(0);
+    s.results.mutable_history(1)->set_epoch(2);
+    s.results.set_evaluated_epoch(1);
+    s.results.mutable_history(0)->set_val_localization(99);
+  }
+  EXPECT_EQ(ChooseOnVal(study, rows, "localization", 2)[0].row, 1);
+  // No val score at all: nothing chosen.
+  for (auto& row : rows) {
+    for (SeedResults& s : row) {
+      for (proto::EpochRecord& e : *s.results.mutable_history()) e.clear_val_localization();
+    }
+  }
+  EXPECT_EQ(ChooseOnVal(study, rows, "localization", 2)[0].row, -1);
+
+  // The rendered table: the chosen row again at the end, with its test Δ (+2 per seed).
+  rows.assign(3, {});
+  for (const PlannedRun& p : *runs) rows[p.row].push_back({p.seed, *trainer(p.experiment, dir)});
+  const std::string md = RenderTable(study, rows).markdown;
+  EXPECT_THAT(md, HasSubstr("| Method | Setting | Val Loc | MaxBoxAccV2 | Seeds |"));
+  EXPECT_THAT(md, HasSubstr("| CAM + ER, chosen on val | λ = 1e-1 | 40.00 ± 0.00 | "
+                            "43.50 ± 0.71 | 2 |"));
+  EXPECT_THAT(md, HasSubstr("| Δ (CAM + ER, chosen on val − CAM) |  | +10.00 [+10.00, +10.00]* | "
+                            "+2.00 [+2.00, +2.00]* | 2 pairs |"));
+  EXPECT_THAT(md, HasSubstr("Chosen on val: in each group, the ER row with the highest mean "
+                            "Val Loc over its seeds"));
+  EXPECT_THAT(md, HasSubstr("CAM + ER: λ = 1e-1 (val 40.00)"));
+}
+
+TEST(SelectionTest, ASelectionNeedsAValMetricAndAGroupToChooseIn) {
+  const std::string root = ::testing::TempDir() + "/bad_selection";
+  std::filesystem::create_directories(root);
+  std::ofstream(root + "/metric.pbtxt")
+      << absl::StrReplaceAll(kStudy, {{"selection { val_metric: \"localization\" }",
+                                       "selection { val_metric: \"train_entropy\" }"}});
+  EXPECT_THAT(LoadTableSpec(root + "/metric.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("metric.pbtxt: selection.val_metric \"train_entropy\""),
+                             HasSubstr("a score recorded on val: localization"))));
+  std::ofstream(root + "/groups.pbtxt")
+      << absl::StrReplaceAll(kStudy, {{"variant: \"baseline\"", "variant: \"er\""}});
+  EXPECT_THAT(LoadTableSpec(root + "/groups.pbtxt"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("selection needs a group with a \"baseline\" row")));
+}
+
+// Table 1 names the study: before the study's runs are cached it says which command makes
+// them; after, it shows the study's baseline and chosen ER row as a pair with their Δ.
+TEST(SelectionTest, ATableShowsAnotherTablesChosenRowsOnceTheyAreCached) {
+  TableOptions options;
+  options.workspace_root = StudyWorkspace("selection_from");
+  options.cache_dir = ::testing::TempDir() + "/selection_from_cache";
+  proto::TableSpec table = TwoRowTable();
+  for (proto::TableRun& run : *table.mutable_runs()) run.set_spec("good.pbtxt");
+  table.set_selection_from("study");
+  StudyTrainer trainer;
+  auto run = [&](const proto::Experiment& e, const std::string& d) { return trainer(e, d); };
+  absl::StatusOr<std::string> out = RunTable(table, options, run);
+  ASSERT_THAT(out, IsOk());
+  EXPECT_EQ(trainer.calls, 4);  // The table's own runs only.
+  std::string md = ReadText(*out + "/t.md");
+  EXPECT_THAT(md, HasSubstr("ER at lambda chosen on val (the paper's model selection) for CAM: "
+                            "not in the cache yet; `bazel run //paper_tables:study`"));
+  EXPECT_THAT(md, Not(HasSubstr("chosen on val, study")));
+
+  // The study's baseline is the table's CAM (the same spec and seeds): only its 4 ER runs
+  // train, and the table then trains nothing.
+  ASSERT_THAT(RunTable(ParseTable(kStudy), options, run), IsOk());
+  EXPECT_EQ(trainer.calls, 8);
+  out = RunTable(table, options, run);
+  ASSERT_THAT(out, IsOk());
+  EXPECT_EQ(trainer.calls, 8);
+  md = ReadText(*out + "/t.md");
+  EXPECT_THAT(md, Not(HasSubstr("not in the cache yet")));
+  EXPECT_THAT(md, HasSubstr("| CAM (study's seeds) | 50.00 ± 0.00 | 41.50 ± 0.71 | 2 |"));
+  EXPECT_THAT(md, HasSubstr("| CAM + ER (λ = 1e-1 chosen on val, study) | 50.00 ± 0.00 | "
+                            "43.50 ± 0.71 | 2 |"));
+  EXPECT_THAT(md, HasSubstr("| Δ (CAM + ER (λ = 1e-1 chosen on val, study) − CAM (study's "
+                            "seeds)) | +0.00 [+0.00, +0.00] | +2.00 [+2.00, +2.00]* | 2 pairs |"));
+  EXPECT_THAT(ReadText(*out + "/t.json"), HasSubstr("\"label\": \"CAM + ER (λ = 1e-1 chosen"));
 }
 
 TEST(TableGridTest, CellsAreTheProductInAxisOrderWithPatternsFilled) {
