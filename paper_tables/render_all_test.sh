@@ -91,6 +91,12 @@ for spec in cam_preresnet18_cub cam_preresnet18_cub_er rdap_se_resnet50_openimag
   grep -qF "spec $spec = baselines/specs/recipes/wsolevaluation.pbtxt + " <<<"$dry" ||
     fail "paper table1 --dry_run lacks $spec"
 done
+# The extension's dry run shows wsolevaluation's published CAM numbers beside its rows.
+dry=$(paper_tables/table1_extension --profile=paper --cache_dir="$cache" --dry_run 2>&1) ||
+  fail "table1_extension --profile=paper --dry_run failed: $dry"
+[[ $(grep -c '      published ' <<<"$dry") -eq 6 ]] || fail "table1_extension --dry_run: not 6 published numbers: $dry"
+grep -qF 'published MaxBoxAccV2 63.00 (Choe et al., CVPR 2020' <<<"$dry" ||
+  fail "table1_extension --dry_run lacks ResNet50's published CUB number"
 # --print_specs names what set each field: the recipe its learning rate, the grid's value
 # the SPG branch width, the method fragment the method.
 dry=$(paper_tables/table1_full --profile=paper --data_root=/nonexistent --cache_dir="$cache" \

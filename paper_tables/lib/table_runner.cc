@@ -126,9 +126,41 @@ absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
                                             "\" for --profile=", options.profile,
                                             "; known: ", absl::StrJoin(known, ", ")));
   }
-  return LoadTableSpec((fs::path(options.workspace_root) / "paper_tables" / "specs" /
-                        (options.profile == "paper" ? "paper" : "") / (name + ".pbtxt"))
-                           .string());
+  WSOL_ASSIGN_OR_RETURN(
+      proto::TableSpec table,
+      LoadTableSpec((fs::path(options.workspace_root) / "paper_tables" / "specs" /
+                     (options.profile == "paper" ? "paper" : "") / (name + ".pbtxt"))
+                        .string()));
+  WSOL_RETURN_IF_ERROR(AttachReferences(options.workspace_root, &table));
+  return table;
+}
+
+absl::Status AttachReferences(const std::string& workspace_root, proto::TableSpec* table) {
+  if (table->references().empty()) return absl::OkStatus();
+  const std::string path = (fs::path(workspace_root) / table->references()).string();
+  WSOL_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  proto::PublishedValues values;
+  WSOL_RETURN_IF_ERROR(spec::ParseTextProto(text, path, &values));
+  for (int i = 0; i < values.value_size(); ++i) {
+    const proto::PublishedValue& v = values.value(i);
+    const std::string where = absl::StrCat(path, ": value ", i + 1, " (group \"", v.group(), "\")");
+    if (v.group().empty() || (v.variant() != "baseline" && v.variant() != "er")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": needs a group and a variant, \"baseline\" or \"er\""));
+    }
+    if (ColumnTitle(v.column()).empty() || !v.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": column \"", v.column(), "\" is not a metric column, or the value is missing"));
+    }
+    if (v.source().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": a published number needs its source"));
+    }
+    for (proto::TableRun& run : *table->mutable_runs()) {
+      if (run.group() == v.group() && run.variant() == v.variant()) *run.add_published() = v;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
@@ -372,6 +404,34 @@ proto::TableSpec WithLambdaInErLabels(const proto::TableSpec& table,
 
 }  // namespace
 
+namespace {
+
+// A row's published numbers beside ours: "MaxBoxAccV2 63.00 (ours -1.20, outside our 95%
+// interval)"; "one seed" when ours has no interval.
+std::string PublishedCell(const proto::TableRun& run, const std::vector<SeedResults>& seeds) {
+  std::vector<std::string> parts;
+  for (const proto::PublishedValue& v : run.published()) {
+    std::vector<double> ours;
+    for (const SeedResults& s : seeds) ours.push_back(MetricValue(s.results, v.column()));
+    const SeedSummary summary = Summarize(ours);
+    std::string comparison = "ours pending";
+    if (summary.n == 1) {
+      comparison = absl::StrFormat("ours %+.2f, one seed", summary.mean - v.value());
+    } else if (summary.n > 1) {
+      const double half =
+          StudentT975(summary.n - 1) * summary.std / std::sqrt(static_cast<double>(summary.n));
+      const double difference = summary.mean - v.value();
+      comparison = absl::StrFormat("ours %+.2f, %s our 95%% interval", difference,
+                                   std::abs(difference) > half ? "outside" : "within");
+    }
+    parts.push_back(
+        absl::StrFormat("%s %.2f (%s)", ColumnTitle(v.column()), v.value(), comparison));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+}  // namespace
+
 // Below this pull a regularizer does not bind (its gradient is a twentieth of the
 // cross-entropy's): tables mark the row.
 constexpr double kBindingPull = 0.05;
@@ -395,9 +455,12 @@ RenderedTable RenderTable(const proto::TableSpec& table,
     pull[r] = Summarize(ratios).mean;
     any_regularizer |= pull[r] > 0;
   }
+  bool has_published = false;
+  for (const proto::TableRun& run : table.runs()) has_published |= run.published_size() > 0;
   std::vector<std::string> header = {"Method"};
   if (has_setting) header.push_back("Setting");
   for (const std::string& c : table.columns()) header.push_back(ColumnTitle(c));
+  if (has_published) header.push_back("Published");
   if (any_regularizer) header.push_back("Reg. pull");
   header.push_back("Seeds");
   std::vector<std::string> csv_header = {"Method"};
@@ -408,6 +471,7 @@ RenderedTable RenderTable(const proto::TableSpec& table,
       csv_header.push_back(t + suffix);
     }
   }
+  if (has_published) csv_header.push_back("Published");
   csv_header.push_back("Reg. pull");
   csv_header.push_back("Seeds");
 
@@ -456,6 +520,10 @@ RenderedTable RenderTable(const proto::TableSpec& table,
       csv.insert(csv.end(), {s.n == 0 ? "" : number(s.mean), s.n > 1 ? number(s.std) : "",
                              per_seed(values), "", ""});
     }
+    if (has_published) {
+      cells.push_back(PublishedCell(run, results_per_row[r]));
+      csv.push_back(cells.back());
+    }
     const bool binds = !(pull[r] > 0 && pull[r] < kBindingPull);
     if (any_regularizer) {
       cells.push_back(
@@ -491,6 +559,10 @@ RenderedTable RenderTable(const proto::TableSpec& table,
       diff_csv.insert(diff_csv.end(), {d.summary.n == 0 ? "" : number(d.summary.mean),
                                        d.summary.n > 1 ? number(d.summary.std) : "",
                                        per_seed(differences), number(d.low), number(d.high)});
+    }
+    if (has_published) {
+      diff.push_back("");
+      diff_csv.push_back("");
     }
     if (any_regularizer) diff.push_back("");
     diff_csv.push_back("");
@@ -564,6 +636,16 @@ RenderedTable RenderTable(const proto::TableSpec& table,
                                       "test of the regularizer).",
                                       kBindingPull)
                     : "");
+  }
+  if (has_published) {
+    std::set<std::string> sources;
+    for (const proto::TableRun& run : table.runs()) {
+      for (const proto::PublishedValue& v : run.published()) sources.insert(v.source());
+    }
+    md += absl::StrCat(
+        "Published: the number printed for this cell by ", absl::StrJoin(sources, "; "),
+        "; ours minus it, and whether it lies outside our seeds' 95% t-interval of the mean "
+        "(the published protocol may differ from ours: see the source).\n");
   }
   if (!chosen.empty()) {
     std::vector<std::string> picks;
@@ -694,6 +776,10 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
               ? ""
               : absl::StrCat(" --set=", absl::StrJoin(table.runs(p.row).set(), ",")),
           p.run_dir, cached ? " (cached)" : "");
+      for (const proto::PublishedValue& v : table.runs(p.row).published()) {
+        std::cout << absl::StrFormat("      published %s %.2f (%s)\n", ColumnTitle(v.column()),
+                                     v.value(), v.source());
+      }
       if (options.print_specs) {
         std::cout << "      fields (each with what set it):\n";
         for (absl::string_view line : absl::StrSplit(p.sources, '\n', absl::SkipEmpty())) {

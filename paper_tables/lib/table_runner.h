@@ -80,6 +80,11 @@ absl::StatusOr<std::vector<std::string>> TableNames(const TableOptions& options)
 absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
                                                   const TableOptions& options);
 
+// Reads table->references (a PublishedValues file under workspace_root; nothing when
+// unset) and adds each value to the rows of its group and variant. Errors name the file
+// and the value. LoadTableSpecFor calls it.
+absl::Status AttachReferences(const std::string& workspace_root, proto::TableSpec* table);
+
 // Expands rows x seeds into runs with their final specs and cache folders. Overrides
 // apply in order: the table's, the row's, --set, then --device and --threads (which,
 // like name, change no run folder).

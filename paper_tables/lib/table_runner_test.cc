@@ -602,6 +602,67 @@ TEST(SelectionTest, ATableShowsAnotherTablesChosenRowsOnceTheyAreCached) {
   EXPECT_THAT(ReadText(*out + "/t.json"), HasSubstr("\"label\": \"CAM + ER (λ = 1e-1 chosen"));
 }
 
+// Published numbers sit beside ours, with the difference and whether they lie outside our
+// seeds' interval; a bad reference file is refused with its file and value named.
+TEST(PublishedTest, APublishedNumberIsShownBesideOursWithTheDifference) {
+  const std::string root = ::testing::TempDir() + "/published";
+  std::filesystem::create_directories(root);
+  std::ofstream(root + "/refs.pbtxt") << R"pb(
+    value { group: "cam" variant: "baseline" column: "max_box_acc_v2" value: 41.5
+            source: "A. Author et al., Venue 2020, Table 5" }
+    value { group: "other" variant: "baseline" column: "pxap" value: 50 source: "elsewhere" }
+  )pb";
+  proto::TableSpec table = TwoRowTable();
+  table.set_references("refs.pbtxt");
+  ASSERT_THAT(AttachReferences(root, &table), IsOk());
+  ASSERT_EQ(table.runs(0).published_size(), 1);
+  EXPECT_EQ(table.runs(1).published_size(), 0);  // The ER row has no published number.
+  TableOptions options;
+  options.workspace_root = StudyWorkspace("published_ws");
+  for (proto::TableRun& run : *table.mutable_runs()) run.set_spec("good.pbtxt");
+  absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(table, options);
+  ASSERT_THAT(runs, IsOk());
+  std::vector<std::vector<SeedResults>> rows(2);
+  for (const PlannedRun& p : *runs) {
+    proto::RunResults r = CompleteResults(p.experiment);
+    // Seeds 1 and 2: 40 and 41 -> mean 40.5, sd 0.7071, 95% half-width 12.706 * 0.5 = 6.35.
+    r.mutable_test()->set_max_box_acc_v2(39.0 + p.seed);
+    rows[p.row].push_back({p.seed, r});
+  }
+  std::string md = RenderTable(table, rows).markdown;
+  EXPECT_THAT(md, HasSubstr("| Method | Top-1 Cls | MaxBoxAccV2 | Published | Seeds |"));
+  EXPECT_THAT(md, HasSubstr("| CAM | 50.00 ± 0.00 | 40.50 ± 0.71 | MaxBoxAccV2 41.50 (ours -1.00, "
+                            "within our 95% interval) | 2 |"));
+  EXPECT_THAT(md, HasSubstr("Published: the number printed for this cell by A. Author et al., "
+                            "Venue 2020, Table 5; ours minus it"));
+  // Equal seeds have no spread: then 1 point off is outside.
+  for (SeedResults& s : rows[0]) s.results.mutable_test()->set_max_box_acc_v2(40.5);
+  md = RenderTable(table, rows).markdown;
+  EXPECT_THAT(md, HasSubstr("MaxBoxAccV2 41.50 (ours -1.00, outside our 95% interval)"));
+  EXPECT_THAT(RenderTable(table, rows).csv,
+              HasSubstr(",\"MaxBoxAccV2 41.50 (ours -1.00, outside our 95% interval)\","));
+  rows[0].pop_back();
+  EXPECT_THAT(RenderTable(table, rows).markdown, HasSubstr("(ours -1.00, one seed)"));
+
+  std::ofstream(root + "/bad.pbtxt") << R"pb(
+    value { group: "cam" variant: "baseline" column: "max_box_acc_v2" value: 41.5 }
+  )pb";
+  table.set_references("bad.pbtxt");
+  EXPECT_THAT(AttachReferences(root, &table),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("bad.pbtxt: value 1 (group \"cam\")"),
+                             HasSubstr("needs its source"))));
+  std::ofstream(root + "/column.pbtxt") << R"pb(
+    value { group: "cam" variant: "baseline" column: "boxacc" value: 41.5 source: "s" }
+  )pb";
+  table.set_references("column.pbtxt");
+  EXPECT_THAT(AttachReferences(root, &table),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("column \"boxacc\" is not a metric column")));
+  table.set_references("missing.pbtxt");
+  EXPECT_THAT(AttachReferences(root, &table), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST(TableGridTest, CellsAreTheProductInAxisOrderWithPatternsFilled) {
   proto::TableSpec table = ParseTable(R"pb(
     runs { label: "written out" spec: "a.pbtxt" }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -141,6 +142,31 @@ TEST(TableSpecsTest, ThePapersBackbonesUseThePapersFeatureMap) {
   ASSERT_THAT(variant, IsOk());
   EXPECT_TRUE(variant->experiment.backbone().large_feature_map());
   EXPECT_EQ(variant->experiment.backbone().architecture(), "preresnet18");
+}
+
+// table1_extension (paper profile) carries wsolevaluation's six published CAM numbers, one
+// per CAM baseline row of CUB and OpenImages, each with its source.
+TEST(TableSpecsTest, TheExtensionCarriesThePublishedCamNumbers) {
+  TableOptions options;
+  options.profile = "paper";
+  absl::StatusOr<proto::TableSpec> table = LoadTableSpecFor("table1_extension", options);
+  ASSERT_THAT(table, IsOk());
+  std::map<std::string, double> published;
+  for (const proto::TableRun& run : table->runs()) {
+    for (const proto::PublishedValue& v : run.published()) {
+      EXPECT_EQ(run.variant(), "baseline");
+      EXPECT_FALSE(v.source().empty());
+      published[run.group() + " " + v.column()] = v.value();
+    }
+  }
+  EXPECT_EQ(published, (std::map<std::string, double>{
+                           {"cam_inception_v3_cub max_box_acc_v2", 56.7},
+                           {"cam_inception_v3_openimages pxap", 63.2},
+                           {"cam_resnet50_cub max_box_acc_v2", 63.0},
+                           {"cam_resnet50_openimages pxap", 58.5},
+                           {"cam_vgg16_cub max_box_acc_v2", 63.7},
+                           {"cam_vgg16_openimages pxap", 58.3},
+                       }));
 }
 
 TEST(TableSpecsTest, NoSpecFileIsLeftWithoutABinary) {
