@@ -138,6 +138,13 @@ absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
 absl::Status AttachReferences(const std::string& workspace_root, proto::TableSpec* table) {
   if (table->references().empty()) return absl::OkStatus();
   const std::string path = (fs::path(workspace_root) / table->references()).string();
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    // A folder would read as an empty file: no published number, and no word why.
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", table->name(), ": references ", path,
+                     " is not a regular file (expected a PublishedValues text file)"));
+  }
   WSOL_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
   proto::PublishedValues values;
   WSOL_RETURN_IF_ERROR(spec::ParseTextProto(text, path, &values));

@@ -661,6 +661,12 @@ TEST(PublishedTest, APublishedNumberIsShownBesideOursWithTheDifference) {
                        HasSubstr("column \"boxacc\" is not a metric column")));
   table.set_references("missing.pbtxt");
   EXPECT_THAT(AttachReferences(root, &table), StatusIs(absl::StatusCode::kNotFound));
+  std::filesystem::create_directories(root + "/a_folder.pbtxt");
+  table.set_references("a_folder.pbtxt");
+  EXPECT_THAT(AttachReferences(root, &table),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("a_folder.pbtxt is not a regular file"),
+                             HasSubstr("PublishedValues"))));
 }
 
 TEST(TableGridTest, CellsAreTheProductInAxisOrderWithPatternsFilled) {
