@@ -57,18 +57,22 @@ TEST(TableSpecsTest, EveryBinaryHasAnEmbeddedAndAPaperSpecThatPlans) {
   }
 }
 
-// (architecture, dataset, method, regularizer case) of every planned run of a paper table.
-std::multiset<std::tuple<std::string, std::string, int, int>> PaperGrid(const std::string& name) {
-  std::multiset<std::tuple<std::string, std::string, int, int>> grid;
+// The planned runs of a paper-profile table (without data or weights).
+absl::StatusOr<std::vector<PlannedRun>> PlanPaperTable(const std::string& name) {
   absl::StatusOr<proto::TableSpec> table =
       LoadTableSpec("paper_tables/specs/paper/" + name + ".pbtxt");
-  EXPECT_THAT(table, IsOk());
-  if (!table.ok()) return grid;
+  if (!table.ok()) return table.status();
   TableOptions options;
   options.profile = "paper";
   options.data_root = "/data";
   options.cache_dir = ::testing::TempDir() + "/cache";
-  absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(*table, options);
+  return PlanRuns(*table, options);
+}
+
+// (architecture, dataset, method, regularizer case) of every planned run of a paper table.
+std::multiset<std::tuple<std::string, std::string, int, int>> PaperGrid(const std::string& name) {
+  std::multiset<std::tuple<std::string, std::string, int, int>> grid;
+  absl::StatusOr<std::vector<PlannedRun>> runs = PlanPaperTable(name);
   EXPECT_THAT(runs, IsOk());
   if (!runs.ok()) return grid;
   for (const PlannedRun& run : *runs) {
@@ -117,14 +121,7 @@ TEST(TableSpecsTest, ThePapersBackbonesUseThePapersFeatureMap) {
   int checked = 0;
   for (const std::string& name : table_names) {
     SCOPED_TRACE(name);
-    absl::StatusOr<proto::TableSpec> table =
-        LoadTableSpec("paper_tables/specs/paper/" + name + ".pbtxt");
-    ASSERT_THAT(table, IsOk());
-    TableOptions options;
-    options.profile = "paper";
-    options.data_root = "/data";
-    options.cache_dir = ::testing::TempDir() + "/cache";
-    absl::StatusOr<std::vector<PlannedRun>> runs = PlanRuns(*table, options);
+    absl::StatusOr<std::vector<PlannedRun>> runs = PlanPaperTable(name);
     ASSERT_THAT(runs, IsOk());
     for (const PlannedRun& run : *runs) {
       const proto::Backbone& backbone = run.experiment.backbone();
