@@ -75,6 +75,10 @@ mutant iou_without_inclusive_pixel wsol/metrics/iou.cc \
   'const int64_t area_a = (int64_t{a.x1} - a.x0 + 1) * (int64_t{a.y1} - a.y0 + 1);' \
   'const int64_t area_a = (int64_t{a.x1} - a.x0) * (int64_t{a.y1} - a.y0);' \
   '//wsol/metrics:iou_test'
+mutant tune_chooses_worst_trial paper_tables/lib/tuning.cc \
+  'if (best < 0 || score > best_score) {' \
+  'if (best < 0 || score < best_score) {' \
+  '//paper_tables/lib:tuning_test //paper_tables:tune_test'
 mutant has_drop_rate_halved_golden baselines/has_method.cc \
   'for (int64_t c = 0; c < cols; ++c) access[b][r][c] = uniform(rng) < drop_rate;' \
   'for (int64_t c = 0; c < cols; ++c) access[b][r][c] = uniform(rng) < drop_rate * 0.5;' \

@@ -181,6 +181,12 @@ absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
     std::vector<spec::Assignment> assignments;
     for (const std::string& s : table.set()) assignments.emplace_back(s, "the table's set");
     for (const std::string& s : run.set()) assignments.emplace_back(s, "the row's set");
+    if (auto tuned = options.tuned.find({run.group(), run.variant()});
+        tuned != options.tuned.end()) {
+      for (const std::string& s : tuned->second) {
+        assignments.emplace_back(s, absl::StrCat("--tuned=", options.tuned_source));
+      }
+    }
     for (const std::string& s : spec::JoinSplitOverrides(options.extra_set)) {
       assignments.emplace_back(s, "--set");
     }
@@ -673,10 +679,28 @@ RenderedTable RenderTable(const proto::TableSpec& table,
   return out;
 }
 
-namespace {
+std::string PlannedCostSummary(const std::vector<PlannedRun>& runs, const TableOptions& options) {
+  int to_train = 0, cached = 0;
+  RunCost cost;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (static_cast<int>(i) % options.shard_count != options.shard_index) continue;
+    const PlannedRun& p = runs[i];
+    if (!options.rerun && train::ReadVerifiedResults(p.run_dir, p.fingerprint).ok()) {
+      ++cached;
+      continue;
+    }
+    ++to_train;
+    const RunCost one = EstimateRunCost(p.experiment);
+    cost.cpu_seconds += one.cpu_seconds;
+    cost.disk_bytes += one.disk_bytes;
+    cost.known_images &= one.known_images;
+  }
+  return absl::StrCat(CostSummary(to_train, cached, cost),
+                      options.shard_count > 1 ? " in this shard" : "");
+}
 
-// The cached results of each row of `runs`' table, seed by seed.
-std::vector<std::vector<SeedResults>> CachedResults(int rows, const std::vector<PlannedRun>& runs) {
+std::vector<std::vector<SeedResults>> ReadCachedResults(int rows,
+                                                        const std::vector<PlannedRun>& runs) {
   std::vector<std::vector<SeedResults>> per_row(rows);
   for (const PlannedRun& p : runs) {
     absl::StatusOr<proto::RunResults> results =
@@ -686,8 +710,6 @@ std::vector<std::vector<SeedResults>> CachedResults(int rows, const std::vector<
   return per_row;
 }
 
-}  // namespace
-
 absl::StatusOr<std::string> AppendChosenRows(const std::string& from, const TableOptions& options,
                                              proto::TableSpec* shown,
                                              std::vector<std::vector<SeedResults>>* per_row) {
@@ -696,10 +718,13 @@ absl::StatusOr<std::string> AppendChosenRows(const std::string& from, const Tabl
     return absl::InvalidArgumentError(
         absl::StrCat("table ", shown->name(), ": selection_from \"", from, "\" has no selection"));
   }
-  // The study's own seeds, or --seeds when this table was given them.
-  WSOL_ASSIGN_OR_RETURN(const std::vector<PlannedRun> runs, PlanRuns(study, options));
+  // The study's own seeds, or --seeds when this table was given them; its own lambdas,
+  // whatever this table was tuned to.
+  TableOptions study_options = options;
+  study_options.tuned.clear();
+  WSOL_ASSIGN_OR_RETURN(const std::vector<PlannedRun> runs, PlanRuns(study, study_options));
   const int planned = study.runs_size() > 0 ? runs.size() / study.runs_size() : 0;
-  const std::vector<std::vector<SeedResults>> results = CachedResults(study.runs_size(), runs);
+  const std::vector<std::vector<SeedResults>> results = ReadCachedResults(study.runs_size(), runs);
   std::set<std::string> groups;
   for (const proto::TableRun& run : shown->runs()) groups.insert(run.group());
   std::vector<std::string> missing;
@@ -754,23 +779,10 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
     std::cout << absl::StrFormat("%s: %d runs (%d rows x %d seeds)\n", table.name(), runs.size(),
                                  table.runs_size(),
                                  table.runs_size() > 0 ? runs.size() / table.runs_size() : 0);
-    int to_train = 0, cached_runs = 0;
-    RunCost cost;
     for (size_t i = 0; i < runs.size(); ++i) {
       const PlannedRun& p = runs[i];
       const proto::Experiment& e = p.experiment;
       const bool cached = train::ReadVerifiedResults(p.run_dir, p.fingerprint).ok();
-      if (static_cast<int>(i) % options.shard_count == options.shard_index) {
-        if (cached && !options.rerun) {
-          ++cached_runs;
-        } else {
-          ++to_train;
-          const RunCost one = EstimateRunCost(e);
-          cost.cpu_seconds += one.cpu_seconds;
-          cost.disk_bytes += one.disk_bytes;
-          cost.known_images &= one.known_images;
-        }
-      }
       std::cout << absl::StrFormat(
           "  [%s] %-28s seed %d  %s %s x%.3g, %d epochs x batch %d\n      spec %s%s\n"
           "      run  %s%s\n",
@@ -798,9 +810,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
       std::cout << "\nnot ready to train (a run without --dry_run is refused):\n  "
                 << absl::StrJoin(missing, "\n  ") << "\n";
     }
-    std::cout << "\n"
-              << CostSummary(to_train, cached_runs, cost)
-              << (options.shard_count > 1 ? " in this shard" : "") << "\n";
+    std::cout << "\n" << PlannedCostSummary(runs, options) << "\n";
     return std::string();
   }
   if (!missing.empty()) {
@@ -888,7 +898,7 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
     for (std::thread& t : threads) t.join();
   }
   std::sort(failures.begin(), failures.end());
-  std::vector<std::vector<SeedResults>> per_row = CachedResults(table.runs_size(), runs);
+  std::vector<std::vector<SeedResults>> per_row = ReadCachedResults(table.runs_size(), runs);
   proto::TableSpec shown = WithLambdaInErLabels(table, runs);
   std::string selection_note;
   if (!table.selection_from().empty()) {
@@ -897,6 +907,15 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
   }
   RenderedTable rendered = RenderTable(shown, per_row, failed_rows);
   rendered.markdown += selection_note;
+  if (!options.tuned.empty()) {
+    std::vector<std::string> tuned_rows;
+    for (const proto::TableRun& r : table.runs()) {
+      if (options.tuned.count({r.group(), r.variant()})) tuned_rows.push_back(r.label());
+    }
+    rendered.markdown +=
+        absl::StrCat("Hyper-parameters chosen on val by //paper_tables:tune (",
+                     options.tuned_source, ") for: ", absl::StrJoin(tuned_rows, ", "), ".\n");
+  }
   const std::string out_dir = options.out_dir.empty()
                                   ? (fs::path(options.cache_dir) / "tables" / table.name()).string()
                                   : options.out_dir;

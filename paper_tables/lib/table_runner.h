@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -50,6 +51,11 @@ struct TableOptions {
   std::map<std::string, std::string> pretrained;
   // The paper profile refuses runs without pretrained weights unless this is set.
   bool allow_random_init = false;
+  // Hyper-parameters chosen on val by //paper_tables:tune (--tuned=FILE): per row (group,
+  // variant), overrides applied after the row's own set and before --set. tuned_source
+  // names the file (in --print_specs and the table's note).
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> tuned;
+  std::string tuned_source;
   // Checks each run's components at planning (tools::StandardValidators()).
   spec::ComponentValidators validators;
   // The method table and data source, for figures that load trained models.
@@ -86,8 +92,8 @@ absl::StatusOr<proto::TableSpec> LoadTableSpecFor(const std::string& name,
 absl::Status AttachReferences(const std::string& workspace_root, proto::TableSpec* table);
 
 // Expands rows x seeds into runs with their final specs and cache folders. Overrides
-// apply in order: the table's, the row's, --set, then --device and --threads (which,
-// like name, change no run folder).
+// apply in order: the table's, the row's, the tuned values (options.tuned), --set, then
+// --device and --threads (which, like name, change no run folder).
 absl::StatusOr<std::vector<PlannedRun>> PlanRuns(const proto::TableSpec& table,
                                                  const TableOptions& options);
 
@@ -111,12 +117,20 @@ absl::StatusOr<std::string> RunTable(const proto::TableSpec& table,
 absl::StatusOr<std::string> RunTable(const proto::TableSpec& table, const TableOptions& options,
                                      const RunFunction& run);
 
+// What this shard's runs without results will cost: "N to train, M cached, about X
+// CPU-minutes and Y MB[ in this shard]" (run_cost.h).
+std::string PlannedCostSummary(const std::vector<PlannedRun>& runs, const TableOptions& options);
+
+// The verified cached results of each row of `runs`' table (rows in all), seed by seed.
+std::vector<std::vector<SeedResults>> ReadCachedResults(int rows,
+                                                        const std::vector<PlannedRun>& runs);
+
 // For table.selection_from: plans table `from` (its own seeds, or options.seeds when
 // given, as for this table), reads its cached results,
 // and appends to `shown` and `per_row`, for each of its groups that `shown` also has and
 // whose runs are all cached, its baseline and its ER row chosen on val (ChooseOnVal) as a
-// new pair. Returns a note naming the command that trains the groups not yet cached
-// (empty when none).
+// new pair. The study is planned without options.tuned (its own grid is its search). Returns a note
+// naming the command that trains the groups not yet cached (empty when none).
 absl::StatusOr<std::string> AppendChosenRows(const std::string& from, const TableOptions& options,
                                              proto::TableSpec* shown,
                                              std::vector<std::vector<SeedResults>>* per_row);
