@@ -85,6 +85,11 @@ class SpgMethod : public methods::Method {
                                    const regularizers::Regularizer& regularizer,
                                    std::mt19937_64& rng) override;
 
+  // The classifier stands for wsolevaluation's SPG_A4, a head of SPG's own: on the ResNets
+  // it trains at the base rate as their SPG_A4 does (outside the layer4 / fc names their
+  // 10x group picks); on VGG16 and InceptionV3 at 10x, as every added head there.
+  bool ClassifierIsMethodHead() const override { return true; }
+
   // The forward pass with every head and seed; labels [B] pick the CAM class.
   SpgForward Run(backbones::Backbone& backbone, const at::Tensor& images, const at::Tensor& labels);
 

@@ -15,6 +15,7 @@
 #include "wsol/cam/cam.h"
 #include "wsol/regularizers/entropy_kl_uniform.h"
 #include "wsol/regularizers/no_regularizer.h"
+#include "wsol/train/training_state.h"
 
 namespace wsol::baselines {
 namespace {
@@ -155,6 +156,41 @@ TEST(SpgAttachTest, Vgg16SideBranches) {
   const testing::TinyBatch batch = testing::MakeTinyBatch(2, 64);
   const SpgForward run = spg.Run(*vgg, batch.images, batch.labels);
   EXPECT_EQ(run.b1.sizes(), (std::vector<int64_t>{2, 64, 64}));
+}
+
+// Which SGD group (0: base rate, 1: new-layer rate) holds `p`; -1 when none.
+int GroupOf(torch::optim::SGD& sgd, const torch::Tensor& p) {
+  for (int g = 0; g < 2; ++g) {
+    for (const torch::Tensor& q : sgd.param_groups()[g].params()) {
+      if (q.is_same(p)) return g;
+    }
+  }
+  return -1;
+}
+
+TEST(SpgLearningRateTest, TheClassifierTrainsAtTheRateWsolevaluationGivesSpgA4) {
+  // wsolevaluation's SPG classifies with SPG_A4, a head outside the names its 10x group
+  // picks on ResNet (layer4.*, fc.*): the base rate there; on VGG16 every added head is
+  // at 10x. Our SPG classifies with the backbone's fc, so the fc follows SPG_A4's rate.
+  for (const auto& [architecture, want] : std::vector<std::pair<std::string, int>>{
+           {"preresnet18", 0}, {"resnet50", 0}, {"vgg16", 1}}) {
+    SCOPED_TRACE(architecture);
+    torch::manual_seed(0);
+    SpgMethod::Options options;
+    options.branch_channels = 8;
+    options.head_channels = 8;
+    auto model = std::make_shared<train::WsolModel>(testing::TinyBackbone(architecture),
+                                                    std::make_shared<SpgMethod>(options),
+                                                    testing::kTinyClasses);
+    auto sgd = train::MakeSgd(*model, train::SgdSettings{});
+    EXPECT_EQ(GroupOf(*sgd, model->backbone().ClassifierWeight()), want);
+    for (const torch::Tensor& p : model->backbone().ClassifierParameters()) {
+      EXPECT_EQ(GroupOf(*sgd, p), want);
+    }
+    // Every parameter is in exactly one group.
+    EXPECT_EQ(sgd->param_groups()[0].params().size() + sgd->param_groups()[1].params().size(),
+              model->parameters().size());
+  }
 }
 
 }  // namespace

@@ -59,6 +59,11 @@ class Backbone : public torch::nn::Module {
   // everything outside the pretrained trunk, added heads included; for ResNet only names
   // under "layer4." and "fc.", so there the added heads train at the base rate.
   virtual bool MethodBranchesAreNewLayers() const { return true; }
+  // The classifier's own parameters (the fc's weight and bias), for a method whose
+  // wsolevaluation model replaces the classifier with a head of its own (SPG's SPG_A4):
+  // on a backbone whose method branches train at the base rate, so does it. Only the
+  // ResNets, whose branches do, name theirs; elsewhere the classifier stays a new layer.
+  virtual std::vector<torch::Tensor> ClassifierParameters() { return {}; }
   // Dropout in the classifier head (InceptionV3's three, p = 0.5, in training).
   // wsolevaluation's ADL and ACoL variants of InceptionV3 have none, so those methods turn
   // it off when they attach. A no-op for backbones without head dropout.

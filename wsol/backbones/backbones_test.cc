@@ -90,6 +90,27 @@ TEST(BackboneShapeTest, Vgg16HooksConv43BeforePool4) {
   }
 }
 
+TEST(BackboneShapeTest, PreResNet18sLastHookSeesThePostActivationFeatures) {
+  // The pre-activation trunk ends in BN-ReLU. ADL / RDAP after its last block act on the
+  // features the classifier and the CAM read (as after ResNet50's last block), not on the
+  // pre-activation stream before that BN-ReLU.
+  torch::manual_seed(0);
+  auto net = CreateBackbone("preresnet18", {.num_classes = 3, .width_multiplier = 0.125});
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const std::string last = net->BlockNames().back();
+  torch::Tensor seen;
+  net->SetBlockHook([&](const std::string& block, const torch::Tensor& x) {
+    if (block == last) seen = x.clone();
+    return x;
+  });
+  const BackboneOutput out = net->Forward(torch::randn({2, 3, 64, 64}));
+  ASSERT_TRUE(seen.defined());
+  EXPECT_GE(seen.min().item<float>(), 0.0f) << "the hook saw the pre-activation stream";
+  EXPECT_TRUE(seen.equal(out.features));
+  EXPECT_TRUE(out.stages.back().equal(out.features));
+}
+
 class BackboneConformanceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BackboneConformanceTest, ForwardShapesAndClassifierAreConsistent) {

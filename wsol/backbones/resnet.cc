@@ -132,13 +132,13 @@ class ResNet : public Backbone {
     for (auto& layer : layers_) {
       for (auto& block : *layer) {
         x = block.forward(x);
+        // The pre-activation trunk ends in BN-ReLU: the last block's hook (ADL, RDAP) acts
+        // on what follows it, the features the classifier and the CAM read, as on the
+        // other ResNets, not on the pre-activation stream.
+        if (bn_final_ && name + 1 == block_names_.size()) x = torch::relu(bn_final_(x));
         x = Hook(block_names_[name++], x);
       }
       out.stages.push_back(x);
-    }
-    if (bn_final_) {
-      x = torch::relu(bn_final_(x));
-      out.stages.back() = x;
     }
     out.features = x;
     out.logits = Classify(x);
@@ -152,6 +152,7 @@ class ResNet : public Backbone {
   std::vector<torch::Tensor> NewLayerParameters() override { return Split().first; }
   std::vector<torch::Tensor> FeatureParameters() override { return Split().second; }
   bool MethodBranchesAreNewLayers() const override { return false; }
+  std::vector<torch::Tensor> ClassifierParameters() override { return {fc_->weight, fc_->bias}; }
   std::vector<std::string> BlockNames() const override { return block_names_; }
   int64_t FeatureChannels() const override { return feature_channels_; }
 

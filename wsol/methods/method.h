@@ -61,8 +61,12 @@ class Method : public torch::nn::Module {
   virtual Inference Infer(backbones::Backbone& backbone, const at::Tensor& images,
                           const at::Tensor& classes);
 
-  // Parameters the method adds (branches); they train with the new-layer learning rate.
+  // Parameters the method adds (branches); they train at the rate the backbone gives
+  // method branches (Backbone::MethodBranchesAreNewLayers).
   virtual std::vector<at::Tensor> ExtraParameters() { return parameters(); }
+  // Whether the backbone's classifier stands for a head the method's wsolevaluation model
+  // adds (SPG's SPG_A4), so it trains at the method branches' rate, not as a new layer.
+  virtual bool ClassifierIsMethodHead() const { return false; }
 };
 
 }  // namespace wsol::methods

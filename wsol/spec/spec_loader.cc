@@ -349,18 +349,43 @@ void ResolveSpecPaths(const std::string& workspace_root, proto::Experiment* expe
           [&](const std::string& p) { r->set_output_dir(p); });
 }
 
-std::string SpecFingerprint(const proto::Experiment& experiment) {
-  std::string text;
-  google::protobuf::TextFormat::Printer printer;
-  printer.SetSingleLineMode(true);
-  printer.PrintToString(experiment, &text);
-  // 64-bit FNV-1a: stable across platforms and library versions.
+namespace {
+
+// 64-bit FNV-1a as 16 hex digits: stable across platforms and library versions.
+std::string Fnv1aHex(absl::string_view text) {
   uint64_t hash = 1469598103934665603ULL;
   for (unsigned char ch : text) {
     hash ^= ch;
     hash *= 1099511628211ULL;
   }
   return absl::StrFormat("%016x", hash);
+}
+
+}  // namespace
+
+std::string SpecFingerprint(const proto::Experiment& experiment) {
+  std::string text;
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  printer.PrintToString(experiment, &text);
+  return Fnv1aHex(text);
+}
+
+std::string ResultsRevision(const proto::Experiment& experiment) {
+  std::vector<std::string> revisions;
+  const std::string& arch = experiment.backbone().architecture();
+  const proto::Method& method = experiment.method();
+  // SPG's classifier trains at the base rate on the ResNets, as wsolevaluation's SPG_A4
+  // (outside the layer4 / fc names its 10x rate picks); it trained at 10x before.
+  if ((arch == "resnet50" || arch == "se_resnet50" || arch == "preresnet18") && method.has_spg()) {
+    revisions.push_back("spg-classifier-base-rate");
+  }
+  // PreResNet-18's last ADL / RDAP acts on the features after the final BN-ReLU (the map
+  // the CAM is read from); it acted on the pre-activation stream before.
+  if (arch == "preresnet18" && (method.has_adl() || method.has_rdap())) {
+    revisions.push_back("preresnet18-last-drop-post-activation");
+  }
+  return absl::StrJoin(revisions, ",");
 }
 
 namespace {
@@ -400,7 +425,13 @@ std::string ResultFingerprint(const proto::Experiment& experiment) {
   keyed.mutable_runtime()->clear_loader_workers();
   keyed.mutable_runtime()->clear_output_dir();
   keyed.mutable_runtime()->clear_checkpoint_every_epochs();
-  return SpecFingerprint(keyed);
+  const std::string revision = ResultsRevision(keyed);
+  if (revision.empty()) return SpecFingerprint(keyed);
+  std::string text;
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  printer.PrintToString(keyed, &text);
+  return Fnv1aHex(absl::StrCat(text, "\nresults revision: ", revision));
 }
 
 }  // namespace wsol::spec

@@ -94,8 +94,14 @@ std::string SpecFingerprint(const proto::Experiment& experiment);
 // (a digest of its bytes, when it can be read): the key of the run cache and of a
 // checkpoint's resume check, so a run resumes, and is reused by the tables, whatever
 // device or thread count it is given, and re-importing other weights to the same path
-// trains anew.
+// trains anew. Runs whose numbers a code change moved also hash ResultsRevision, so a
+// result cached before the change is never shown as this code's.
 std::string ResultFingerprint(const proto::Experiment& experiment);
+
+// The code changes that moved this run's trained numbers since the cache's fingerprints
+// began, comma-separated ("" for a run no change has moved, whose fingerprint is as it
+// was). A change that moves numbers adds its entry here, naming the runs it moves.
+std::string ResultsRevision(const proto::Experiment& experiment);
 
 }  // namespace wsol::spec
 

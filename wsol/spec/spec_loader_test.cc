@@ -1,5 +1,6 @@
 #include "wsol/spec/spec_loader.h"
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -285,6 +286,40 @@ TEST(SpecLoaderTest, ResultFingerprintIgnoresOnlyWhatCannotChangeResults) {
   EXPECT_NE(ResultFingerprint(observed), ResultFingerprint(b));
   b.mutable_runtime()->set_seed(1);
   EXPECT_NE(ResultFingerprint(a), ResultFingerprint(b));
+}
+
+TEST(SpecLoaderTest, RunsACodeChangeMovedGetAnotherFingerprintTheOthersKeepTheirs) {
+  auto spec = [](const std::string& arch, const std::string& method) {
+    proto::Experiment e;
+    e.mutable_backbone()->set_architecture(arch);
+    EXPECT_THAT(ApplyOverride(absl::StrCat("method.", method, "={}"), &e), IsOk());
+    return e;
+  };
+  // Keyed as before any revision: the canonical text with what cannot change results
+  // cleared, as ResultFingerprint's own comments list.
+  auto unrevised = [](proto::Experiment e) {
+    e.mutable_runtime()->set_seed(e.runtime().seed());
+    e.mutable_runtime()->set_profile(e.runtime().profile());
+    return SpecFingerprint(e);
+  };
+  // CAM anywhere, ADL on ResNet50, SPG on VGG16: no change moved them, and their cached
+  // runs are still found.
+  for (const proto::Experiment& e :
+       {spec("preresnet18", "cam"), spec("resnet50", "adl"), spec("vgg16", "spg")}) {
+    EXPECT_EQ(ResultsRevision(e), "");
+    EXPECT_EQ(ResultFingerprint(e), unrevised(e));
+  }
+  // PreResNet-18's ADL and RDAP (the last drop after the final BN-ReLU) and SPG on the
+  // ResNets (its classifier at the base rate) trained otherwise before: new fingerprints.
+  for (const auto& [arch, method, revision] : std::vector<std::array<std::string, 3>>{
+           {"preresnet18", "adl", "preresnet18-last-drop-post-activation"},
+           {"preresnet18", "rdap", "preresnet18-last-drop-post-activation"},
+           {"resnet50", "spg", "spg-classifier-base-rate"},
+           {"preresnet18", "spg", "spg-classifier-base-rate"}}) {
+    const proto::Experiment e = spec(arch, method);
+    EXPECT_EQ(ResultsRevision(e), revision) << arch << " " << method;
+    EXPECT_NE(ResultFingerprint(e), unrevised(e)) << arch << " " << method;
+  }
 }
 
 TEST(SpecLoaderTest, ResultFingerprintKeysPretrainedWeightsByTheirContent) {

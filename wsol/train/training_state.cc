@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -21,6 +22,14 @@ std::unique_ptr<torch::optim::SGD> MakeSgd(WsolModel& model, const SgdSettings& 
   const bool branches_fresh = model.backbone().MethodBranchesAreNewLayers();
   for (const torch::Tensor& p : model.method().ExtraParameters()) {
     (branches_fresh ? fresh : features).push_back(p);
+  }
+  if (!branches_fresh && model.method().ClassifierIsMethodHead()) {
+    for (const torch::Tensor& p : model.backbone().ClassifierParameters()) {
+      fresh.erase(std::remove_if(fresh.begin(), fresh.end(),
+                                 [&](const torch::Tensor& t) { return t.is_same(p); }),
+                  fresh.end());
+      features.push_back(p);
+    }
   }
   auto options = [&](double lr) {
     return std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(lr)
