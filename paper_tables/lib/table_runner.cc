@@ -350,18 +350,16 @@ std::string ColumnTitle(const std::string& column) {
   return it == titles->end() ? "" : it->second;
 }
 
-namespace {
-
-// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
 std::string CsvField(const std::string& text) {
   if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
   return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
 }
 
-// A Markdown table cell: a '|' (as in "KL(u||p)") would end the cell.
 std::string MarkdownCell(const std::string& text) {
   return absl::StrReplaceAll(text, {{"|", "\\|"}});
 }
+
+namespace {
 
 std::string JoinCsv(const std::vector<std::string>& fields) {
   std::vector<std::string> quoted;

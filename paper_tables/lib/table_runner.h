@@ -142,6 +142,11 @@ double MetricValue(const proto::RunResults& results, const std::string& column);
 // The paper's name for a column ("gt_known_loc" -> "GT-known Loc").
 std::string ColumnTitle(const std::string& column);
 
+// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+std::string CsvField(const std::string& text);
+// A Markdown table cell: a '|' (as in "KL(u||p)") would end the cell.
+std::string MarkdownCell(const std::string& text);
+
 struct RenderedTable {
   std::string markdown;
   std::string csv;

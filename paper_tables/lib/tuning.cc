@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -31,18 +29,6 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 
 constexpr char kValMetric[] = "localization";
-
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  std::error_code ec;
-  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
-  }
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // The field at `path` ("optimizer.lr") of the Experiment message, or null; every
 // component before the last must be a singular message field.
@@ -122,11 +108,6 @@ std::string ValueText(const proto::SearchParameter& p, double value) {
   return text;
 }
 
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
-}
-
 // Mean val score of one trial over its seeds with a score; NaN when none.
 double TrialScore(const std::vector<SeedResults>& seeds, const std::string& metric) {
   double sum = 0;
@@ -146,11 +127,12 @@ double TrialScore(const std::vector<SeedResults>& seeds, const std::string& metr
 // again (--rerun does).
 constexpr char kFailedFile[] = "failed.tsv";
 
-std::map<std::string, std::string> ReadFailures(const std::string& path) {
+absl::StatusOr<std::map<std::string, std::string>> ReadFailures(const std::string& path) {
   std::map<std::string, std::string> failures;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
+  absl::StatusOr<std::string> text = ReadRegularFile(path, "failed trials");
+  if (absl::IsNotFound(text.status())) return failures;
+  if (!text.ok()) return text.status();
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
     const std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits('\t', 1));
     if (parts.size() == 2 && !parts[0].empty()) failures[parts[0]] = parts[1];
   }
@@ -166,7 +148,7 @@ std::string ParameterName(const proto::SearchParameter& parameter) {
 }
 
 absl::StatusOr<proto::SearchSpace> LoadSearchSpace(const std::string& path) {
-  WSOL_ASSIGN_OR_RETURN(const std::string text, ReadTextFile(path));
+  WSOL_ASSIGN_OR_RETURN(const std::string text, ReadRegularFile(path, "search space"));
   proto::SearchSpace space;
   WSOL_RETURN_IF_ERROR(spec::ParseTextProto(text, path, &space));
   if (space.trials() < 1) {
@@ -403,14 +385,14 @@ std::string ChosenMarkdown(const proto::TableSpec& table, const proto::TunedValu
                               ? absl::StrFormat(" (%d without a score: failed or still training)",
                                                 c.trials() - c.scored())
                               : "",
-                          c.val_score(), absl::StrJoin(values, ", "));
+                          c.val_score(), MarkdownCell(absl::StrJoin(values, ", ")));
   }
   return md;
 }
 
 absl::Status UseTunedValues(const std::string& path, const std::string& name,
                             TableOptions* options) {
-  WSOL_ASSIGN_OR_RETURN(const std::string text, ReadTextFile(path));
+  WSOL_ASSIGN_OR_RETURN(const std::string text, ReadRegularFile(path, "tuned values"));
   proto::TunedValues tuned;
   WSOL_RETURN_IF_ERROR(spec::ParseTextProto(text, path, &tuned));
   if (tuned.profile() != options->profile) {
@@ -435,10 +417,13 @@ absl::Status UseTunedValues(const std::string& path, const std::string& name,
                                                      " (its cells: ", absl::StrJoin(known, ", "),
                                                      ")"));
     }
+    // Each override must name a spec field and a value it can hold, checked here so the
+    // error names this file rather than a table row.
+    proto::Experiment scratch;
     for (const std::string& s : c.set()) {
-      if (s.find('=') == std::string::npos || s.front() == '=') {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": set \"", s, "\" expected field=value, e.g. optimizer.lr=0.01"));
+      if (absl::Status applied = spec::ApplyOverride(s, &scratch); !applied.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": set \"", s, "\" expected field=value of the spec (", applied.message(), ")"));
       }
     }
     if (!cells
@@ -496,8 +481,10 @@ absl::StatusOr<std::string> Tune(const std::string& name, const TuneOptions& tun
   std::cout << std::flush;
   // A trial that failed before fails again at once (its recorded error), unless --rerun.
   const std::string failed_path = (fs::path(options.out_dir) / kFailedFile).string();
-  std::map<std::string, std::string> failures =
-      options.rerun ? std::map<std::string, std::string>() : ReadFailures(failed_path);
+  std::map<std::string, std::string> failures;
+  if (!options.rerun) {
+    WSOL_ASSIGN_OR_RETURN(failures, ReadFailures(failed_path));
+  }
   std::mutex mu;
   const RunFunction remembering =
       [&](const proto::Experiment& experiment,

@@ -285,6 +285,17 @@ TEST(TuneTest, TunedValuesForAnotherProfileOrAnUnknownCellAreRefused) {
     cell { group: "cam" variant: "baseline" set: "optimizer.lr" })");
   EXPECT_THAT(UseTunedValues(bad_set, "table1", &options),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected field=value")));
+  // A field the spec does not have is refused here, naming the file, not later as a
+  // table row's error.
+  const std::string bad_field = WriteTemp("tuned_field.pbtxt", R"(profile: "embedded"
+    cell { group: "cam" variant: "baseline" set: "optimizer.lrr=0.01" })");
+  EXPECT_THAT(UseTunedValues(bad_field, "table1", &options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("tuned_field.pbtxt: cell 1 (\"cam:baseline\")"),
+                             HasSubstr("optimizer.lrr"))));
+  // A folder where the file should be is named, not read as an empty file.
+  EXPECT_THAT(UseTunedValues(::testing::TempDir(), "table1", &options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tuned values")));
   EXPECT_TRUE(options.tuned.empty());
 }
 
