@@ -1,6 +1,11 @@
 #include "baselines/acol_method.h"
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/types.h>
 
 #include "wsol/cam/cam.h"
 

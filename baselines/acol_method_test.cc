@@ -2,7 +2,7 @@
 // reaches the threshold, the loss sums both branches, and the CAM fuses them.
 #include "baselines/acol_method.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <random>
 

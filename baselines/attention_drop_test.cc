@@ -1,7 +1,7 @@
 // ADL and RDAP: the masks do what their definitions say, the layers sit at the
 // documented blocks, draw their decisions from the step's rng, and are the identity in
 // evaluation mode.
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <random>
 #include <string>

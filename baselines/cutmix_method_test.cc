@@ -2,7 +2,7 @@
 // the pasted area.
 #include "baselines/cutmix_method.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <random>
 

@@ -2,7 +2,7 @@
 // space), and leaves evaluation untouched.
 #include "baselines/has_method.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <random>
 

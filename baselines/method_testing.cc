@@ -1,6 +1,7 @@
 #include "baselines/method_testing.h"
 
-#include <torch/torch.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 
 #include <random>
 

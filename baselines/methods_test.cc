@@ -3,7 +3,7 @@
 // gradients, trains (the loss falls on a tiny fixed batch), infers CAMs [B, h, w]
 // deterministically in evaluation mode, and leaves evaluation untouched where it only
 // acts in training. Also: every oneof field of proto::Method has a table entry.
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <random>

@@ -3,7 +3,7 @@
 // embedded ones are also attached and run once; each distinct width-1 paper backbone is
 // constructed once). Also checks that the set is complete and that each file says what it
 // reproduces.
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <filesystem>

@@ -2,7 +2,8 @@
 // the guidance losses use the documented sources, and the heads are registered modules.
 #include "baselines/spg_method.h"
 
-#include <torch/torch.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <random>

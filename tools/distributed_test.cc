@@ -11,7 +11,7 @@
 
 #include <signal.h>
 #include <sys/types.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <filesystem>

@@ -1,6 +1,6 @@
 #include "tools/pretrain.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <iostream>
 

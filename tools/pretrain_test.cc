@@ -3,7 +3,7 @@
 // feature tensor copied, the classifier left at its initialization), in float16.
 #include "tools/pretrain.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <string>

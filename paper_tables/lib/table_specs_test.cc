@@ -1,7 +1,7 @@
 // Every table and figure spec, embedded and paper profile, loads and expands into runs
 // whose specs parse and validate (with their overrides), and is named after its file, as
 // the binaries find their spec by name.
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdlib>
 #include <cstring>

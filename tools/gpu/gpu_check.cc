@@ -12,9 +12,11 @@
 //
 // Built without Bazel by tools/gpu/build_core.sh (plain argv parsing: the core build has
 // no Abseil); also //tools/gpu:gpu_check. Run with --help for the flags.
+#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
-#include <torch/torch.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,7 @@
 // Conformance tests run over every entry of the backbone table, plus the reference
 // parameter counts at width 1.
-#include <torch/torch.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 
 #include <map>
 #include <set>

@@ -1,6 +1,6 @@
 #include "wsol/backbones/checkpoint_layouts_testing.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <cstdint>

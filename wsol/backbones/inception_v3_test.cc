@@ -1,7 +1,11 @@
 // InceptionV3-CAM specifics; the conformance suite in backbones_test.cc covers the rest.
 #include "wsol/backbones/inception_v3.h"
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/types.h>
 
 #include <map>
 #include <string>

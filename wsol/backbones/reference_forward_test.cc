@@ -8,7 +8,8 @@
 // numbers, testdata/reference_forward.txt, were written once by
 // testdata/make_reference_forward.py (its docstring gives the formulas and the command
 // that regenerates the file); the formulas below must stay the same as the script's.
-#include <torch/torch.h>
+#include <ATen/Parallel.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <cmath>

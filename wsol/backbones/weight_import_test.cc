@@ -1,6 +1,6 @@
 #include "wsol/backbones/weight_import.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 #include "wsol/cam/cam.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <limits>

@@ -1,6 +1,6 @@
 #include "wsol/methods/method.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "wsol/cam/cam.h"
 

@@ -1,7 +1,8 @@
 // Tests of the loss terms: hand-worked values, the documented identities, and a
 // conformance suite over every entry of the regularizer table (finite at extreme logits,
 // gradients against a float64 finite-difference reference, mixed labels).
-#include <torch/torch.h>
+#include <torch/autograd.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <set>

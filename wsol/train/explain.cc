@@ -1,6 +1,6 @@
 #include "wsol/train/explain.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <filesystem>

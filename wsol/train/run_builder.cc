@@ -1,6 +1,11 @@
 #include "wsol/train/run_builder.h"
 
-#include <torch/torch.h>
+#include <ATen/Parallel.h>
+#include <torch/autograd.h>
+#include <torch/cuda.h>
+#include <torch/optim/sgd.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <iostream>

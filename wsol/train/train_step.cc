@@ -1,6 +1,7 @@
 #include "wsol/train/train_step.h"
 
-#include <torch/torch.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 
 #include <chrono>
 #include <cmath>

@@ -2,7 +2,9 @@
 // step with CAM, per backbone, at the embedded size (64 px, width 0.25) and the paper
 // size (224 px, width 1). Run by hand:
 //   bazel run -c opt //wsol/train:train_step_benchmark -- --benchmark_filter=embedded
-#include <torch/torch.h>
+#include <ATen/Parallel.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 
 #include <string>
 

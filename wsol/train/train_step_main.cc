@@ -3,7 +3,9 @@
 // comparison with tools/bench/python_train_step.py (same model, loss, optimizer, batch and
 // thread count; README, "Speed"). For per-step timings use train_step_benchmark.
 //   bazel run //wsol/train:train_step_cli -- --pixels=224 --width=1 --batch=16 --steps=5
-#include <torch/torch.h>
+#include <ATen/Parallel.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 
 #include <chrono>
 #include <cstdio>

@@ -1,6 +1,8 @@
 #include "wsol/train/trainer.h"
 
-#include <torch/torch.h>
+#include <torch/cuda.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <cmath>

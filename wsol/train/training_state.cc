@@ -1,6 +1,8 @@
 #include "wsol/train/training_state.h"
 
-#include <torch/torch.h>
+#include <torch/optim/sgd.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,9 @@
 #include "wsol/train/training_state.h"
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
 #include <unistd.h>
 
 #include <cstdio>

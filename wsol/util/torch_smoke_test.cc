@@ -1,6 +1,13 @@
 // Checks that the LibTorch the build links (Debian's or $LIBTORCH_HOME) runs a tiny conv
 // net forward and backward and that autograd's gradient matches a hand-derived one.
-#include <torch/torch.h>
+#include <torch/nn/functional.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
+#include <torch/types.h>
 
 #include "gtest/gtest.h"
 

@@ -2,7 +2,8 @@
 // tensor, cut short, or replaced by a folder is refused with the file (and member) named.
 #include "wsol/util/zip_check.h"
 
-#include <torch/torch.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <fstream>
