@@ -27,8 +27,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "tools/components.h"
@@ -116,13 +119,20 @@ const std::vector<KernelSetting>& AllKernelSettings() {
   return *settings;
 }
 
-// Whether `setting` only names the code path this CPU takes anyway, so that rerunning
-// under it repeats the in-process run: ATen and oneDNN pick their widest path, which is
-// AVX2 on a CPU with AVX2 and FMA but no AVX-512 (nor AVX-VNNI, a path of oneDNN's own).
+// Whether `setting` only names the code path this process takes anyway, so that rerunning
+// under it repeats the in-process run. ATen 1.13 runs AVX2 by default on any CPU with AVX2
+// and FMA (its AVX-512 path is opt-in); oneDNN takes its widest path, AVX2 on a CPU with
+// AVX2 and FMA but neither AVX-512 nor AVX-VNNI. Neither holds when this process's own
+// environment already chooses a path.
 bool IsThisCpusOwnPath(const std::string& setting) {
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const bool wider = __builtin_cpu_supports("avx512f") || __builtin_cpu_supports("avxvnni");
-  return (setting == "aten_avx2" || setting == "dnnl_avx2") && avx2 && !wider;
+  if (setting == "aten_avx2") return avx2 && std::getenv("ATEN_CPU_CAPABILITY") == nullptr;
+  if (setting == "dnnl_avx2") {
+    const bool wider = __builtin_cpu_supports("avx512f") || __builtin_cpu_supports("avxvnni");
+    return avx2 && !wider && std::getenv("DNNL_MAX_CPU_ISA") == nullptr &&
+           std::getenv("ONEDNN_MAX_CPU_ISA") == nullptr;
+  }
+  return false;
 }
 
 // The settings of the selected group: all of them, or for "methods" ATen's scalar path
@@ -134,7 +144,7 @@ std::vector<KernelSetting> KernelSettings() {
     const std::string name = k.name;
     if (IsThisCpusOwnPath(name)) {
       std::cerr << "kernel setting " << name
-                << ": this CPU's own path (AVX2, no AVX-512), checked by the in-process run\n";
+                << ": the path this process takes anyway, checked by the in-process run\n";
       continue;
     }
     if (selected_group == "core" || name == "aten_default" || name == "oldest") {
@@ -189,8 +199,9 @@ absl::StatusOr<proto::SplitMetrics> ParseMetrics(const std::string& path) {
 }
 
 // Every case under every kernel setting, each setting in a child process with its own
-// folder and generated data. The children start before the tests (StartKernelSettings,
-// from main), so they run beside the in-process cases instead of after them.
+// folder and generated data. The children start before the first test (when the
+// cross-setting test is to run at all), so they run beside the in-process cases, and are
+// killed at the end if still running.
 using SettingResults = std::map<std::string, absl::StatusOr<proto::SplitMetrics>>;
 struct RunningSetting {
   const KernelSetting* setting;
@@ -201,29 +212,59 @@ std::vector<RunningSetting>& Running() {
   static auto* running = new std::vector<RunningSetting>;
   return *running;
 }
-
-void StartKernelSettings() {
-  static const auto* settings = new std::vector<KernelSetting>(KernelSettings());
-  const std::string root = ::testing::TempDir() + "/kernel_settings";
-  fs::remove_all(root);
-  for (const KernelSetting& setting : *settings) {
-    const std::string dir = root + "/" + setting.name;
-    fs::create_directories(dir);
-    Running().push_back({&setting, dir,
-                         Subprocess::Start({.argv = {"/proc/self/exe", "--run_cases=" + dir,
-                                                     "--cases=" + selected_group},
-                                            .env = setting.env,
-                                            .stdout_path = dir + "/stdout.txt",
-                                            .stderr_path = dir + "/stderr.txt"})});
-  }
+// Every child must be done by then: within Bazel's 15 minutes for a large test, so that a
+// slow child is reported with its stderr rather than cut off.
+absl::Time& ChildrenDeadline() {
+  static absl::Time deadline;
+  return deadline;
 }
+
+class KernelSettingsEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (update_goldens || !CrossSettingTestRuns()) return;
+    static const auto* settings = new std::vector<KernelSetting>(KernelSettings());
+    const std::string root = ::testing::TempDir() + "/kernel_settings";
+    fs::remove_all(root);
+    ChildrenDeadline() = absl::Now() + absl::Minutes(13);
+    for (const KernelSetting& setting : *settings) {
+      const std::string dir = root + "/" + setting.name;
+      fs::create_directories(dir);
+      Running().push_back({&setting, dir,
+                           Subprocess::Start({.argv = {"/proc/self/exe", "--run_cases=" + dir,
+                                                       "--cases=" + selected_group},
+                                              .env = setting.env,
+                                              .stdout_path = dir + "/stdout.txt",
+                                              .stderr_path = dir + "/stderr.txt"})});
+    }
+  }
+  // A child still running (its test filtered out, or failed early) is killed here.
+  void TearDown() override { Running().clear(); }
+
+ private:
+  static bool CrossSettingTestRuns() {
+    const ::testing::UnitTest& unit = *::testing::UnitTest::GetInstance();
+    for (int i = 0; i < unit.total_test_suite_count(); ++i) {
+      const ::testing::TestSuite& suite = *unit.GetTestSuite(i);
+      for (int j = 0; j < suite.total_test_count(); ++j) {
+        const ::testing::TestInfo& test = *suite.GetTestInfo(j);
+        if (test.should_run() &&
+            absl::StartsWith(test.name(), "SameNumbersUnderEveryKernelSetting")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+};
 
 const std::map<std::string, SettingResults>& ResultsUnderEverySetting() {
   static const auto* all = [] {
     auto* results = new std::map<std::string, SettingResults>;
     for (RunningSetting& r : Running()) {
       absl::StatusOr<int> code =
-          r.child.ok() ? r.child->Wait(absl::Minutes(15)) : absl::StatusOr<int>(r.child.status());
+          r.child.ok() ? r.child->Wait(std::max(ChildrenDeadline() - absl::Now(), absl::Seconds(1)))
+                       : absl::StatusOr<int>(r.child.status());
       for (const GoldenCase& c : SelectedCases()) {
         if (!code.ok() || *code != 0) {
           (*results)[c.name][r.setting->name] = absl::InternalError(
@@ -361,6 +402,8 @@ int main(int argc, char** argv) {
     }
   }
   ::testing::InitGoogleTest(&argc, argv);
-  if (!wsol::tables::update_goldens) wsol::tables::StartKernelSettings();
+  // A SIGTERM (Bazel's timeout) reaches the children too.
+  wsol::ForwardTerminationToChildren();
+  ::testing::AddGlobalTestEnvironment(new wsol::tables::KernelSettingsEnvironment);
   return RUN_ALL_TESTS();
 }

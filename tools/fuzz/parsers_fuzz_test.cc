@@ -8,6 +8,7 @@
 //
 //   bazel test //tools/fuzz:parsers_fuzz_test                        # CI: a few thousand
 //   bazel test //tools/fuzz:parsers_fuzz_test --test_arg=--cases=50000 --test_timeout=3600
+#include <torch/serialize/archive.h>
 #include <torch/types.h>
 
 #include <atomic>

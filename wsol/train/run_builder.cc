@@ -1,10 +1,8 @@
 #include "wsol/train/run_builder.h"
 
 #include <ATen/Parallel.h>
-#include <torch/autograd.h>
 #include <torch/cuda.h>
 #include <torch/optim/sgd.h>
-#include <torch/serialize.h>
 #include <torch/types.h>
 
 #include <algorithm>
