@@ -6,6 +6,7 @@
 #include <iterator>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -275,24 +276,33 @@ TEST(TuneTest, TunedValuesForAnotherProfileOrAnUnknownCellAreRefused) {
   EXPECT_THAT(UseTunedValues(other_profile, "table1", &options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("tuned for --profile=paper; this table runs --profile=embedded")));
-  const std::string unknown = WriteTemp("tuned_unknown.pbtxt", R"(profile: "embedded"
-    cell { group: "spg" variant: "baseline" set: "optimizer.lr=0.01" })");
-  EXPECT_THAT(UseTunedValues(unknown, "table1", &options),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("tuned_unknown.pbtxt: cell 1 (\"spg:baseline\")"),
-                             HasSubstr("names no row of table table1"))));
-  const std::string bad_set = WriteTemp("tuned_bad.pbtxt", R"(profile: "embedded"
-    cell { group: "cam" variant: "baseline" set: "optimizer.lr" })");
-  EXPECT_THAT(UseTunedValues(bad_set, "table1", &options),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected field=value")));
-  // A field the spec does not have is refused here, naming the file, not later as a
-  // table row's error.
-  const std::string bad_field = WriteTemp("tuned_field.pbtxt", R"(profile: "embedded"
-    cell { group: "cam" variant: "baseline" set: "optimizer.lrr=0.01" })");
-  EXPECT_THAT(UseTunedValues(bad_field, "table1", &options),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("tuned_field.pbtxt: cell 1 (\"cam:baseline\")"),
-                             HasSubstr("optimizer.lrr"))));
+  // Each bad file is refused by name, and a bad cell by its index and label; a field the
+  // spec does not have is refused here, not later as a table row's error.
+  struct Refused {
+    const char* file;
+    const char* cell;
+    std::vector<std::string> expected;
+  };
+  const Refused refused[] = {
+      {"tuned_unknown.pbtxt",
+       R"(group: "spg" variant: "baseline" set: "optimizer.lr=0.01")",
+       {"tuned_unknown.pbtxt: cell 1 (\"spg:baseline\")", "names no row of table table1"}},
+      {"tuned_bad.pbtxt",
+       R"(group: "cam" variant: "baseline" set: "optimizer.lr")",
+       {"expected field=value"}},
+      {"tuned_field.pbtxt",
+       R"(group: "cam" variant: "baseline" set: "optimizer.lrr=0.01")",
+       {"tuned_field.pbtxt: cell 1 (\"cam:baseline\")", "optimizer.lrr"}},
+  };
+  for (const Refused& r : refused) {
+    const std::string path =
+        WriteTemp(r.file, absl::StrCat("profile: \"embedded\"\ncell { ", r.cell, " }"));
+    absl::Status status = UseTunedValues(path, "table1", &options);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << r.file << ": " << status;
+    for (const std::string& e : r.expected) {
+      EXPECT_THAT(std::string(status.message()), HasSubstr(e)) << r.file;
+    }
+  }
   // A folder where the file should be is named, not read as an empty file.
   EXPECT_THAT(UseTunedValues(::testing::TempDir(), "table1", &options),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tuned values")));
