@@ -3,7 +3,8 @@
 # Idempotent: when everything is present it only checks, in well under five seconds.
 #
 #   tools/setup.sh          the build, the tests and the embedded data set
-#   tools/setup.sh --bench  also Python's torch/OpenCV/NumPy, for side-by-side benchmarks
+#   tools/setup.sh --bench  also Python's torch/torchvision/OpenCV/NumPy (and what
+#                           wsolevaluation's main.py needs), for side-by-side benchmarks
 set -euo pipefail
 
 packages=(
@@ -24,7 +25,10 @@ packages=(
   dataset-fashion-mnist  # the embedded FMNIST-Loc data set is built from it
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-torchvision python3-opencv python3-numpy)
+  # python3-munch and python3-pil: what wsolevaluation's main.py imports beyond those
+  # (tools/bench/compare_wsolevaluation.sh)
+  packages+=(python3-torch python3-torchvision python3-opencv python3-numpy python3-munch
+    python3-pil)
 elif [[ $# -gt 0 ]]; then
   echo "usage: tools/setup.sh [--bench]" >&2
   exit 2
